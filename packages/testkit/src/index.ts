@@ -1,0 +1,14 @@
+export { makeTempDir } from './cleanup'
+export {
+  type ClusterNodeInfo,
+  type StartValkeyClusterOptions,
+  startValkeyCluster,
+  type ValkeyClusterServer,
+} from './cluster'
+export type { AclOptions, AclUser, Credentials } from './config'
+export { ensureValkey, findValkeyCli, findValkeyServer, ValkeyNotFoundError } from './find-valkey'
+export { freePort, freePorts } from './ports'
+export { countS3Calls, type S3CallCounter, type S3Server, startS3 } from './s3'
+export { makeTlsMaterial, type TlsMaterial } from './tls'
+export { type StartValkeyOptions, startValkey, tlsClientOptions, type ValkeyServer } from './valkey'
+export { ValkeyProcess } from './valkey-process'

@@ -1,0 +1,105 @@
+import { once } from 'node:events'
+import { connect as connectTcp } from 'node:net'
+import { Redis } from 'iovalkey'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startValkey, type ValkeyServer } from '../src'
+
+describe('standalone server with an ACL user', () => {
+  let server: ValkeyServer
+  beforeAll(async () => {
+    server = await startValkey({ acl: { keyPrefix: 'app:' } })
+  })
+  afterAll(() => server.stop())
+
+  const connect = async (password: string) => {
+    const client = new Redis(server.options({ password, lazyConnect: true, retryStrategy: () => null }))
+    const failed = firstError(client)
+    try {
+      await Promise.race([client.connect(), failed.then((error) => Promise.reject(error))])
+      return client
+    } finally {
+      if (client.status !== 'ready') client.disconnect()
+    }
+  }
+
+  it('lets the app user use keys under its prefix', async () => {
+    const client = await connect(server.acl?.password ?? '')
+    await client.set('app:one', '1')
+    expect(await client.get('app:one')).toBe('1')
+    client.disconnect()
+  })
+
+  it('refuses a key outside the prefix with NOPERM', async () => {
+    const client = await connect(server.acl?.password ?? '')
+    await expect(client.set('other:one', '1')).rejects.toThrow(/NOPERM/)
+    client.disconnect()
+  })
+
+  it('refuses the wrong password', async () => {
+    await expect(connect('wrong-password')).rejects.toThrow(/WRONGPASS/)
+  })
+
+  it('has the default user disabled', async () => {
+    const socket = connectTcp(server.port, '127.0.0.1')
+    socket.write('GET app:one\r\n')
+    const [reply] = (await once(socket, 'data')) as [Buffer]
+    socket.destroy()
+    expect(reply.toString()).toMatch(/^-NOAUTH/)
+  })
+
+  it('restarts on the same port after a crash', async () => {
+    await server.process.restart()
+    const client = await connect(server.acl?.password ?? '')
+    expect(await client.ping()).toBe('PONG')
+    client.disconnect()
+  })
+})
+
+describe('standalone server with TLS', () => {
+  let server: ValkeyServer
+  beforeAll(async () => {
+    server = await startValkey({ tls: true })
+  })
+  afterAll(() => server.stop())
+
+  it('answers a client that trusts the throwaway CA', async () => {
+    const client = new Redis(server.options({ lazyConnect: true }))
+    await client.connect()
+    expect(await client.ping()).toBe('PONG')
+    expect(server.url).toMatch(/^valkeys:\/\//)
+    client.disconnect()
+  })
+
+  it('refuses plaintext', async () => {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: server.port,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+      maxRetriesPerRequest: 0,
+    })
+    client.on('error', () => {})
+    await expect(client.connect().then(() => client.ping())).rejects.toThrow()
+    client.disconnect()
+  })
+
+  it('refuses a client that does not trust the CA', async () => {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: server.port,
+      tls: {},
+      lazyConnect: true,
+      retryStrategy: () => null,
+    })
+    const failed = firstError(client)
+    client.connect().catch(() => {})
+    expect((await failed).message).toMatch(/certificate/i)
+    client.disconnect()
+  })
+})
+
+/** iovalkey reports the cause of a failed connect (WRONGPASS, TLS) on its `error` event. */
+function firstError(client: Redis): Promise<Error> {
+  return new Promise((resolve) => client.once('error', resolve))
+}
