@@ -10,9 +10,15 @@ const alias = {
   '@valkey-s3-cache/testkit': source('./packages/testkit/src/index.ts'),
 }
 
+// `*.test-d.ts` files are type-level tests: vitest runs tsc over them as part of `npm test`.
 const workspace = (name: string, root: string) => ({
   extends: true as const,
-  test: { name, root, include: ['test/**/*.test.ts'] },
+  test: {
+    name,
+    root,
+    include: ['test/**/*.test.ts'],
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+  },
 })
 
 export default defineConfig({

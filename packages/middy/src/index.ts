@@ -1,1 +1,5 @@
-export {}
+export type { HttpEvent } from './http/event'
+export type { HttpCacheOptions } from './http/options'
+export { httpCache } from './http-cache'
+export { type S3CacheContext, type S3CacheMiddlewareOptions, s3Cache } from './s3-cache'
+export type { MiddyLikeHook, MiddyLikeMiddleware, MiddyLikeRequest } from './types'

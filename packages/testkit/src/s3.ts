@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 import { S3Client } from '@aws-sdk/client-s3'
 import S3rver from 's3rver'
 import { makeTempDir, removeTempDir } from './cleanup'

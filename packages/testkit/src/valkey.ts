@@ -88,6 +88,8 @@ export async function startValkey(options: StartValkeyOptions = {}): Promise<Val
     async adminClient() {
       const client = new Redis(connectOptions(admin, { lazyConnect: true }))
       clients.push(client)
+      // Tests stop and restart servers on purpose; an admin connection must not crash them.
+      client.on('error', () => {})
       await client.connect()
       return client
     },

@@ -1,0 +1,144 @@
+import { Cluster, type ClusterOptions, Redis } from 'iovalkey'
+import { CacheConfigError, ValkeyConnectionError } from '../errors'
+import { credentialConnector } from './connector'
+import type { ValkeyClient, ValkeyConnectionOptions } from './options'
+import { type ResolvedConnection, resolveConnection } from './resolve'
+import { errorMapper, supervise } from './supervise'
+
+const MAX_RECONNECT_DELAY_MS = 2000
+
+/**
+ * Exponential backoff from 50 ms to 2 s with jitter, and never `null`: iovalkey keeps reconnecting for
+ * as long as the client lives, so the cache recovers by itself after an outage.
+ */
+export function reconnectDelay(attempt: number): number {
+  const capped = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(Math.max(attempt - 1, 0), 10))
+  return Math.round(capped / 2 + (Math.random() * capped) / 2)
+}
+
+/** Fixed credentials go to iovalkey's own AUTH; fetched ones through the connector, at every connection. */
+function authOptions(resolved: ResolvedConnection): NonNullable<ClusterOptions['redisOptions']> {
+  const { source, username, password } = resolved
+  if (!source) return password === undefined ? {} : { username, password }
+  return {
+    Connector: credentialConnector(async () => {
+      const fresh = await source()
+      return { username: fresh.username ?? username, password: fresh.password }
+    }),
+  }
+}
+
+/** Options shared by a standalone client and every cluster node connection. */
+function connectionOptions(resolved: ResolvedConnection): NonNullable<ClusterOptions['redisOptions']> {
+  return {
+    connectTimeout: resolved.connectTimeoutMs,
+    commandTimeout: resolved.commandTimeoutMs,
+    // A socket left half-open (say, across a Lambda freeze) would time out every command forever;
+    // with no byte back for this long while commands wait, iovalkey drops it and reconnects.
+    socketTimeout: Math.max(1000, 4 * resolved.commandTimeoutMs),
+    // Fail commands when their connection drops instead of replaying them later: the cache has moved on.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    ...(resolved.tls ? { tls: resolved.tls } : {}),
+    ...authOptions(resolved),
+  }
+}
+
+function createStandalone(resolved: ResolvedConnection): Redis {
+  return new Redis({
+    host: resolved.host,
+    port: resolved.port,
+    db: resolved.db,
+    ...connectionOptions(resolved),
+    retryStrategy: reconnectDelay,
+    // Only until the first ready (see supervise): lets the first request wait for the first connection.
+    enableOfflineQueue: true,
+  })
+}
+
+function createCluster(resolved: ResolvedConnection): Cluster {
+  return new Cluster([{ host: resolved.host, port: resolved.port }], {
+    // Keep host names: ElastiCache TLS certificates name hosts, not IPs.
+    dnsLookup: (address, callback) => callback(null, address),
+    scaleReads: resolved.readFrom === 'replica' ? 'slave' : 'master',
+    clusterRetryStrategy: reconnectDelay,
+    enableOfflineQueue: true,
+    slotsRefreshTimeout: resolved.connectTimeoutMs + resolved.commandTimeoutMs,
+    redisOptions: connectionOptions(resolved),
+  })
+}
+
+/** Resolves when the probe is ready; rejects with the first error, mapped, or after a deadline. */
+function firstReady(client: Redis, resolved: ResolvedConnection): Promise<void> {
+  const map = errorMapper(resolved, () => false)
+  const ms = resolved.connectTimeoutMs + 2 * resolved.commandTimeoutMs
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer)
+      client.off('ready', onReady)
+      client.off('error', onError)
+      if (error) reject(error)
+      else resolve()
+    }
+    const onReady = () => done()
+    const onError = (error: unknown) => done(map(error))
+    const timer = setTimeout(
+      () =>
+        done(
+          new ValkeyConnectionError(
+            `Valkey at ${resolved.host}:${resolved.port} was not ready within ${ms} ms`,
+          ),
+        ),
+      ms,
+    )
+    client.once('ready', onReady)
+    client.on('error', onError)
+  })
+}
+
+/** The one command of `cluster: 'auto'`: `INFO cluster` on a first connection. */
+async function isClusterMode(probe: Redis, resolved: ResolvedConnection): Promise<boolean> {
+  await firstReady(probe, resolved)
+  try {
+    return /^cluster_enabled:1\s*$/m.test(await probe.info('cluster'))
+  } catch (error) {
+    throw errorMapper(resolved, () => true)(error)
+  }
+}
+
+/**
+ * Creates the iovalkey client for a URL or {@link ValkeyConnectionOptions}, tuned for Lambda: bounded
+ * connect and command timeouts, no offline queue after the first connection, reconnection with backoff
+ * that never gives up, an `error` listener always attached, fresh credentials (rotated secret, IAM
+ * token) for every connection, and `Cluster` set up as ElastiCache needs it.
+ *
+ * With `cluster: true` or `false` it resolves at once and connects in the background (commands sent
+ * meanwhile wait for the first connection, each up to `commandTimeout`). With `cluster: 'auto'` (the
+ * default) it first connects and asks `INFO cluster`; it then rejects, closing what it opened, when
+ * Valkey cannot be reached or refuses the credentials, so create it again later (or set `cluster`).
+ * Throws {@link CacheConfigError} for invalid options either way.
+ */
+export async function createValkeyClient(options: ValkeyConnectionOptions | string): Promise<ValkeyClient> {
+  const resolved = resolveConnection(options)
+  if (resolved.cluster === true) return supervise(createCluster(resolved), resolved)
+  if (resolved.cluster === false) return supervise(createStandalone(resolved), resolved)
+
+  // The probe is a complete standalone client: when the server is standalone, it is the result.
+  const probe = supervise(createStandalone(resolved), resolved)
+  let cluster: boolean
+  try {
+    cluster = await isClusterMode(probe, resolved)
+  } catch (error) {
+    probe.disconnect()
+    throw error
+  }
+  if (!cluster) {
+    if (resolved.readFrom === 'primary') return probe
+    probe.disconnect()
+    throw new CacheConfigError('readFrom', "'replica' needs cluster mode, and this server is standalone")
+  }
+  probe.disconnect()
+  if (resolved.db !== 0)
+    throw new CacheConfigError('db', 'this server is a cluster, which has only database 0')
+  return supervise(createCluster(resolved), resolved)
+}

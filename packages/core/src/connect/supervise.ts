@@ -1,0 +1,95 @@
+import type { Cluster, Redis } from 'iovalkey'
+import { toValkeyError, withTlsHint } from './errors'
+import type { ValkeyClient } from './options'
+import type { ResolvedConnection } from './resolve'
+
+/**
+ * Maps raw client errors for reports: scrubbed, and with a TLS hint while the client has never been
+ * answered (a TLS mismatch shows up as a reset or a timeout, not as a clear error).
+ */
+export function errorMapper(
+  resolved: ResolvedConnection,
+  everReady: () => boolean,
+): (error: unknown) => Error {
+  return (error) => {
+    const mapped = toValkeyError(error, resolved.username)
+    return everReady() ? mapped : withTlsHint(mapped, resolved.tls !== undefined)
+  }
+}
+
+/** Calls `onError` once per distinct error per outage: retries repeat the same error every second or two. */
+function outageReporter(resolved: ResolvedConnection, map: (error: unknown) => Error) {
+  const seen = new Set<string>()
+  return {
+    report(error: unknown): void {
+      const mapped = map(error)
+      if (seen.has(mapped.message)) return
+      seen.add(mapped.message)
+      try {
+        resolved.onError?.(mapped)
+      } catch {
+        // A broken logger must not turn a connection error into a crash.
+      }
+    },
+    recovered(): void {
+      seen.clear()
+    },
+  }
+}
+
+/** Sends `AUTH` with a fresh token on every ready connection, before ElastiCache's 12-hour IAM limit. */
+function keepAuthenticated(
+  client: ValkeyClient,
+  resolved: ResolvedConnection,
+  report: (error: unknown) => void,
+): void {
+  const { source, reauthenticateMs } = resolved
+  if (!source || reauthenticateMs === undefined) return
+  const timer = setInterval(async () => {
+    const nodes = client.isCluster ? (client as Cluster).nodes('all') : [client as Redis]
+    const ready = nodes.filter((node) => node.status === 'ready')
+    if (ready.length === 0) return
+    try {
+      const { username, password } = await source()
+      await Promise.all(ready.map((node) => node.call('AUTH', username ?? 'default', password).catch(report)))
+    } catch (error) {
+      report(error)
+    }
+  }, reauthenticateMs)
+  // Never keeps a process (a CLI, a test) alive; a frozen Lambda runs the overdue tick when it thaws.
+  timer.unref()
+  client.once('end', () => clearInterval(timer))
+}
+
+/**
+ * Makes a new client safe to keep for the life of a Lambda execution environment: an `error` listener
+ * is always attached (no unhandled `error` event, ever), errors reach `onError` once per outage, the
+ * offline queue only covers the first connection (later, commands fail fast while reconnecting, so the
+ * cache falls back to S3 at once), and IAM connections re-authenticate on a timer.
+ */
+export function supervise<T extends ValkeyClient>(client: T, resolved: ResolvedConnection): T {
+  let everReady = false
+  const reporter = outageReporter(
+    resolved,
+    errorMapper(resolved, () => everReady),
+  )
+  client.on('error', reporter.report)
+  client.on('ready', () => {
+    everReady = true
+    reporter.recovered()
+    client.options.enableOfflineQueue = false
+  })
+  if (client.isCluster) {
+    const cluster = client as Cluster
+    cluster.on('node error', reporter.report)
+    cluster.on('+node', (node: Redis) => node.on('ready', reporter.recovered))
+    // Before the first ready, Cluster queues commands without a timeout: fail them at every failed
+    // attempt, as a standalone client does with maxRetriesPerRequest 0.
+    cluster.on('reconnecting', () => {
+      const flush = (cluster as unknown as { flushQueue?: (error: Error) => void }).flushQueue
+      flush?.call(cluster, new Error('None of startup nodes is available'))
+    })
+  }
+  keepAuthenticated(client, resolved, reporter.report)
+  return client
+}

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto'
+
+/** A token that identifies one lease holder; only it may release or commit under the lease. */
+export function leaseToken(): string {
+  return randomBytes(12).toString('base64url')
+}
+
+const FIRST_POLL_MS = 10
+const MAX_POLL_MS = 100
+
+/**
+ * While another process holds the lease, polls for the entry it will write, backing off
+ * from 10 ms to 100 ms, for at most `waitMs`. Resolves to the first value `read` accepts,
+ * or `undefined` when the wait ends (the caller then loads by itself).
+ */
+export async function waitForEntry<T>(
+  read: () => Promise<T | undefined>,
+  waitMs: number,
+): Promise<T | undefined> {
+  const deadline = Date.now() + waitMs
+  let delay = FIRST_POLL_MS
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))))
+    const found = await read()
+    if (found !== undefined) return found
+    delay = Math.min(delay * 2, MAX_POLL_MS)
+  }
+  return undefined
+}

@@ -1,0 +1,22 @@
+import { CacheConfigError } from './errors'
+
+/** Milliseconds as a number, or a string such as `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
+export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
+
+/** Parses a {@link Duration} into milliseconds; throws {@link CacheConfigError} naming `option` when invalid. */
+export function toMs(value: Duration, option: string): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return value
+    throw new CacheConfigError(option, `expected a duration >= 0, got ${value}`)
+  }
+  const match = typeof value === 'string' ? PATTERN.exec(value.trim()) : null
+  if (!match)
+    throw new CacheConfigError(
+      option,
+      `expected a number of ms or a string like '30s', got ${JSON.stringify(value)}`,
+    )
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS])
+}

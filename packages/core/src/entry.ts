@@ -1,0 +1,158 @@
+import { crc32 } from 'node:zlib'
+import { type Codec, type CompressionSettings, compress, decompress } from './compression'
+
+/**
+ * The stored binary format, version 1. One Valkey string per cached object:
+ *
+ * | offset | size | field                                                      |
+ * | ------ | ---- | ---------------------------------------------------------- |
+ * | 0      | 2    | magic `VS`                                                 |
+ * | 2      | 1    | format version (1)                                         |
+ * | 3      | 1    | flags: bits 0–1 kind, bits 2–3 codec                       |
+ * | 4      | 8    | fresh-until, ms since epoch (f64)                          |
+ * | 12     | 8    | stale-until, ms since epoch (f64)                          |
+ * | 20     | 4    | CRC-32 of bytes 0–3 and 24–end                             |
+ * | 24     | 8    | last modified, ms since epoch (f64, NaN when unknown)      |
+ * | 32     | 4    | body length before compression                             |
+ * | 36     | 2    | etag length                                                |
+ * | 38     | 2    | content-type length                                        |
+ * | 40     | 4    | metadata (JSON) length                                     |
+ * | 44     | …    | etag, content type, metadata, body (possibly compressed)   |
+ *
+ * The two times sit at a fixed offset outside the checksum, so a revalidation that S3
+ * answers with 304 rewrites 16 bytes (SETRANGE) instead of moving the body again.
+ */
+export const FORMAT_VERSION = 1
+export const TIMES_OFFSET = 4
+const HEADER_BYTES = 44
+const MAGIC_0 = 0x56
+const MAGIC_1 = 0x53
+
+/** What an entry holds: an S3 object, a cached NoSuchKey, or a `wrap` value (JSON or bytes). */
+export const EntryKind = { object: 0, missing: 1, json: 2, bytes: 3 } as const
+export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind]
+
+export interface EntryData {
+  kind: EntryKind
+  body: Uint8Array
+  etag?: string | undefined
+  contentType?: string | undefined
+  /** ms since epoch */
+  lastModified?: number | undefined
+  metadata?: Record<string, string> | undefined
+  /** ms since epoch: until then the entry is fresh. */
+  freshUntil: number
+  /** ms since epoch: until then the entry may be served stale (≥ freshUntil). */
+  staleUntil: number
+}
+
+export interface Entry extends EntryData {
+  metadata: Record<string, string>
+  /** Bytes the entry takes in the store (header + stored body). */
+  storedBytes: number
+  codec: Codec
+}
+
+/** Thrown by {@link decodeEntry} for truncated, corrupt, foreign or other-version values. */
+export class CorruptEntryError extends Error {
+  override name = 'CorruptEntryError'
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export function encodeEntry(
+  entry: EntryData,
+  compression: CompressionSettings | false,
+): { value: Buffer; codec: Codec } {
+  const etag = encoder.encode(entry.etag ?? '')
+  const contentType = encoder.encode(entry.contentType ?? '')
+  const metadata =
+    entry.metadata && Object.keys(entry.metadata).length > 0
+      ? encoder.encode(JSON.stringify(entry.metadata))
+      : new Uint8Array(0)
+  const { codec, data } = compress(entry.body, compression)
+  const out = Buffer.allocUnsafe(
+    HEADER_BYTES + etag.length + contentType.length + metadata.length + data.byteLength,
+  )
+  out[0] = MAGIC_0
+  out[1] = MAGIC_1
+  out[2] = FORMAT_VERSION
+  out[3] = entry.kind | (codec << 2)
+  writeTimes(out, entry.freshUntil, entry.staleUntil)
+  out.writeDoubleBE(entry.lastModified ?? Number.NaN, 24)
+  out.writeUInt32BE(entry.body.byteLength, 32)
+  out.writeUInt16BE(etag.length, 36)
+  out.writeUInt16BE(contentType.length, 38)
+  out.writeUInt32BE(metadata.length, 40)
+  let offset = HEADER_BYTES
+  for (const part of [etag, contentType, metadata, data]) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  out.writeUInt32BE(checksum(out), 20)
+  return { value: out, codec }
+}
+
+/** The 16 bytes that {@link TIMES_OFFSET} holds, for an in-place refresh. */
+export function encodeTimes(freshUntil: number, staleUntil: number): Buffer {
+  const out = Buffer.allocUnsafe(16)
+  out.writeDoubleBE(freshUntil, 0)
+  out.writeDoubleBE(staleUntil, 8)
+  return out
+}
+
+function writeTimes(out: Buffer, freshUntil: number, staleUntil: number): void {
+  out.writeDoubleBE(freshUntil, TIMES_OFFSET)
+  out.writeDoubleBE(staleUntil, TIMES_OFFSET + 8)
+}
+
+function checksum(buf: Buffer): number {
+  return crc32(buf.subarray(24), crc32(buf.subarray(0, 4)))
+}
+
+/** Parses and verifies a stored value; throws {@link CorruptEntryError} when it is not a valid version-1 entry. */
+export function decodeEntry(buf: Buffer): Entry {
+  if (buf.length < HEADER_BYTES || buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1)
+    throw new CorruptEntryError('not an entry')
+  if (buf[2] !== FORMAT_VERSION)
+    throw new CorruptEntryError(`entry format ${buf[2]} is not ${FORMAT_VERSION}`)
+  if (buf.readUInt32BE(20) !== checksum(buf)) throw new CorruptEntryError('checksum mismatch')
+  const flags = buf[3] as number
+  const kind = (flags & 0b11) as EntryKind
+  const codec = ((flags >> 2) & 0b11) as Codec
+  const freshUntil = buf.readDoubleBE(TIMES_OFFSET)
+  const staleUntil = buf.readDoubleBE(TIMES_OFFSET + 8)
+  if (!Number.isFinite(freshUntil) || !(staleUntil >= freshUntil)) throw new CorruptEntryError('bad times')
+  const lastModified = buf.readDoubleBE(24)
+  const rawLength = buf.readUInt32BE(32)
+  const etagEnd = HEADER_BYTES + buf.readUInt16BE(36)
+  const contentTypeEnd = etagEnd + buf.readUInt16BE(38)
+  const metadataEnd = contentTypeEnd + buf.readUInt32BE(40)
+  if (metadataEnd > buf.length) throw new CorruptEntryError('truncated')
+  try {
+    const body = decompress(codec, buf.subarray(metadataEnd), rawLength)
+    if (body.byteLength !== rawLength) throw new CorruptEntryError('body length mismatch')
+    const etag = decoder.decode(buf.subarray(HEADER_BYTES, etagEnd))
+    const contentType = decoder.decode(buf.subarray(etagEnd, contentTypeEnd))
+    const metadata =
+      metadataEnd > contentTypeEnd
+        ? JSON.parse(decoder.decode(buf.subarray(contentTypeEnd, metadataEnd)))
+        : {}
+    return {
+      kind,
+      codec,
+      body,
+      etag: etag || undefined,
+      contentType: contentType || undefined,
+      lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
+      metadata,
+      freshUntil,
+      staleUntil,
+      storedBytes: buf.length,
+    }
+  } catch (error) {
+    if (error instanceof CorruptEntryError) throw error
+    throw new CorruptEntryError(`unreadable entry: ${(error as Error).message}`)
+  }
+}

@@ -1,0 +1,128 @@
+/** Base class of every error this library throws: a stable `code`, the original `cause`, and HTTP hints for `@middy/http-error-handler`. */
+export class S3CacheError extends Error {
+  override name = 'S3CacheError'
+  readonly code: string
+  /** HTTP status an API should answer with (read by `@middy/http-error-handler`). */
+  readonly statusCode: number
+  /** Whether the message is safe to show to API clients. */
+  readonly expose: boolean
+
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; statusCode?: number; expose?: boolean } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.statusCode = options.statusCode ?? 500
+    this.expose = options.expose ?? this.statusCode < 500
+  }
+}
+
+/** The S3 object does not exist (possibly answered from the negative cache). */
+export class ObjectNotFoundError extends S3CacheError {
+  override name = 'ObjectNotFoundError'
+  readonly bucket: string
+  readonly key: string
+
+  constructor(bucket: string, key: string, options: { cause?: unknown } = {}) {
+    super('OBJECT_NOT_FOUND', `Object not found: ${key}`, { ...options, statusCode: 404, expose: true })
+    this.bucket = bucket
+    this.key = key
+  }
+}
+
+/** An S3 key (or cache key) that cannot be used: empty, longer than 1024 UTF-8 bytes, or not a string. */
+export class InvalidKeyError extends S3CacheError {
+  override name = 'InvalidKeyError'
+
+  constructor(message: string) {
+    super('INVALID_KEY', message, { statusCode: 400, expose: true })
+  }
+}
+
+/** One problem reported by a Standard Schema. */
+export interface SchemaIssue {
+  readonly message: string
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
+}
+
+/** The object's body is not JSON, or does not satisfy the schema. The cached entry is kept, so a fixed schema works at once. */
+export class SchemaValidationError extends S3CacheError {
+  override name = 'SchemaValidationError'
+  readonly key: string
+  readonly issues: ReadonlyArray<SchemaIssue>
+
+  constructor(key: string, issues: ReadonlyArray<SchemaIssue>, options: { cause?: unknown } = {}) {
+    const summary = issues
+      .slice(0, 3)
+      .map((issue) => issue.message)
+      .join('; ')
+    super('SCHEMA_VALIDATION', `Object ${key} does not match the schema: ${summary}`, {
+      ...options,
+      statusCode: 500,
+      expose: false,
+    })
+    this.key = key
+    this.issues = issues
+  }
+}
+
+/** An option passed to `createS3Cache` or `createValkeyClient` is invalid; `option` names it. */
+export class CacheConfigError extends S3CacheError {
+  override name = 'CacheConfigError'
+  readonly option: string
+
+  constructor(option: string, message: string, options: { cause?: unknown } = {}) {
+    super('CACHE_CONFIG', `Invalid option "${option}": ${message}`, {
+      ...options,
+      statusCode: 500,
+      expose: false,
+    })
+    this.option = option
+  }
+}
+
+/**
+ * Valkey refused the credentials (WRONGPASS) or the user lacks a permission (NOPERM).
+ * Names the user and, for NOPERM, the missing command or key; never the password or token.
+ */
+export class ValkeyAuthError extends S3CacheError {
+  override name = 'ValkeyAuthError'
+  readonly username: string | undefined
+  /** For NOPERM: the command or key pattern the ACL is missing, when Valkey says which. */
+  readonly permission: string | undefined
+
+  constructor(message: string, options: { username?: string; permission?: string; cause?: unknown } = {}) {
+    super('VALKEY_AUTH', message, { cause: options.cause, statusCode: 500, expose: false })
+    this.username = options.username
+    this.permission = options.permission
+  }
+}
+
+/** S3 failed (other than NoSuchKey) or did not answer within `timeouts.s3`, and no stale entry could be served. */
+export class OriginError extends S3CacheError {
+  override name = 'OriginError'
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ORIGIN_ERROR', message, { ...options, statusCode: 502, expose: false })
+  }
+}
+
+/** `put` wrote S3 but could not update or remove the cache entry: readers may see the old body until its TTL ends. */
+export class CacheWriteError extends S3CacheError {
+  override name = 'CacheWriteError'
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('CACHE_WRITE', message, { ...options, statusCode: 500, expose: false })
+  }
+}
+
+/** Valkey could not be reached, dropped the connection, or the TLS handshake failed. */
+export class ValkeyConnectionError extends S3CacheError {
+  override name = 'ValkeyConnectionError'
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('VALKEY_CONNECTION', message, { ...options, statusCode: 503, expose: false })
+  }
+}

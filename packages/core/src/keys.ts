@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto'
+import { InvalidKeyError } from './errors'
+
+/** S3 allows keys of up to 1024 bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024
+
+/** The Valkey keys of one cached object. They share one hash tag, so a script touching them stays in one cluster slot. */
+export interface EntryKeys {
+  /** The stored entry (header + body). */
+  readonly entry: string
+  /** The distributed stampede lease. */
+  readonly lease: string
+  /** The generation counter bumped by `put` and `invalidate` (guards against stale sets). */
+  readonly generation: string
+}
+
+/** Throws {@link InvalidKeyError} unless `key` is a non-empty string of at most 1024 UTF-8 bytes. */
+export function validateKey(key: unknown, what = 'key'): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0)
+    throw new InvalidKeyError(`${what} must be a non-empty string`)
+  // Fast path: a string of at most 256 UTF-16 units cannot exceed 1024 UTF-8 bytes.
+  if (key.length > MAX_KEY_BYTES / 4 && Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new InvalidKeyError(`${what} is longer than ${MAX_KEY_BYTES} bytes of UTF-8`)
+  }
+}
+
+/**
+ * Names the Valkey keys of an object. User input never reaches Valkey verbatim: the
+ * namespace, bucket and key are hashed, so `{`, `}`, `*` or `\r\n` in an S3 key can pick
+ * neither a cluster slot nor a glob, and every key stays under `keyPrefix`.
+ */
+export function entryKeys(keyPrefix: string, namespace: 'o' | 'w', bucket: string, key: string): EntryKeys {
+  const hash = createHash('sha256').update(`${namespace}\0${bucket}\0${key}`).digest('base64url').slice(0, 22)
+  const base = `${keyPrefix}{${hash}}`
+  return { entry: base, lease: `${base}:lease`, generation: `${base}:gen` }
+}

@@ -1,0 +1,120 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import type { Entry, EntryData } from '../entry'
+import { EntryKind } from '../entry'
+import { OriginError } from '../errors'
+
+/** What a load from the origin produced. */
+export type LoadOutcome =
+  /** A body to serve; `cacheable: false` means too large to store (served as `bypass`). */
+  | { type: 'entry'; data: Omit<EntryData, 'freshUntil' | 'staleUntil'>; cacheable: boolean }
+  /** The origin confirmed the previous entry is current (S3 answered 304 to IfNoneMatch). */
+  | { type: 'unchanged' }
+  /** The object does not exist (S3 NoSuchKey). */
+  | { type: 'missing' }
+
+interface S3Failure {
+  name?: string
+  $metadata?: { httpStatusCode?: number }
+}
+
+/** Bounds an S3 call, body included: the signal aborts the request, the race guards the body stream. */
+async function withTimeout<T>(
+  timeoutMs: number,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      reject(new OriginError(`S3 ${what} did not answer within ${timeoutMs} ms`))
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([fn(controller.signal), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export interface LoadRequest {
+  s3: S3Client
+  bucket: string
+  key: string
+  /** The stale entry being revalidated: its ETag goes into IfNoneMatch. */
+  previous?: Entry | undefined
+  timeoutMs: number
+  maxObjectBytes: number
+}
+
+/** GetObject, conditional on the previous ETag when revalidating. */
+export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
+  const { s3, bucket, key, previous } = request
+  try {
+    return await withTimeout(request.timeoutMs, 'GetObject', async (abortSignal) => {
+      const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: previous?.etag })
+      const response = await s3.send(command, { abortSignal })
+      const body = (await response.Body?.transformToByteArray()) ?? new Uint8Array(0)
+      return {
+        type: 'entry',
+        cacheable: body.byteLength <= request.maxObjectBytes,
+        data: {
+          kind: EntryKind.object,
+          body,
+          etag: response.ETag,
+          contentType: response.ContentType,
+          lastModified: response.LastModified?.getTime(),
+          metadata: response.Metadata ?? {},
+        },
+      }
+    })
+  } catch (error) {
+    const failure = error as S3Failure
+    const status = failure.$metadata?.httpStatusCode
+    if (failure.name === 'NoSuchKey' || status === 404) return { type: 'missing' }
+    if (status === 304 || failure.name === 'NotModified') return { type: 'unchanged' }
+    if (error instanceof OriginError) throw error
+    throw new OriginError(
+      `S3 GetObject failed for ${key}: ${failure.name ?? 'error'}${status ? ` (${status})` : ''}`,
+      {
+        cause: error,
+      },
+    )
+  }
+}
+
+export interface PutRequest {
+  s3: S3Client
+  bucket: string
+  key: string
+  body: Uint8Array
+  contentType?: string | undefined
+  cacheControl?: string | undefined
+  metadata?: Record<string, string> | undefined
+  timeoutMs: number
+}
+
+/** PutObject; resolves to the new ETag. */
+export async function putObject(request: PutRequest): Promise<{ etag: string | undefined }> {
+  const { s3, bucket, key, body } = request
+  try {
+    return await withTimeout(request.timeoutMs, 'PutObject', async (abortSignal) => {
+      const command = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: request.contentType,
+        CacheControl: request.cacheControl,
+        Metadata: request.metadata,
+      })
+      const response = await s3.send(command, { abortSignal })
+      return { etag: response.ETag }
+    })
+  } catch (error) {
+    if (error instanceof OriginError) throw error
+    throw new OriginError(`S3 PutObject failed for ${key}: ${(error as S3Failure).name ?? 'error'}`, {
+      cause: error,
+    })
+  }
+}

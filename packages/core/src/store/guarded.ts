@@ -1,0 +1,85 @@
+import type { CacheEventListener, ErrorOperation } from '../events'
+import type { Store } from './store'
+
+/** Returned instead of a value when the store failed, timed out, or the circuit is open: the caller fails open. */
+export const FAILED: unique symbol = Symbol('store-failed')
+export type Failed = typeof FAILED
+
+export interface GuardSettings {
+  /** Per-command bound, ms. */
+  timeoutMs: number
+  emit: CacheEventListener
+  /** Maps a raw client error to the error reported in events (names NOPERM permissions, scrubs secrets). */
+  mapError?: (error: unknown) => Error
+  /** Consecutive failures that open the circuit. */
+  failureThreshold?: number
+  /** How long an open circuit skips the store before one probe is let through, ms. */
+  cooldownMs?: number
+}
+
+class StoreTimeoutError extends Error {
+  override name = 'StoreTimeoutError'
+}
+
+/**
+ * Fail-open wrapper around a {@link Store}: every call is bounded by `timeoutMs`, failures
+ * become `error` events instead of exceptions, and after a few consecutive failures a
+ * circuit breaker stops paying the timeout on every request (one event per outage),
+ * letting a single probe through after `cooldownMs`.
+ */
+export class GuardedStore {
+  readonly store: Store
+  private readonly settings: Required<GuardSettings>
+  private failures = 0
+  private openUntil = 0
+  private probing = false
+
+  constructor(store: Store, settings: GuardSettings) {
+    this.store = store
+    this.settings = { failureThreshold: 3, cooldownMs: 1000, mapError: (e) => e as Error, ...settings }
+  }
+
+  /** Whether the circuit is open (the store is being skipped). */
+  get open(): boolean {
+    return this.failures >= this.settings.failureThreshold
+  }
+
+  async call<T>(
+    operation: ErrorOperation,
+    key: string | undefined,
+    fn: (store: Store) => Promise<T>,
+  ): Promise<T | Failed> {
+    let probe = false
+    if (this.open) {
+      if (this.probing || Date.now() < this.openUntil) return FAILED
+      this.probing = probe = true
+    }
+    const started = performance.now()
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new StoreTimeoutError(`Valkey did not answer within ${this.settings.timeoutMs} ms`)),
+          this.settings.timeoutMs,
+        )
+      })
+      const value = await Promise.race([fn(this.store), timeout])
+      this.failures = 0
+      return value
+    } catch (raw) {
+      this.failures++
+      const error = this.settings.mapError(raw)
+      const durationMs = performance.now() - started
+      if (this.failures === this.settings.failureThreshold || probe) {
+        this.openUntil = Date.now() + this.settings.cooldownMs
+        this.settings.emit({ type: 'error', operation: 'circuit-open', key, durationMs, error })
+      } else if (!this.open) {
+        this.settings.emit({ type: 'error', operation, key, durationMs, error })
+      }
+      return FAILED
+    } finally {
+      clearTimeout(timer)
+      if (probe) this.probing = false
+    }
+  }
+}

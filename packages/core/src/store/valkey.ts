@@ -1,0 +1,119 @@
+import type { ValkeyClient } from '../connect/options'
+import type { EntryKeys } from '../keys'
+import { BEGIN, COMMIT, RELEASE, REPLACE, type Script, TOUCH } from './scripts'
+import { GENERATION_TTL_MS, type LoadTicket, type Store } from './store'
+
+/** How long after a failed client creation the next use tries again. */
+const RECREATE_COOLDOWN_MS = 1000
+
+/**
+ * The Valkey store: one GET per read, and one script (EVALSHA) per conditional write.
+ * Works the same on a standalone server and on a cluster, since every script's keys
+ * share one hash tag.
+ */
+export class ValkeyStore implements Store {
+  private client: ValkeyClient | undefined
+  private connecting: Promise<ValkeyClient> | undefined
+  private readonly create: (() => Promise<ValkeyClient>) | undefined
+  private retryAt = 0
+  private lastError: unknown
+  private closed = false
+
+  /**
+   * Either a client to use (left open by `close()`), or a factory called on first use. A factory
+   * that fails (Valkey unreachable at a cold start) is called again after a short cooldown, so
+   * an environment born during an outage starts using Valkey once it is back.
+   */
+  constructor(source: ValkeyClient | (() => Promise<ValkeyClient>)) {
+    if (typeof source === 'function') this.create = source
+    else this.client = source
+  }
+
+  private connected(): ValkeyClient | Promise<ValkeyClient> {
+    if (this.client) return this.client
+    if (this.connecting) return this.connecting
+    if (this.closed) return Promise.reject(new Error('the cache is closed'))
+    if (!this.create || Date.now() < this.retryAt) return Promise.reject(this.lastError)
+    this.connecting = this.create().then(
+      (client) => {
+        this.client = client
+        this.connecting = undefined
+        if (this.closed) client.disconnect()
+        return client
+      },
+      (error: unknown) => {
+        this.connecting = undefined
+        this.lastError = error
+        this.retryAt = Date.now() + RECREATE_COOLDOWN_MS
+        throw error
+      },
+    )
+    return this.connecting
+  }
+
+  private async run(script: Script, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+    const client = await this.connected()
+    try {
+      return await client.evalsha(script.sha, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error
+      return client.eval(script.source, keys.length, ...keys, ...args)
+    }
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    return (this.client ?? (await this.connected())).getBuffer(key)
+  }
+
+  async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
+    const [generation, leased] = (await this.run(BEGIN, [keys.lease, keys.generation], [token, leaseMs])) as [
+      string,
+      number,
+    ]
+    return { generation: String(generation), leased: leased === 1 }
+  }
+
+  async commit(
+    keys: EntryKeys,
+    generation: string,
+    token: string,
+    value: Buffer,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const keyList = [keys.entry, keys.generation, keys.lease]
+    return (await this.run(COMMIT, keyList, [generation, token, value, Math.max(1, Math.ceil(ttlMs))])) === 1
+  }
+
+  async touch(
+    keys: EntryKeys,
+    generation: string,
+    token: string,
+    times: Buffer,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const keyList = [keys.entry, keys.generation, keys.lease]
+    return (await this.run(TOUCH, keyList, [generation, token, times, Math.max(1, Math.ceil(ttlMs))])) === 1
+  }
+
+  async release(keys: EntryKeys, token: string): Promise<void> {
+    await this.run(RELEASE, [keys.lease], [token])
+  }
+
+  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void> {
+    await this.run(
+      REPLACE,
+      [keys.entry, keys.generation],
+      [value, Math.max(1, Math.ceil(ttlMs)), GENERATION_TTL_MS],
+    )
+  }
+
+  async invalidate(keys: EntryKeys): Promise<void> {
+    await this.run(REPLACE, [keys.entry, keys.generation], ['', 0, GENERATION_TTL_MS])
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const client = this.create ? (this.client ?? (await this.connecting?.catch(() => undefined))) : undefined
+    if (client) await client.quit().catch(() => client.disconnect())
+  }
+}

@@ -1,0 +1,87 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { countS3Calls, type S3CallCounter, type S3Server } from '@valkey-s3-cache/testkit'
+import { type CacheEvent, createS3Cache, type S3Cache, type S3CacheOptions } from '../../src'
+
+let counter = 0
+/** A key no other test uses. */
+export function uniqueKey(label = 'obj'): string {
+  counter++
+  return `${label}/${process.pid}-${Date.now().toString(36)}-${counter}.json`
+}
+
+export async function putRaw(
+  s3: S3Server,
+  key: string,
+  body: string | Uint8Array,
+  contentType = 'application/json',
+) {
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentType: contentType }),
+  )
+}
+
+export interface TestCache {
+  cache: S3Cache
+  client: S3Client
+  calls: S3CallCounter
+  events: CacheEvent[]
+  getObjectCalls(): number
+}
+
+/** A cache on its own S3 client (so its S3 calls can be counted) and an event log. */
+export function makeCache(
+  s3: S3Server,
+  options: Partial<S3CacheOptions> & Pick<S3CacheOptions, 'valkey'>,
+): TestCache {
+  const client = s3.newClient()
+  const calls = countS3Calls(client)
+  const events: CacheEvent[] = []
+  const cache = createS3Cache({
+    s3: client,
+    bucket: s3.bucket,
+    ...options,
+    onEvent: (event) => {
+      events.push(event)
+      options.onEvent?.(event)
+    },
+  })
+  return { cache, client, calls, events, getObjectCalls: () => calls.count('GetObjectCommand') }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A gate that holds GetObject responses after they arrive from the real S3 server (the body is read only once released). */
+export function holdResponses(client: S3Client) {
+  let release: () => void = () => {}
+  let gate: Promise<void> | undefined
+  let arrived: () => void = () => {}
+  const arrival = new Promise<void>((resolve) => {
+    arrived = resolve
+  })
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'GetObjectCommand') return next(args)
+      try {
+        return await next(args)
+      } finally {
+        // Held whether S3 answered 200, 304 or an error.
+        arrived()
+        if (gate) await gate
+      }
+    },
+    { step: 'initialize', name: 'testHoldResponses' },
+  )
+  return {
+    hold() {
+      gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+    },
+    /** Resolves once a held response has arrived from S3. */
+    arrived: () => arrival,
+    release: () => {
+      gate = undefined
+      release()
+    },
+  }
+}

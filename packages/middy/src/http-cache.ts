@@ -1,0 +1,102 @@
+import type { Context } from 'aws-lambda'
+import { type HttpEvent, type HttpRequest, readHttpEvent } from './http/event'
+import { setHeader, tokens } from './http/headers'
+import { defaultKey, namespaced } from './http/key'
+import { type HttpCacheOptions, resolveHttpCacheOptions } from './http/options'
+import { fromStored, isProxyResult, isStoredResponse, type StoredResponse, toStored } from './http/response'
+import { joinSharedRun } from './http/shared-run'
+import type { MiddyLikeMiddleware, MiddyLikeRequest } from './types'
+
+/** Per-request state, kept in `request.internal` under this name. */
+const STATE = 'valkey-s3-cache.httpCache'
+
+interface State {
+  http: HttpRequest
+  /** Set when this request's handler run is the one `wrap` stores. */
+  finish: ((stored: StoredResponse | undefined) => Promise<void>) | undefined
+}
+
+/** How long a leader may hold other requests when the invocation's remaining time is unknown (tests, containers). */
+const DEFAULT_LEAD_LIMIT_MS = 30_000
+
+const leadLimitMs = (context: Context): number =>
+  typeof context?.getRemainingTimeInMillis === 'function'
+    ? Math.max(0, context.getRemainingTimeInMillis())
+    : DEFAULT_LEAD_LIMIT_MS
+
+function wantsNoCache(http: HttpRequest): boolean {
+  const cacheControl = http.headers.get('cache-control')
+  if (cacheControl !== undefined) return tokens([cacheControl]).has('no-cache')
+  // HTTP/1.0 clients send Pragma instead.
+  return tokens([http.headers.get('pragma') ?? '']).has('no-cache')
+}
+
+/**
+ * Response caching for API Gateway REST (v1), HTTP API (v2) and ALB proxy events.
+ *
+ * A stored response is answered from the cache with `x-cache: HIT`, `age` and its `etag`, and
+ * the handler does not run; a matching `If-None-Match` gets a 304 without body. Otherwise the
+ * handler runs (once per key for concurrent requests, through `cache.wrap`) and a storable
+ * response is stored for `ttl` and answered with `x-cache: MISS` and an `etag`. Errors and
+ * responses with `Cache-Control: no-store` or `private`, cookies, or an unlisted `Vary` are never stored.
+ *
+ * Use it first in the chain: its `before` answers hits before other middlewares run, and its
+ * `after` runs last, so it stores the response as the client receives it (CORS headers included).
+ */
+export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
+  const settings = resolveHttpCacheOptions(options)
+  // staleTtl 0: a stale response would need a background refresh, which Lambda's freeze makes unreliable.
+  const wrapOptions = { ttl: settings.ttl, staleTtl: 0 }
+
+  const httpCacheMiddlewareBefore = async (request: MiddyLikeRequest) => {
+    const http = readHttpEvent(request.event)
+    if (http === undefined || !settings.methods.has(http.method)) return
+    let key: string
+    if (settings.key) {
+      const custom = settings.key(request.event as HttpEvent, request.context)
+      if (typeof custom !== 'string' || custom === '') return
+      key = namespaced(custom)
+    } else {
+      key = defaultKey(http, settings.varyHeaders)
+    }
+    const forceRefresh = settings.honorNoCache && wantsNoCache(http)
+    const joined = await joinSharedRun(
+      settings.cache,
+      key,
+      { ...wrapOptions, forceRefresh },
+      leadLimitMs(request.context),
+    )
+    // Returning the response ends the request here: middy skips the handler and every `after`.
+    if (joined.role === 'cached' && isStoredResponse(joined.value)) {
+      return fromStored(joined.value, http, 'HIT', Date.now())
+    }
+    const state: State = { http, finish: joined.role === 'leader' ? joined.finish : undefined }
+    request.internal[STATE] = state
+  }
+
+  const httpCacheMiddlewareAfter = async (request: MiddyLikeRequest) => {
+    const state = request.internal[STATE] as State | undefined
+    if (state === undefined) return
+    const now = Date.now()
+    const stored = toStored(request.response, settings, now)
+    await state.finish?.(stored)
+    if (stored) request.response = fromStored(stored, state.http, 'MISS', now)
+    else if (isProxyResult(request.response)) {
+      const headers = { ...request.response.headers }
+      setHeader(headers, 'x-cache', 'MISS')
+      request.response.headers = headers
+    }
+  }
+
+  const httpCacheMiddlewareOnError = async (request: MiddyLikeRequest) => {
+    // Errors are never stored. `request.error` and `request.response` are left as they are for http-error-handler.
+    const state = request.internal[STATE] as State | undefined
+    await state?.finish?.(undefined)
+  }
+
+  return {
+    before: httpCacheMiddlewareBefore,
+    after: httpCacheMiddlewareAfter,
+    onError: httpCacheMiddlewareOnError,
+  }
+}

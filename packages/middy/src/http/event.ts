@@ -1,0 +1,104 @@
+import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda'
+
+/** The proxy events `httpCache` understands: API Gateway REST (v1), HTTP API (v2) and ALB. */
+export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | ALBEvent
+
+/** What the body contributes to the cache key. */
+export type RequestBody =
+  | { kind: 'none' }
+  /** A raw body, base64-decoded when the event says so. */
+  | { kind: 'bytes'; bytes: Uint8Array }
+  /** A body a parser (such as `@middy/http-json-body-parser`) already turned into a value. */
+  | { kind: 'value'; value: unknown }
+
+/** One request, read the same way from every event version. */
+export interface HttpRequest {
+  /** Upper case. */
+  method: string
+  /** `resource` (v1) or `routeKey` (v2); `''` for ALB. */
+  route: string
+  path: string
+  /** Query parameters sorted by name; repeated values keep their order. */
+  query: Array<[string, string]>
+  /** Header values by lower-case name; repeated headers joined with `, `. */
+  headers: Map<string, string>
+  body: RequestBody
+}
+
+type Loose = Record<string, unknown>
+
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null
+const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+
+/** Header names are case-insensitive; console test events send `headers: null`. */
+function readHeaders(event: Loose): Map<string, string> {
+  const headers = new Map<string, string>()
+  const add = (name: string, value: string) => {
+    const lower = name.toLowerCase()
+    const previous = headers.get(lower)
+    headers.set(lower, previous === undefined ? value : `${previous}, ${value}`)
+  }
+  // multiValueHeaders holds every value of a repeated header, headers only the last one; a
+  // hand-made event may fill just one of them, so headers adds the names the other lacks.
+  if (isObject(event.multiValueHeaders)) {
+    for (const [name, values] of Object.entries(event.multiValueHeaders)) {
+      if (Array.isArray(values)) for (const value of values) add(name, String(value))
+    }
+  }
+  if (isObject(event.headers)) {
+    const seen = new Set(headers.keys())
+    for (const [name, value] of Object.entries(event.headers)) {
+      if (value != null && !seen.has(name.toLowerCase())) add(name, String(value))
+    }
+  }
+  // HTTP API v2 moves the Cookie header into `cookies`.
+  if (Array.isArray(event.cookies) && event.cookies.length > 0 && !headers.has('cookie')) {
+    headers.set('cookie', event.cookies.join('; '))
+  }
+  return headers
+}
+
+function readQuery(event: Loose, v2: boolean): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  if (v2 && typeof event.rawQueryString === 'string') {
+    for (const pair of new URLSearchParams(event.rawQueryString)) pairs.push(pair)
+  } else {
+    // As with headers: every value from the multi-value map, then the names only the other one has.
+    const multi = isObject(event.multiValueQueryStringParameters) ? event.multiValueQueryStringParameters : {}
+    for (const [name, values] of Object.entries(multi)) {
+      if (Array.isArray(values)) for (const value of values) pairs.push([name, String(value)])
+    }
+    const single = isObject(event.queryStringParameters) ? event.queryStringParameters : {}
+    for (const [name, value] of Object.entries(single)) {
+      if (value != null && !Object.hasOwn(multi, name)) pairs.push([name, String(value)])
+    }
+  }
+  // Code-unit order, not localeCompare: the key must not depend on the runtime's locale. The sort is stable.
+  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+}
+
+function readBody(event: Loose): RequestBody {
+  const { body } = event
+  if (body === undefined || body === null) return { kind: 'none' }
+  if (typeof body !== 'string') return { kind: 'value', value: body }
+  const bytes = event.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8')
+  return { kind: 'bytes', bytes }
+}
+
+/** Reads a v1, v2 or ALB proxy event; `undefined` for anything else (the middleware then stays out of the way). */
+export function readHttpEvent(event: unknown): HttpRequest | undefined {
+  if (!isObject(event)) return undefined
+  const requestContext = isObject(event.requestContext) ? event.requestContext : {}
+  const http = isObject(requestContext.http) ? requestContext.http : undefined
+  const v2 = event.version === '2.0' || http !== undefined
+  const method = v2 ? text(http?.method) : text(event.httpMethod)
+  if (method === '') return undefined
+  return {
+    method: method.toUpperCase(),
+    route: v2 ? text(event.routeKey) : text(event.resource),
+    path: v2 ? text(event.rawPath) || text(http?.path) : text(event.path),
+    query: readQuery(event, v2),
+    headers: readHeaders(event),
+    body: readBody(event),
+  }
+}

@@ -1,0 +1,114 @@
+import { CacheConfigError, type Duration, type S3Cache, toMs } from '@valkey-s3-cache/core'
+import type { Context } from 'aws-lambda'
+import type { HttpEvent } from './event'
+
+/** Options of {@link httpCache}. Each default is stated once, here. */
+export interface HttpCacheOptions {
+  /** The cache (from `createS3Cache`) whose `wrap` stores responses. Required. */
+  cache: S3Cache
+  /** How long a stored response is served. Default: the cache's `ttl`. */
+  ttl?: Duration
+  /**
+   * Computes the cache key instead of the default (method + route + path + sorted query +
+   * `varyHeaders` + SHA-256 of the body). Return `undefined` to not cache this request. Default: none.
+   */
+  key?: (event: HttpEvent, context: Context) => string | undefined
+  /** Request methods that are cached; others pass through untouched. Default `['GET', 'HEAD']`. */
+  methods?: readonly string[]
+  /**
+   * Request headers that select a different response, added to the key (any case). A response
+   * whose `Vary` names a header not listed here is not stored. Default `[]`.
+   */
+  varyHeaders?: readonly string[]
+  /** Response status codes that are stored. Default `[200, 203, 204]`. */
+  statusCodes?: readonly number[]
+  /** `Cache-Control` added to stored responses that set none (for browsers and CDNs). Default: none. */
+  cacheControl?: string
+  /**
+   * Whether a client's `Cache-Control: no-cache` (or `Pragma: no-cache`) runs the handler and
+   * replaces the stored response. Default `false`: any client could otherwise skip the cache and drive cost.
+   */
+  honorNoCache?: boolean
+}
+
+/** The options after defaults and validation. */
+export interface HttpCacheSettings {
+  cache: S3Cache
+  ttl: Duration | undefined
+  key: HttpCacheOptions['key']
+  methods: ReadonlySet<string>
+  /** Lower case, sorted, without duplicates. */
+  varyHeaders: readonly string[]
+  statusCodes: ReadonlySet<number>
+  cacheControl: string | undefined
+  honorNoCache: boolean
+}
+
+const defaults = {
+  ttl: undefined,
+  key: undefined,
+  methods: ['GET', 'HEAD'],
+  varyHeaders: [],
+  statusCodes: [200, 203, 204],
+  cacheControl: undefined,
+  honorNoCache: false,
+} satisfies Omit<HttpCacheOptions, 'cache'>
+
+const KNOWN = new Set(['cache', ...Object.keys(defaults)])
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+function tokenList(option: string, value: unknown, allowEmpty: boolean): string[] {
+  if (!Array.isArray(value) || (!allowEmpty && value.length === 0)) {
+    throw new CacheConfigError(option, `expected ${allowEmpty ? 'an' : 'a non-empty'} array of names`)
+  }
+  for (const item of value) {
+    if (typeof item !== 'string' || !TOKEN.test(item)) {
+      throw new CacheConfigError(option, `not a valid name: ${JSON.stringify(item)}`)
+    }
+  }
+  return value
+}
+
+/** Applies defaults and validates every option once, when the middleware is created. */
+export function resolveHttpCacheOptions(options: HttpCacheOptions): HttpCacheSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheConfigError('options', 'expected an object')
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) throw new CacheConfigError(name, 'unknown option')
+  }
+  // An option given as `undefined` keeps its default.
+  const given = Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as HttpCacheOptions
+  const merged = { ...defaults, ...given }
+  const { cache, ttl, key, cacheControl, honorNoCache } = merged
+  if (typeof cache?.wrap !== 'function') {
+    throw new CacheConfigError('cache', 'expected a cache made by createS3Cache')
+  }
+  if (ttl !== undefined && toMs(ttl, 'ttl') <= 0) throw new CacheConfigError('ttl', 'must be greater than 0')
+  if (key !== undefined && typeof key !== 'function') throw new CacheConfigError('key', 'expected a function')
+  if (cacheControl !== undefined && typeof cacheControl !== 'string') {
+    throw new CacheConfigError('cacheControl', 'expected a string')
+  }
+  if (typeof honorNoCache !== 'boolean') throw new CacheConfigError('honorNoCache', 'expected a boolean')
+  const methods = tokenList('methods', merged.methods, false).map((method) => method.toUpperCase())
+  const varyHeaders = tokenList('varyHeaders', merged.varyHeaders, true).map((name) => name.toLowerCase())
+  const statusCodes = merged.statusCodes
+  if (
+    !Array.isArray(statusCodes) ||
+    statusCodes.some((code) => !Number.isInteger(code) || code < 100 || code > 599)
+  ) {
+    throw new CacheConfigError('statusCodes', 'expected an array of HTTP status codes')
+  }
+  return {
+    cache,
+    ttl,
+    key,
+    methods: new Set(methods),
+    varyHeaders: [...new Set(varyHeaders)].sort(),
+    statusCodes: new Set(statusCodes),
+    cacheControl,
+    honorNoCache,
+  }
+}

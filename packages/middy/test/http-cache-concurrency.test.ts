@@ -1,0 +1,113 @@
+import middy from '@middy/core'
+import { createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
+import { httpCache } from '@valkey-s3-cache/middy'
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  makeApp,
+  makeCache,
+  putJson,
+  readObject,
+  type Servers,
+  sleep,
+  startServers,
+  uniqueKey,
+} from './support/app'
+import { eventVersions, header, v1Event } from './support/events'
+
+let servers: Servers
+let cache: S3Cache
+
+beforeAll(async () => {
+  servers = await startServers()
+  ;({ cache } = makeCache(servers))
+})
+afterAll(async () => {
+  await cache.close()
+  await servers.stop()
+})
+
+/** The handler, slowed so that every request arrives while the first one is still running. */
+const slowRead: typeof readObject = async (event, context) => {
+  await sleep(50)
+  return readObject(event, context)
+}
+
+describe.each(eventVersions)('concurrent identical $version requests', ({ event }) => {
+  it('run the handler once: 20 at a time give one MISS and 19 HITs with the same body', async () => {
+    const key = uniqueKey()
+    await putJson(servers, key, { shared: true })
+    const app = makeApp({ cache, respond: slowRead })
+    const request = () =>
+      app.invoke(
+        event({
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ key }),
+        }),
+      )
+    const results = await Promise.all(Array.from({ length: 20 }, request))
+    expect(app.runs()).toBe(1)
+    const statuses = results.map((result) => header(result, 'x-cache'))
+    expect(statuses.filter((status) => status === 'MISS')).toHaveLength(1)
+    expect(statuses.filter((status) => status === 'HIT')).toHaveLength(19)
+    expect(new Set(results.map((result) => result.body)).size).toBe(1)
+    expect(new Set(results.map((result) => header(result, 'etag'))).size).toBe(1)
+    expect(results.every((result) => result.statusCode === 200)).toBe(true)
+  })
+
+  it('run the handler once across two processes sharing Valkey (the lease)', async () => {
+    const key = uniqueKey()
+    await putJson(servers, key, { processes: 2 })
+    const other = createS3Cache({
+      s3: servers.s3.newClient(),
+      bucket: servers.s3.bucket,
+      valkey: servers.valkey.url,
+      ttl: '1m',
+    })
+    try {
+      const [here, there] = [
+        makeApp({ cache, respond: slowRead }),
+        makeApp({ cache: other, respond: slowRead }),
+      ]
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? here : there).invoke(event({ query: { key } }))),
+      )
+      expect(here.runs() + there.runs()).toBe(1)
+      expect(new Set(results.map((result) => result.body)).size).toBe(1)
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+describe('a leader whose after and onError never run', () => {
+  it('holds the requests waiting on it only until the invocation runs out of time', async () => {
+    let runs = 0
+    const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      .use(httpCache({ cache }))
+      // Answers early from `before`: middy then skips every `after` and `onError`.
+      .before(async (request) => {
+        if (request.event.headers['x-early']) {
+          await sleep(20)
+          return { statusCode: 503, body: 'early' }
+        }
+      })
+      .handler(async () => {
+        runs++
+        return { statusCode: 200, body: 'ran' }
+      })
+    const path = `/objects/${uniqueKey()}`
+    const context = { getRemainingTimeInMillis: () => 300 } as Context
+    const started = Date.now()
+    const [early, waiting] = await Promise.all([
+      handler(v1Event({ path, headers: { 'x-early': '1' } }), context),
+      sleep(5).then(() => handler(v1Event({ path }), context)),
+    ])
+    expect(early.body).toBe('early')
+    expect(waiting.body).toBe('ran')
+    expect(header(waiting, 'x-cache')).toBe('MISS')
+    expect(runs).toBe(1)
+    expect(Date.now() - started).toBeLessThan(2_000)
+  })
+})

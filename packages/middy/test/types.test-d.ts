@@ -1,0 +1,85 @@
+// Type-level tests: vitest type-checks this file in `npm test` (typecheck mode); a type error fails the run.
+import middy from '@middy/core'
+import httpCors from '@middy/http-cors'
+import httpErrorHandler from '@middy/http-error-handler'
+import httpJsonBodyParser from '@middy/http-json-body-parser'
+import type { S3Cache } from '@valkey-s3-cache/core'
+import { httpCache, type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyResultV2,
+} from 'aws-lambda'
+import { describe, expectTypeOf, it } from 'vitest'
+
+declare const cache: S3Cache
+interface Doc {
+  title: string
+}
+
+describe('middleware types', () => {
+  it('type-checks handlers composed with s3Cache and httpCache', () => {
+    // The README's handler, as written there: context.s3Cache is typed without casts.
+    const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      .use(httpCache({ cache, ttl: '1m', methods: ['POST'] }))
+      .use(httpCors({ origin: 'https://app.example.com' }))
+      .use(httpErrorHandler())
+      .use(httpJsonBodyParser())
+      .use(s3Cache({ cache }))
+      .handler(async (event, context) => {
+        const { key } = event.body as unknown as { key: string } // parsed by http-json-body-parser
+        const doc = await context.s3Cache.getJson(key) // ObjectNotFoundError → 404, InvalidKeyError → 400
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) }
+      })
+
+    // The context keeps the Lambda context's members, and the event keeps its type.
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      .use(httpCache({ cache }))
+      .use(s3Cache({ cache }))
+      .handler(async (event, context) => {
+        expectTypeOf(context.s3Cache).toEqualTypeOf<S3Cache>()
+        expectTypeOf(context.awsRequestId).toBeString()
+        expectTypeOf(event.httpMethod).toBeString()
+        const doc = await context.s3Cache.getJson<Doc>('docs/a.json')
+        expectTypeOf(doc).toEqualTypeOf<Doc>()
+        return { statusCode: 200, body: doc.title }
+      })
+
+    // HTTP API (v2) handlers, with s3Cache created from options.
+    const v2 = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+      .use(s3Cache({ s3: {} as never, bucket: 'b', valkey: 'valkey://localhost:6379' }))
+      .use(httpCache({ cache, key: (event) => ('rawPath' in event ? event.rawPath : undefined) }))
+      .handler(async (_event, context) => {
+        const text = await context.s3Cache.getText('a.txt')
+        return { statusCode: 200, body: text }
+      })
+
+    // A handler written apart from the chain names its context type.
+    const separate = async (
+      _event: APIGatewayProxyEvent,
+      context: S3CacheContext,
+    ): Promise<APIGatewayProxyResult> => ({
+      statusCode: 200,
+      body: await context.s3Cache.getText('a.txt'),
+    })
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(s3Cache({ cache })).handler(separate)
+
+    // Without the middleware there is no context.s3Cache.
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler(async (_event, context) => {
+      // @ts-expect-error s3Cache is only on the context when the s3Cache middleware is used
+      context.s3Cache
+      return { statusCode: 200, body: '' }
+    })
+
+    // Options are checked by the compiler too.
+    // @ts-expect-error cache is required
+    httpCache({ ttl: '1m' })
+    // @ts-expect-error ttl is a Duration
+    httpCache({ cache, ttl: '5 minutes' })
+    // @ts-expect-error neither { cache } nor the options of createS3Cache
+    s3Cache({ bucket: 'b' })
+    expectTypeOf(handler).toBeFunction()
+    expectTypeOf(v2).toBeFunction()
+  })
+})
