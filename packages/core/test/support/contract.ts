@@ -77,7 +77,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       })
       expect(negative.getObjectCalls()).toBe(1)
 
-      const off = cacheWith({ negativeTtl: 0, keyPrefix: 'neg0:' })
+      const off = cacheWith({ negativeTtl: 0, keyPrefix: 's3c:neg0:' })
       await expect(off.cache.get(key)).rejects.toBeInstanceOf(ObjectNotFoundError)
       await expect(off.cache.get(key)).rejects.toBeInstanceOf(ObjectNotFoundError)
       expect(off.getObjectCalls()).toBe(2)
@@ -161,7 +161,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       it(`round-trips text and binary bodies with compression ${JSON.stringify(compression ?? 'default')}`, async () => {
         const { cache } = cacheWith({
           compression,
-          keyPrefix: `cmp${JSON.stringify(compression ?? 'd').length}:`,
+          keyPrefix: `s3c:cmp${JSON.stringify(compression ?? 'd').length}:`,
         })
         const text = JSON.stringify({
           rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row ${i} ✓` })),
@@ -287,6 +287,11 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       await putRaw(s3, longest, '{}')
       expect((await cache.get(longest)).status).toBe('miss')
       expect((await cache.get(longest)).status).toBe('hit')
+    })
+
+    it('reported no store or connection error in any test above', () => {
+      const errors = caches.flatMap((c) => c.events).filter((e) => e.type === 'error')
+      expect(errors.map((e) => e.type === 'error' && `${e.operation}: ${e.error.message}`)).toEqual([])
     })
 
     it('keeps keys with braces, globs and unicode apart', async () => {

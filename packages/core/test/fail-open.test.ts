@@ -1,0 +1,94 @@
+import { freePort, type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
+
+/** Reads until one answers from Valkey again (the breaker probes after its cooldown). */
+async function untilHit(made: TestCache, key: string): Promise<string> {
+  let status = ''
+  for (let i = 0; i < 60 && status !== 'hit'; i++) {
+    await sleep(100)
+    status = (await made.cache.get(key)).status
+  }
+  return status
+}
+
+describe('fail-open to S3 (real valkey-server, connections created by the cache from a URL)', () => {
+  let s3: S3Server
+  let server: ValkeyServer
+  const made: TestCache[] = []
+  const cache = (valkey: string) => {
+    const c = makeCache(s3, { valkey, timeouts: { valkey: 100 } })
+    made.push(c)
+    return c
+  }
+
+  beforeAll(async () => {
+    s3 = await startS3()
+    server = await startValkey({ acl: true })
+  })
+  afterAll(async () => {
+    for (const c of made) await c.cache.close()
+    await server.stop()
+    await s3.stop()
+  })
+
+  it('serves from S3 while Valkey is paused with SIGSTOP, reports it once per outage, and recovers', async () => {
+    const c = cache(server.url)
+    const key = uniqueKey('paused')
+    await putRaw(s3, key, '{"p":1}')
+    await c.cache.get(key)
+    server.process.pause()
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => c.cache.getJson(key)))
+      for (let i = 0; i < 10; i++) answers.push(await c.cache.getJson(key))
+      expect(answers.every((a) => (a as { p: number }).p === 1)).toBe(true)
+    } finally {
+      server.process.resume()
+    }
+    const errors = c.events.filter((e) => e.type === 'error')
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors.length).toBeLessThanOrEqual(4)
+    expect(await untilHit(c, key)).toBe('hit')
+  })
+
+  it('serves from S3 while the ACL user is refused (NOPERM), naming the missing permission, and recovers', async () => {
+    const c = cache(server.url)
+    const key = uniqueKey('refused')
+    await putRaw(s3, key, '{"r":1}')
+    await c.cache.get(key)
+    const admin = await server.adminClient()
+    const user = server.acl?.username as string
+    await admin.call('ACL', 'SETUSER', user, '-get')
+    try {
+      expect(await c.cache.getJson(key)).toEqual({ r: 1 })
+      const error = c.events.find((e) => e.type === 'error')
+      expect(error?.type === 'error' && error.error.name).toBe('ValkeyAuthError')
+      expect(error?.type === 'error' && error.error.message).toMatch(/get/i)
+      expect(error?.type === 'error' && error.error.message).not.toContain(server.acl?.password as string)
+    } finally {
+      await admin.call('ACL', 'SETUSER', user, '+get')
+    }
+    expect(await untilHit(c, key)).toBe('hit')
+  })
+
+  it('starts during an outage (nothing listening), serves from S3, and uses Valkey once it appears', async () => {
+    const port = await freePort()
+    const c = cache(`valkey://127.0.0.1:${port}`)
+    const key = uniqueKey('cold-outage')
+    await putRaw(s3, key, '{"c":1}')
+    for (let i = 0; i < 5; i++) expect(await c.cache.getJson(key)).toEqual({ c: 1 })
+    expect(c.getObjectCalls()).toBe(5)
+    const late = await startValkey({ config: [`port ${port}`] })
+    try {
+      let status = ''
+      for (let i = 0; i < 60 && status !== 'hit'; i++) {
+        await sleep(100)
+        status = (await c.cache.get(key)).status
+      }
+      expect(status).toBe('hit')
+    } finally {
+      await c.cache.close()
+      await late.stop()
+    }
+  })
+})
