@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -31,6 +32,11 @@ export default defineConfig({
       workspace('testkit', 'packages/testkit'),
       workspace('core', 'packages/core'),
       workspace('middy', 'packages/middy'),
-    ],
+      workspace('example-api', 'examples/api'),
+      workspace('example-local', 'examples/local'),
+      workspace('infra-cdk', 'infra-examples/cdk'),
+      workspace('infra-sam', 'infra-examples/sam'),
+      workspace('bench', 'bench'),
+    ].filter((project) => existsSync(source(`./${project.test.root}/test`))),
   },
 })
