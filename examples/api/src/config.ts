@@ -1,0 +1,97 @@
+import type { S3Client } from '@aws-sdk/client-s3'
+import {
+  CacheConfigError,
+  type Duration,
+  fromEnv,
+  toMs,
+  type ValkeyConnectionOptions,
+} from '@valkey-s3-cache/core'
+
+/** Everything the handler needs. `createHandler(config)` takes it; `configFromEnv()` reads it from the environment. */
+export interface ApiConfig {
+  /** The bucket the objects are read from. */
+  bucket: string
+  /** Valkey connection (options, or a URL); `undefined` uses the in-process memory store. */
+  valkey?: ValkeyConnectionOptions | string | undefined
+  /** A ready S3 client (tests, the local demo). Without it one is made from `s3Endpoint` and `s3ForcePathStyle`. */
+  s3?: S3Client | undefined
+  /** Only for S3-compatible servers (local use); on AWS leave it unset. */
+  s3Endpoint?: string | undefined
+  s3ForcePathStyle?: boolean | undefined
+  /** How long a cached object is fresh. Default `'5m'`. */
+  ttl?: Duration | undefined
+  /** How long past fresh an object may be served while it is revalidated. Default `'1m'`. */
+  staleTtl?: Duration | undefined
+  /** How long a whole HTTP response is answered from Valkey without running the handler. Default `'30s'`. */
+  httpTtl?: Duration | undefined
+  /** Prefix of every Valkey key (an ACL can say `~s3c:*`). Default `'s3c:'`. */
+  keyPrefix?: string | undefined
+  /** `Access-Control-Allow-Origin`: `'*'` or one origin such as `https://app.example.com`. Default `'*'`. */
+  corsOrigin?: string | undefined
+  /** Add CloudWatch embedded-metric-format fields to each request's log line. Default `false`. */
+  emfMetrics?: boolean | undefined
+  /** CloudWatch namespace of the EMF metrics. Default `'ValkeyS3Cache'`. */
+  metricsNamespace?: string | undefined
+  /** The `Service` dimension and log field. Default: `AWS_LAMBDA_FUNCTION_NAME`, else `'valkey-s3-cache-api'`. */
+  serviceName?: string | undefined
+  /** Where the one JSON line per request goes. Default: stdout (CloudWatch Logs on Lambda). */
+  log?: ((line: string) => void) | undefined
+}
+
+type Env = Record<string, string | undefined>
+
+const read = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim()
+  return value === '' ? undefined : value
+}
+
+function duration(env: Env, name: string): Duration | undefined {
+  const value = read(env, name)
+  if (value === undefined) return undefined
+  const parsed = (/^\d+$/.test(value) ? Number(value) : value) as Duration
+  toMs(parsed, name) // throws CacheConfigError naming the variable
+  return parsed
+}
+
+function boolean(env: Env, name: string): boolean | undefined {
+  const value = read(env, name)?.toLowerCase()
+  if (value === undefined) return undefined
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new CacheConfigError(name, `expected true or false, got ${JSON.stringify(value)}`)
+}
+
+function origin(env: Env, name: string): string | undefined {
+  const value = read(env, name)
+  if (value === undefined || value === '*') return value
+  if (/^https?:\/\/[^/\s,]+$/.test(value)) return value
+  throw new CacheConfigError(name, `expected * or one origin such as https://app.example.com, got ${value}`)
+}
+
+/**
+ * Reads the configuration from environment variables (see the README's table). Bad values throw
+ * `CacheConfigError` naming the variable, so a misconfigured function fails at its cold start.
+ */
+export function configFromEnv(env: Env = process.env): ApiConfig {
+  const bucket = read(env, 'BUCKET')
+  if (bucket === undefined)
+    throw new CacheConfigError('BUCKET', 'is required (the bucket to read objects from)')
+  const s3Endpoint = read(env, 'S3_ENDPOINT')
+  if (s3Endpoint !== undefined && !URL.canParse(s3Endpoint)) {
+    throw new CacheConfigError('S3_ENDPOINT', `expected a URL, got ${s3Endpoint}`)
+  }
+  return {
+    bucket,
+    valkey: fromEnv(env),
+    s3Endpoint,
+    s3ForcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE'),
+    ttl: duration(env, 'CACHE_TTL'),
+    staleTtl: duration(env, 'CACHE_STALE_TTL'),
+    httpTtl: duration(env, 'HTTP_CACHE_TTL'),
+    keyPrefix: read(env, 'CACHE_KEY_PREFIX'),
+    corsOrigin: origin(env, 'CORS_ORIGIN'),
+    emfMetrics: boolean(env, 'EMF_METRICS'),
+    metricsNamespace: read(env, 'METRICS_NAMESPACE'),
+    serviceName: read(env, 'SERVICE_NAME') ?? read(env, 'AWS_LAMBDA_FUNCTION_NAME'),
+  }
+}

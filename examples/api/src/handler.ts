@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto'
+import { S3Client } from '@aws-sdk/client-s3'
+import middy from '@middy/core'
+import httpCors from '@middy/http-cors'
+import httpErrorHandler from '@middy/http-error-handler'
+import httpJsonBodyParser from '@middy/http-json-body-parser'
+import { createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
+import { httpCache, type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import type { ApiConfig } from './config'
+import { jsonErrorBody, objectResponseKey } from './middlewares'
+import {
+  currentRecord,
+  type RequestRecord,
+  recordCacheEvent,
+  recordError,
+  withRecord,
+  writeRequestLog,
+} from './observability'
+import { describeIssues, ObjectRequest } from './request'
+
+export type { ApiConfig } from './config'
+export { configFromEnv } from './config'
+
+/** A client error with a message safe to show: http-error-handler answers it with its status. */
+class BadRequestError extends Error {
+  override name = 'BadRequestError'
+  readonly statusCode = 400
+  readonly expose = true
+}
+
+/** `POST /objects` with `{"key": "..."}`: the object's JSON, read through the cache. */
+async function readObject(event: APIGatewayProxyEvent, context: S3CacheContext) {
+  // http-json-body-parser replaced the body text with the parsed value.
+  const parsed = ObjectRequest.safeParse(event.body as unknown)
+  if (!parsed.success) throw new BadRequestError(`Invalid request body: ${describeIssues(parsed.error)}`)
+  const { key } = parsed.data
+  const record = currentRecord()
+  if (record) record.s3Key = key
+  // ObjectNotFoundError → 404, not JSON → SchemaValidationError → 500 (core's errors carry statusCode/expose).
+  const doc = await context.s3Cache.getJson(key)
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(doc),
+  }
+}
+
+export type ApiHandler = ((
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>) & {
+  /** The cache behind the handler (shared by every invocation of this execution environment). */
+  readonly cache: S3Cache
+  /** Closes the Valkey connection and the S3 client it created (tests, the local demo). */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the handler. Call it once, at module scope: the S3 client and the cache live as long as the
+ * execution environment, and the Valkey connection is opened on the first request and then reused.
+ */
+export function createHandler(config: ApiConfig): ApiHandler {
+  const ownS3 = config.s3 === undefined
+  const s3 =
+    config.s3 ??
+    new S3Client({
+      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+      ...(config.s3ForcePathStyle ? { forcePathStyle: true } : {}),
+    })
+  const cache = createS3Cache({
+    s3,
+    bucket: config.bucket,
+    valkey: config.valkey,
+    keyPrefix: config.keyPrefix ?? 's3c:',
+    ttl: config.ttl ?? '5m',
+    staleTtl: config.staleTtl ?? '1m',
+    onEvent: recordCacheEvent,
+  })
+  const log = {
+    service: config.serviceName ?? 'valkey-s3-cache-api',
+    emf: config.emfMetrics ? { namespace: config.metricsNamespace ?? 'ValkeyS3Cache' } : undefined,
+    write: config.log ?? ((line: string) => process.stdout.write(`${line}\n`)),
+  }
+
+  // The order matters (packages/middy/README.md): httpCache first, so a hit answers before anything
+  // else runs and a miss is stored exactly as the client gets it (CORS headers included); httpCors
+  // before httpErrorHandler, so error answers get CORS headers too; the body parser after httpCache,
+  // so hits skip it; s3Cache last, right before the handler.
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpCache({ cache, ttl: config.httpTtl ?? '30s', methods: ['POST'], key: objectResponseKey }))
+    .use(httpCors({ origin: config.corsOrigin ?? '*', exposeHeaders: 'etag,x-cache,age' }))
+    .use(jsonErrorBody())
+    .use(httpErrorHandler({ logger: recordError, fallbackMessage: 'Internal Server Error' }))
+    .use(httpJsonBodyParser())
+    // Add authorization here (e.g. a middleware reading event.requestContext.authorizer): after the
+    // body parser, before s3Cache. If answers then depend on the caller, put the caller in httpCache's key.
+    .use(s3Cache({ cache }))
+    .handler(readObject)
+
+  // The log line is written around the middy chain, not by a middleware: a hit returned from
+  // httpCache's `before` ends the request without running any other middleware's `after`.
+  const handler = async (event: APIGatewayProxyEvent, context: Context) => {
+    const started = performance.now()
+    const record: RequestRecord = { cacheErrors: 0 }
+    let response: APIGatewayProxyResult | undefined
+    try {
+      response = await withRecord(record, () => chain(event, context as S3CacheContext))
+      return response
+    } finally {
+      const headers = response?.headers ?? {}
+      writeRequestLog(
+        {
+          requestId: context?.awsRequestId ?? randomUUID(),
+          apiRequestId: event?.requestContext?.requestId,
+          method: event?.httpMethod ?? '',
+          path: event?.path ?? '',
+          statusCode: response?.statusCode ?? 500,
+          cache: typeof headers['x-cache'] === 'string' ? headers['x-cache'] : undefined,
+          durationMs: performance.now() - started,
+          record,
+        },
+        log,
+      )
+    }
+  }
+  return Object.assign(handler, {
+    cache,
+    async close() {
+      await cache.close()
+      if (ownS3) s3.destroy()
+    },
+  })
+}

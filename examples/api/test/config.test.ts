@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { configFromEnv } from '../src/config'
+
+describe('configFromEnv', () => {
+  it('reads every variable', () => {
+    const config = configFromEnv({
+      BUCKET: 'docs',
+      VALKEY_URL: 'valkeys://app@cache.example.com:6379',
+      VALKEY_PASSWORD: 'secret',
+      VALKEY_CLUSTER: 'true',
+      CACHE_TTL: '10m',
+      CACHE_STALE_TTL: '30000',
+      HTTP_CACHE_TTL: '15s',
+      CACHE_KEY_PREFIX: 'app:',
+      CORS_ORIGIN: 'https://app.example.com',
+      EMF_METRICS: 'true',
+      METRICS_NAMESPACE: 'Objects',
+      AWS_LAMBDA_FUNCTION_NAME: 'objects-fn',
+      S3_ENDPOINT: 'http://127.0.0.1:4569',
+      S3_FORCE_PATH_STYLE: 'true',
+    })
+    expect(config).toMatchObject({
+      bucket: 'docs',
+      valkey: { url: 'valkeys://app@cache.example.com:6379', password: 'secret', cluster: true },
+      ttl: '10m',
+      staleTtl: 30000,
+      httpTtl: '15s',
+      keyPrefix: 'app:',
+      corsOrigin: 'https://app.example.com',
+      emfMetrics: true,
+      metricsNamespace: 'Objects',
+      serviceName: 'objects-fn',
+      s3Endpoint: 'http://127.0.0.1:4569',
+      s3ForcePathStyle: true,
+    })
+  })
+
+  it('needs only BUCKET; without VALKEY_URL the cache uses its memory store', () => {
+    const config = configFromEnv({ BUCKET: 'docs' })
+    expect(config.bucket).toBe('docs')
+    expect(config.valkey).toBeUndefined()
+    expect(config.emfMetrics).toBeUndefined()
+  })
+
+  it.each([
+    [{}, /"BUCKET": is required/],
+    [{ BUCKET: ' ' }, /"BUCKET": is required/],
+    [{ BUCKET: 'b', CACHE_TTL: '5 minutes' }, /"CACHE_TTL"/],
+    [{ BUCKET: 'b', EMF_METRICS: 'yes' }, /"EMF_METRICS": expected true or false/],
+    [{ BUCKET: 'b', CORS_ORIGIN: 'https://a.com,https://b.com' }, /"CORS_ORIGIN"/],
+    [{ BUCKET: 'b', S3_ENDPOINT: 'not a url' }, /"S3_ENDPOINT"/],
+    [{ BUCKET: 'b', VALKEY_URL: 'http://x' }, /VALKEY_URL/],
+  ])('refuses %j, naming the variable', (env, message) => {
+    expect(() => configFromEnv(env)).toThrow(message)
+  })
+})

@@ -1,0 +1,147 @@
+// `npm run demo`, as a user runs it: a child process that must print the table and exit 0.
+import { spawn } from 'node:child_process'
+import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
+
+function runDemo(
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', 'demo'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk
+    })
+    const timer = setTimeout(() => child.kill('SIGTERM'), 60_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** The table's row for a request label: its cells, split on the column gaps. */
+function row(stdout: string, label: string): string[] {
+  const line = stdout.split('\n').find((text) => text.includes(` ${label} `))
+  return line?.trim().split(/\s{2,}/) ?? []
+}
+
+function expectTheTable(stdout: string): void {
+  expect(stdout).toMatch(/#\s+request\s+status\s+x-cache\s+latency\s+answer/)
+  expect(row(stdout, 'docs/welcome.json').slice(2, 4)).toEqual(['200', 'MISS'])
+  expect(row(stdout, 'docs/welcome.json again').slice(2, 4)).toEqual(['200', 'HIT'])
+  expect(row(stdout, 'docs/welcome.json + If-None-Match')[2]).toBe('304')
+  expect(row(stdout, 'docs/missing.json')[2]).toBe('404')
+  expect(row(stdout, '../secrets.json')[2]).toBe('400')
+  expect(row(stdout, 'docs/welcome.json, no x-api-key')).toContain('Forbidden')
+  expect(row(stdout, 'docs/welcome.json, no x-api-key')[2]).toBe('403')
+  expect(row(stdout, 'OPTIONS (CORS preflight), no key')[2]).toBe('204')
+  expect(row(stdout, 'trial key #3, same second')).toContain('Too Many Requests')
+  expect(row(stdout, 'trial key #5, quota 3/day')).toContain('Limit Exceeded')
+  expect(stdout).not.toContain('✗ expected')
+}
+
+describe('npm run demo', () => {
+  it('starts S3, valkey-server and the gateway, prints the table and exits 0', {
+    timeout: 90_000,
+  }, async () => {
+    const { code, stdout, stderr } = await runDemo()
+    expect(code, stderr).toBe(0)
+    expect(stdout).toMatch(/• Valkey… valkey-server on port \d+/)
+    expectTheTable(stdout)
+    expect(stdout).toMatch(/store: valkey-server on port \d+/)
+  })
+
+  it('falls back to the embedded memory store when no valkey-server can be found', {
+    timeout: 90_000,
+  }, async () => {
+    // testkit's findValkeyServer uses $VALKEY_SERVER when set, and it is not executable.
+    const { code, stdout, stderr } = await runDemo({ VALKEY_SERVER: '/nonexistent/valkey-server' })
+    expect(code, stderr).toBe(0)
+    expect(stdout).toContain('no valkey-server found ($VALKEY_SERVER, PATH): using the embedded memory store')
+    expectTheTable(stdout)
+    expect(stdout).toContain('store: embedded memory store')
+    expect(stderr).not.toContain('VALKEY_S3_CACHE_MEMORY_STORE')
+  })
+})
+
+/** Whether something accepts connections on a loopback port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+describe('the demo with --serve', () => {
+  it('serves until SIGINT, then stops the gateway, valkey-server and S3, and exits 0', {
+    timeout: 90_000,
+  }, async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'examples/local/src/demo.ts', '--serve', '--port', '0'],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not ready:\n${stdout}`)), 60_000)
+        child.stdout.on('data', () => {
+          if (stdout.includes('Ctrl-C stops.')) {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+      })
+      const url = /curl -i -X POST (\S+)\/objects/.exec(stdout)?.[1] ?? ''
+      const ports = [
+        /valkey-server on port (\d+)/,
+        /S3 server \(s3rver\)… http:\/\/127\.0\.0\.1:(\d+)/,
+        /:(\d+)\/local/,
+      ].map((pattern) => Number(pattern.exec(stdout)?.[1]))
+      expect(
+        ports.every((port) => port > 0),
+        stdout,
+      ).toBe(true)
+      const response = await fetch(`${url}/objects`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'demo-standard-key-0123456789' },
+        body: '{"key":"docs/pricing.json"}',
+      })
+      expect(response.status).toBe(200)
+      expect(await listening(ports[0] as number)).toBe(true)
+
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stdout).toContain('POST /local/objects → 200 MISS')
+      expect(stdout).toContain('SIGINT: stopping…')
+      expect(stdout).toContain('stopped.')
+      for (const port of ports) expect(await listening(port), `port ${port}`).toBe(false)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+})
