@@ -6,6 +6,7 @@ import {
   toMs,
   type ValkeyConnectionOptions,
 } from '@valkey-s3-cache/core'
+import { secretPassword } from './secret'
 
 /** Everything the handler needs. `createHandler(config)` takes it; `configFromEnv()` reads it from the environment. */
 export interface ApiConfig {
@@ -68,6 +69,22 @@ function origin(env: Env, name: string): string | undefined {
   throw new CacheConfigError(name, `expected * or one origin such as https://app.example.com, got ${value}`)
 }
 
+/** `fromEnv`, plus `VALKEY_PASSWORD_SECRET_ARN`: the password read from Secrets Manager at every connection. */
+function valkeyFromEnv(env: Env): ValkeyConnectionOptions | undefined {
+  const options = fromEnv(env)
+  const secretArn = read(env, 'VALKEY_PASSWORD_SECRET_ARN')
+  if (secretArn === undefined) return options
+  if (options === undefined)
+    throw new CacheConfigError('VALKEY_URL', 'is required with VALKEY_PASSWORD_SECRET_ARN')
+  if (options.password !== undefined || options.iam !== undefined) {
+    throw new CacheConfigError(
+      'VALKEY_PASSWORD_SECRET_ARN',
+      'cannot be combined with VALKEY_PASSWORD or IAM auth',
+    )
+  }
+  return { ...options, credentials: secretPassword(secretArn) }
+}
+
 /**
  * Reads the configuration from environment variables (see the README's table). Bad values throw
  * `CacheConfigError` naming the variable, so a misconfigured function fails at its cold start.
@@ -82,7 +99,7 @@ export function configFromEnv(env: Env = process.env): ApiConfig {
   }
   return {
     bucket,
-    valkey: fromEnv(env),
+    valkey: valkeyFromEnv(env),
     s3Endpoint,
     s3ForcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE'),
     ttl: duration(env, 'CACHE_TTL'),

@@ -35,6 +35,28 @@ describe('configFromEnv', () => {
     })
   })
 
+  it('reads the password from Secrets Manager at each connection with VALKEY_PASSWORD_SECRET_ARN', () => {
+    const config = configFromEnv({
+      BUCKET: 'b',
+      VALKEY_URL: 'valkeys://app@cache.example.com:6379',
+      VALKEY_PASSWORD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:valkey-app',
+    })
+    expect(typeof config.valkey).toBe('object')
+    const valkey = config.valkey as Exclude<typeof config.valkey, string | undefined>
+    expect(valkey.url).toBe('valkeys://app@cache.example.com:6379')
+    expect(valkey.password).toBeUndefined()
+    expect(typeof valkey.credentials).toBe('function')
+    expect(() => configFromEnv({ BUCKET: 'b', VALKEY_PASSWORD_SECRET_ARN: 'arn:x' })).toThrow('VALKEY_URL')
+    expect(() =>
+      configFromEnv({
+        BUCKET: 'b',
+        VALKEY_URL: 'valkey://h:6379',
+        VALKEY_PASSWORD: 'p',
+        VALKEY_PASSWORD_SECRET_ARN: 'arn:x',
+      }),
+    ).toThrow('VALKEY_PASSWORD_SECRET_ARN')
+  })
+
   it('needs only BUCKET; without VALKEY_URL the cache uses its memory store', () => {
     const config = configFromEnv({ BUCKET: 'docs' })
     expect(config.bucket).toBe('docs')
