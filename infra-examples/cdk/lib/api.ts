@@ -1,0 +1,78 @@
+import { aws_apigateway as apigw, Duration, aws_logs as logs, RemovalPolicy } from 'aws-cdk-lib'
+import type { IFunction } from 'aws-cdk-lib/aws-lambda'
+import { Construct } from 'constructs'
+import { ACCESS_LOG_FORMAT, RESOURCE_PATH, STAGE_NAME } from './config'
+
+export interface ApiProps {
+  readonly handler: IFunction
+  readonly corsOrigin: string
+  readonly rateLimit: number
+  readonly burstLimit: number
+  readonly monthlyQuota: number
+  /**
+   * Create the regional API Gateway → CloudWatch Logs role (`AWS::ApiGateway::Account`). Access logging
+   * needs it once per account and region; pass false where another stack already set it.
+   */
+  readonly createAccountRole: boolean
+}
+
+/**
+ * REST API, stage `prd`: `POST /objects` requires an API key, the key belongs to a usage plan with
+ * throttling and a monthly quota, the CORS preflight (`OPTIONS /objects`) answers without a key
+ * (browsers never send custom headers on a preflight), and every request is access-logged.
+ */
+export class Api extends Construct {
+  readonly restApi: apigw.RestApi
+  readonly apiKey: apigw.ApiKey
+  readonly usagePlan: apigw.UsagePlan
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id)
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    })
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      description: 'valkey-s3-cache example API',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: props.createAccountRole,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+      },
+    })
+
+    const objects = this.restApi.root.addResource(RESOURCE_PATH)
+    objects.addMethod(
+      'POST',
+      // allowTestInvoke: false → one invoke permission, for this stage only (no console test-invoke `*`).
+      new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false }),
+      { apiKeyRequired: true },
+    )
+    // Added on the resource, not through defaultMethodOptions: a default apiKeyRequired would also
+    // apply to this OPTIONS method, and a preflight that demands a key always fails.
+    objects.addCorsPreflight({
+      allowOrigins: [props.corsOrigin],
+      allowMethods: ['POST', 'OPTIONS'],
+      // If-None-Match: the handler answers a matching etag with 304, and browsers preflight that header.
+      allowHeaders: ['Content-Type', 'X-Api-Key', 'If-None-Match'],
+      maxAge: Duration.hours(1),
+    })
+
+    this.apiKey = new apigw.ApiKey(this, 'ApiKey', {
+      description: 'valkey-s3-cache example API key (value: aws apigateway get-api-key --include-value)',
+      enabled: true,
+    })
+    this.usagePlan = new apigw.UsagePlan(this, 'UsagePlan', {
+      description: 'valkey-s3-cache example API: throttling and monthly quota per key',
+      apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+      quota: { limit: props.monthlyQuota, period: apigw.Period.MONTH },
+    })
+    this.usagePlan.addApiKey(this.apiKey)
+    // RestApi adds its own `Endpoint` output; the stack outputs `ApiUrl` instead (the same value), so
+    // the CDK and SAM stacks have the same four outputs.
+    this.restApi.node.tryRemoveChild('Endpoint')
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * Everything the CDK app and the SAM template must agree on, in one place. The SAM template repeats
+ * these values (YAML cannot import TypeScript); `infra-examples/sam/test/agreement.test.ts` compares
+ * the two synthesized templates so a change here without the same change there fails `npm test`.
+ */
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+/**
+ * Docker build context of the Lambda image, and the Dockerfile inside it (relative to the context).
+ * examples/api/Dockerfile copies the bundle that `npm run build --workspace examples/api` writes to
+ * examples/api/dist, and its .dockerignore admits only dist/, so the context is examples/api. If the
+ * image ever builds from the repository root instead, set DOCKER_CONTEXT to `repositoryRoot` and
+ * DOCKERFILE to 'examples/api/Dockerfile' (and `DockerContext` / `Dockerfile` in ../sam/template.yaml).
+ */
+export const DOCKER_CONTEXT = `${repositoryRoot}examples/api`
+export const DOCKERFILE = 'Dockerfile'
+
+/**
+ * Paths never staged, whatever the context's .dockerignore says (CDK prepends its lines to this list).
+ * CDK copies the context into cdk.out and hashes it on every synth: a context that grows to the
+ * repository root must not drag every node_modules along.
+ */
+export const DOCKER_EXCLUDE = [
+  '**/node_modules',
+  '.git',
+  '**/cdk.out',
+  '**/.aws-sam',
+  '**/coverage',
+  'bench/results',
+]
+
+/** Valkey's TLS port (primary endpoint) and ElastiCache Serverless's reader endpoint (`readFrom: 'replica'`). */
+export const CACHE_PORTS = [6379, 6380] as const
+
+/** ElastiCache Serverless for Valkey: the engine and the major version this example is tested against. */
+export const ENGINE = 'valkey'
+export const MAJOR_ENGINE_VERSION = '8'
+
+/** API Gateway stage and the one resource path the handler serves. */
+export const STAGE_NAME = 'prd'
+export const RESOURCE_PATH = 'objects'
+
+/**
+ * API Gateway access log line (JSON). `$context.identity.apiKeyId` shows which key made a request,
+ * `$context.error.messageString` is already quoted, so the line stays valid JSON.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  integrationLatency: '$context.integrationLatency',
+  apiKeyId: '$context.identity.apiKeyId',
+  error: '$context.error.messageString',
+}).replace('"$context.error.messageString"', '$context.error.messageString')
+
+/** Days CloudWatch keeps the function's and the API's logs. */
+export const LOG_RETENTION_DAYS = 30
+
+/** Where the least-privilege ACL for the application user is documented (and tested against a real server). */
+export const SECURITY_DOC = `${repositoryRoot}docs/security.md`
+
+/**
+ * The application user's access string, read from the fenced block with info string `acl` in
+ * docs/security.md. Reading it at synth time keeps one source of truth: the string that
+ * `packages/core/test/connect/acl.test.ts` proves sufficient is the string that gets deployed.
+ */
+export function readAccessString(path: string = SECURITY_DOC): string {
+  const markdown = readFileSync(path, 'utf8')
+  const match = /^```acl[ \t]*\r?\n([\s\S]*?)\r?\n```/m.exec(markdown)
+  const access = match?.[1]?.trim()
+  if (access === undefined || access === '' || access.includes('\n'))
+    throw new Error(`${path}: expected one \`\`\`acl block holding a single-line access string`)
+  if (/(^|\s)\+@all(\s|$)/.test(access) || /(^|\s)allcommands(\s|$)/.test(access))
+    throw new Error(`${path}: the application user's access string must not grant every command`)
+  return access
+}

@@ -1,0 +1,110 @@
+import { CfnOutput, Fn, Stack, type StackProps, aws_s3 as s3 } from 'aws-cdk-lib'
+import type { DockerImageCode } from 'aws-cdk-lib/aws-lambda'
+import type { Construct } from 'constructs'
+import { Api } from './api'
+import { type AuthMode, Cache } from './cache'
+import { readAccessString } from './config'
+import { ApiFunction } from './function'
+import { Network } from './network'
+import { defineParameters } from './parameters'
+
+/**
+ * Synth-time choices: each one changes which resources exist, so they are props (CDK context on the
+ * command line) rather than CloudFormation parameters. Everything else is a parameter; see parameters.ts.
+ */
+export interface ValkeyS3CacheStackProps extends StackProps {
+  /** `iam` (default): IAM-authenticated user, no secret to rotate. `password`: a generated Secrets Manager password. */
+  readonly authMode?: AuthMode
+  /** Availability zones for the subnets: 2 or 3 (default 3; use 2 in regions with two AZs). */
+  readonly azCount?: 2 | 3
+  /** Create the account-level API Gateway CloudWatch Logs role (default true). */
+  readonly createApiGatewayAccountRole?: boolean
+  /** The application user's access string; defaults to the `acl` block of docs/security.md. */
+  readonly accessString?: string
+  /** The function image; defaults to building examples/api/Dockerfile. */
+  readonly image?: DockerImageCode
+}
+
+/** The whole example: VPC, S3 bucket, ElastiCache Serverless (Valkey), the API Lambda and API Gateway. */
+export class ValkeyS3CacheStack extends Stack {
+  readonly azCount: 2 | 3
+
+  constructor(scope: Construct, id: string, props: ValkeyS3CacheStackProps = {}) {
+    super(scope, id, {
+      description:
+        'valkey-s3-cache example: API Gateway + Lambda (container) + ElastiCache Serverless (Valkey) + S3',
+      ...props,
+    })
+    this.azCount = props.azCount ?? 3
+    const authMode = props.authMode ?? 'iam'
+    const parameters = defineParameters(this)
+
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // RETAIN (the default): `cdk destroy` leaves the objects; see the README for removing them.
+    })
+
+    const network = new Network(this, 'Network', {
+      azCount: this.azCount,
+      bucket,
+      s3PrefixListId: parameters.s3PrefixListId,
+      secretsEndpoint: authMode === 'password',
+    })
+
+    const cache = new Cache(this, 'Cache', {
+      authMode,
+      cacheName: parameters.cacheName,
+      accessString: props.accessString ?? readAccessString(),
+      subnets: network.vpc.isolatedSubnets,
+      securityGroup: network.cacheSecurityGroup,
+      maxDataStorageGb: parameters.maxDataStorageGb,
+      maxEcpuPerSecond: parameters.maxEcpuPerSecond,
+    })
+    if (cache.passwordSecret) network.allowSecret(cache.passwordSecret)
+
+    const fn = new ApiFunction(this, 'ApiFunction', {
+      authMode,
+      cacheName: parameters.cacheName,
+      cache,
+      bucket,
+      vpc: network.vpc,
+      securityGroup: network.functionSecurityGroup,
+      cacheTtl: parameters.cacheTtl,
+      corsOrigin: parameters.corsOrigin,
+      ...(props.image ? { image: props.image } : {}),
+    })
+
+    const api = new Api(this, 'Api', {
+      handler: fn.function,
+      corsOrigin: parameters.corsOrigin,
+      rateLimit: parameters.apiRateLimit,
+      burstLimit: parameters.apiBurstLimit,
+      monthlyQuota: parameters.apiMonthlyQuota,
+      createAccountRole: props.createApiGatewayAccountRole ?? true,
+    })
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: api.restApi.url,
+      description: 'Stage URL: POST <ApiUrl>objects with an x-api-key header',
+    })
+    new CfnOutput(this, 'ApiKeyId', {
+      value: api.apiKey.keyId,
+      description: 'aws apigateway get-api-key --api-key <id> --include-value --query value --output text',
+    })
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName })
+    new CfnOutput(this, 'CacheEndpoint', { value: cache.serverlessCache.attrEndpointAddress })
+  }
+
+  /**
+   * Environment-agnostic stacks get two AZs from CDK (it cannot know the region at synth time). Return
+   * `azCount` tokens instead, resolved by CloudFormation (`Fn::GetAZs`), so a synth stays offline and
+   * a 3-AZ deployment needs no context lookup.
+   */
+  override get availabilityZones(): string[] {
+    return Array.from({ length: this.azCount }, (_, index) => Fn.select(index, Fn.getAzs()))
+  }
+}

@@ -1,0 +1,103 @@
+import { Match } from 'aws-cdk-lib/assertions'
+import { describe, expect, it } from 'vitest'
+import { ACCESS_LOG_FORMAT } from '../lib/config'
+import { AUTH_MODES, synth } from './synth'
+
+describe.each(AUTH_MODES)('API Gateway (%s)', (authMode) => {
+  const { template, json } = synth(authMode)
+
+  it('requires an API key on POST /objects and proxies it to the function', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'objects' })
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      ApiKeyRequired: true,
+      AuthorizationType: 'NONE',
+      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+    })
+  })
+
+  it('answers the CORS preflight without a key, with the CorsOrigin parameter', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      ApiKeyRequired: false,
+      AuthorizationType: 'NONE',
+      Integration: {
+        Type: 'MOCK',
+        IntegrationResponses: [
+          Match.objectLike({
+            ResponseParameters: Match.objectLike({
+              'method.response.header.Access-Control-Allow-Origin': {
+                'Fn::Join': ['', ["'", { Ref: 'CorsOrigin' }, "'"]],
+              },
+              'method.response.header.Access-Control-Allow-Headers': "'Content-Type,X-Api-Key,If-None-Match'",
+              'method.response.header.Access-Control-Allow-Methods': "'POST,OPTIONS'",
+            }),
+          }),
+        ],
+      },
+    })
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties)
+    expect(methods.map((m) => [m.HttpMethod, m.ApiKeyRequired]).sort()).toEqual([
+      ['OPTIONS', false],
+      ['POST', true],
+    ])
+  })
+
+  it('deploys stage prd with JSON access logs to a log group kept 30 days', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prd',
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AccessLogs'), 'Arn'] },
+        Format: ACCESS_LOG_FORMAT,
+      },
+    })
+    expect(JSON.parse(ACCESS_LOG_FORMAT.replace('$context.error.messageString', '"x"'))).toHaveProperty(
+      'apiKeyId',
+    )
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 })
+    // Access logging needs the account's API Gateway → CloudWatch role (optional, see createApiGatewayAccountRole).
+    template.resourceCountIs('AWS::ApiGateway::Account', 1)
+  })
+
+  it('has an API key in a usage plan with rate, burst and monthly quota parameters', () => {
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1)
+    template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Enabled: true })
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      ApiStages: [Match.objectLike({ Stage: { Ref: Match.stringLikeRegexp('Stageprd') } })],
+      Throttle: { RateLimit: { Ref: 'ApiRateLimit' }, BurstLimit: { Ref: 'ApiBurstLimit' } },
+      Quota: { Limit: { Ref: 'ApiMonthlyQuota' }, Period: 'MONTH' },
+    })
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+      KeyType: 'API_KEY',
+      KeyId: { Ref: Match.stringLikeRegexp('ApiKey') },
+    })
+  })
+
+  it('lets API Gateway invoke the function for POST /objects on stage prd only', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 1)
+    const [permission] = Object.values(template.findResources('AWS::Lambda::Permission'))
+    expect(permission?.Properties.Principal).toBe('apigateway.amazonaws.com')
+    expect(JSON.stringify(permission?.Properties.SourceArn)).toMatch(/Stageprd.*"\/POST\/objects"/)
+  })
+
+  it('outputs the API URL, API key id, bucket name and cache endpoint (and nothing else)', () => {
+    expect(Object.keys(json.Outputs ?? {}).sort()).toEqual([
+      'ApiKeyId',
+      'ApiUrl',
+      'BucketName',
+      'CacheEndpoint',
+    ])
+    template.hasOutput('CacheEndpoint', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('ServerlessCache'), 'Endpoint.Address'] },
+    })
+    template.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ApiKey') } })
+  })
+})
+
+describe('API Gateway account role', () => {
+  it('is left out when createApiGatewayAccountRole is false', () => {
+    const { template } = synth('iam', { createApiGatewayAccountRole: false })
+    template.resourceCountIs('AWS::ApiGateway::Account', 0)
+    template.resourceCountIs('AWS::IAM::Role', 1)
+  })
+})

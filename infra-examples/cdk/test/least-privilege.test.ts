@@ -1,0 +1,66 @@
+import { Match } from 'aws-cdk-lib/assertions'
+import { describe, expect, it } from 'vitest'
+import { labels, managedPolicyNames } from './facts'
+import { wildcardViolations } from './security-facts'
+import { AUTH_MODES, synth } from './synth'
+
+describe.each(AUTH_MODES)('least privilege (%s)', (authMode) => {
+  const { template, json } = synth(authMode)
+
+  it('keeps the bucket private, encrypted, versioned', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    })
+  })
+
+  it('denies every request to the bucket that does not use TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Resource: [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bucket'), 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Bucket'), 'Arn'] }, '/*']] },
+            ],
+          },
+        ]),
+      },
+    })
+  })
+
+  it('allows no `*` action, `service:*` action, `*` resource or `*` principal outside endpoint policies', () => {
+    expect(wildcardViolations(json)).toEqual([])
+  })
+
+  it('uses only the two AWS-managed policies it needs', () => {
+    const names = labels(json)
+    const roles = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role')
+    expect(roles.map(([id]) => names[id]).sort()).toEqual(['apiGatewayLogsRole', 'functionRole'])
+    expect(roles.flatMap(([, role]) => managedPolicyNames(role, names)).sort()).toEqual([
+      'service-role/AWSLambdaVPCAccessExecutionRole',
+      'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    ])
+  })
+
+  it('grants the secret only where password mode needs it', () => {
+    const secretGrants =
+      JSON.stringify(template.findResources('AWS::IAM::Policy')).match(/secretsmanager:/g) ?? []
+    expect(secretGrants.length).toBe(authMode === 'password' ? 1 : 0)
+    const connectGrants =
+      JSON.stringify(template.findResources('AWS::IAM::Policy')).match(/elasticache:/g) ?? []
+    expect(connectGrants.length).toBe(authMode === 'iam' ? 1 : 0)
+  })
+})

@@ -1,0 +1,185 @@
+import {
+  type CfnTemplate,
+  canon,
+  type Json,
+  labels,
+  managedPolicyNames,
+  only,
+  resourcesOfType,
+  roleStatements,
+  statements,
+} from './facts'
+
+type Rule = Record<string, Json>
+const statementsOf = (document: Json | undefined): Json[] => {
+  const statement = (document as Record<string, Json> | undefined)?.Statement
+  return statement === undefined ? [] : Array.isArray(statement) ? statement : [statement]
+}
+const FUNCTION_TYPES = ['AWS::Lambda::Function', 'AWS::Serverless::Function']
+
+/** Every security group rule as one line: `ingress cacheSg tcp 6379-6379 functionSg`. */
+export function securityGroupRules(template: CfnTemplate): string[] {
+  const names = labels(template)
+  const line = (direction: string, group: Json, rule: Rule) => {
+    const peer =
+      rule.SourceSecurityGroupId ??
+      rule.DestinationSecurityGroupId ??
+      rule.SourcePrefixListId ??
+      rule.DestinationPrefixListId ??
+      rule.CidrIp ??
+      rule.CidrIpv6
+    return `${direction} ${canon(group, names)} ${rule.IpProtocol} ${rule.FromPort}-${rule.ToPort} ${canon(peer, names)}`
+  }
+  const rules: string[] = []
+  for (const [id, group] of resourcesOfType(template, 'AWS::EC2::SecurityGroup')) {
+    for (const rule of (group.Properties?.SecurityGroupIngress ?? []) as Rule[])
+      rules.push(line('ingress', { Ref: id }, rule))
+    for (const rule of (group.Properties?.SecurityGroupEgress ?? []) as Rule[])
+      rules.push(line('egress', { Ref: id }, rule))
+  }
+  for (const [direction, type] of [
+    ['ingress', 'AWS::EC2::SecurityGroupIngress'],
+    ['egress', 'AWS::EC2::SecurityGroupEgress'],
+  ] as const) {
+    for (const [, rule] of resourcesOfType(template, type)) {
+      const props = rule.Properties ?? {}
+      rules.push(line(direction, props.GroupId ?? null, props))
+    }
+  }
+  return rules.map((rule) => rule.replace(/\.GroupId/g, '')).sort()
+}
+
+/** The facts both stacks must agree on, for one auth mode. */
+export function securityFacts(template: CfnTemplate) {
+  const names = labels(template)
+  const props = (type: string | string[]) => only(template, type)[1].Properties ?? {}
+  const c = (value: Json | undefined) => canon(value, names)
+
+  const user = props('AWS::ElastiCache::User')
+  const group = props('AWS::ElastiCache::UserGroup')
+  const cache = props('AWS::ElastiCache::ServerlessCache')
+  const fn = props(FUNCTION_TYPES)
+  const [roleId, role] = Object.entries(template.Resources).find(([id]) => names[id] === 'functionRole') ?? []
+  const bucket = props('AWS::S3::Bucket')
+  const stage = props('AWS::ApiGateway::Stage')
+  const plan = props('AWS::ApiGateway::UsagePlan')
+  const vpcConfig = (fn.VpcConfig ?? {}) as Record<string, Json>
+
+  return {
+    securityGroupRules: securityGroupRules(template),
+    user: {
+      engine: user.Engine,
+      userId: c(user.UserId),
+      userName: c(user.UserName),
+      accessString: user.AccessString,
+      authentication: c(user.AuthenticationMode),
+    },
+    userGroup: { engine: group.Engine, id: c(group.UserGroupId), userIds: c(group.UserIds) },
+    cache: {
+      name: c(cache.ServerlessCacheName),
+      engine: cache.Engine,
+      majorEngineVersion: cache.MajorEngineVersion,
+      usageLimits: c(cache.CacheUsageLimits),
+      userGroupId: c(cache.UserGroupId),
+      securityGroups: c(cache.SecurityGroupIds),
+      subnets: (cache.SubnetIds as Json[]).length,
+    },
+    functionRole: {
+      managedPolicies: managedPolicyNames(role, names),
+      statements: roleId === undefined ? [] : roleStatements(template, roleId),
+    },
+    function: {
+      packageType: fn.PackageType,
+      memorySize: fn.MemorySize,
+      timeout: fn.Timeout,
+      architectures: fn.Architectures,
+      environment: c((fn.Environment as Record<string, Json>).Variables),
+      securityGroups: c(vpcConfig.SecurityGroupIds),
+      subnets: (vpcConfig.SubnetIds as Json[]).length,
+    },
+    api: {
+      methods: resourcesOfType(template, 'AWS::ApiGateway::Method')
+        .map(([, method]) => method.Properties ?? {})
+        .map((method) => ({
+          httpMethod: method.HttpMethod,
+          apiKeyRequired: method.ApiKeyRequired === true,
+          authorizationType: method.AuthorizationType,
+          integration: ((method.Integration ?? {}) as Record<string, Json>).Type,
+        }))
+        .sort((a, b) => String(a.httpMethod).localeCompare(String(b.httpMethod))),
+      corsPreflight: resourcesOfType(template, 'AWS::ApiGateway::Method')
+        .map(([, method]) => method.Properties ?? {})
+        .filter((method) => method.HttpMethod === 'OPTIONS')
+        .map((method) => c((method.Integration as Record<string, Json>).IntegrationResponses)),
+      stageName: stage.StageName,
+      accessLogFormat: (stage.AccessLogSetting as Record<string, Json>).Format,
+      usagePlan: { throttle: c(plan.Throttle), quota: c(plan.Quota) },
+      invokePermissions: resourcesOfType(template, 'AWS::Lambda::Permission').map(([, p]) =>
+        c(p.Properties?.SourceArn),
+      ),
+    },
+    bucket: {
+      encryption: bucket.BucketEncryption,
+      versioning: bucket.VersioningConfiguration,
+      publicAccessBlock: bucket.PublicAccessBlockConfiguration,
+      policy: resourcesOfType(template, 'AWS::S3::BucketPolicy').flatMap(([, policy]) =>
+        statementsOf(policy.Properties?.PolicyDocument).map((s) => c(s)),
+      ),
+    },
+    endpoints: resourcesOfType(template, 'AWS::EC2::VPCEndpoint')
+      .map(([, endpoint]) => endpoint.Properties ?? {})
+      .map((endpoint) => ({
+        service: c(endpoint.ServiceName),
+        type: endpoint.VpcEndpointType,
+        privateDns: endpoint.PrivateDnsEnabled ?? null,
+        securityGroups: c(endpoint.SecurityGroupIds ?? []),
+        policy: statements(endpoint.PolicyDocument, names),
+      }))
+      .sort((a, b) => String(a.service).localeCompare(String(b.service))),
+    outputs: Object.fromEntries(
+      Object.entries(template.Outputs ?? {})
+        .map(([name, output]) => [name, c(output.Value)] as const)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ),
+  }
+}
+
+/**
+ * Wildcards that would widen access, as readable lines (expected: none). Allowed, because AWS requires
+ * or intends them: `Principal: *` in VPC endpoint policies (a principal is mandatory; actions and
+ * resources narrow them) and in the bucket's TLS `Deny` (a deny should cover everyone and every
+ * `s3:*` action). `bucket.Arn/*` is the bucket's objects, not a wildcard resource. AWS-managed
+ * policies (AWSLambdaVPCAccessExecutionRole: ec2:CreateNetworkInterface etc. on `*`, which EC2 cannot
+ * scope) are referenced by ARN and checked by name elsewhere.
+ */
+export function wildcardViolations(template: CfnTemplate): string[] {
+  const violations: string[] = []
+  const visit = (where: string, value: Json | undefined, endpointPolicy: boolean) => {
+    if (Array.isArray(value)) for (const item of value) visit(where, item, endpointPolicy)
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'PolicyDocument') {
+        const statementList = (child as Record<string, Json>).Statement
+        for (const statement of (Array.isArray(statementList) ? statementList : [statementList]) as Record<
+          string,
+          Json
+        >[]) {
+          const actions = [statement.Action ?? []].flat().map(String)
+          const resources = [statement.Resource ?? []].flat().map((r) => JSON.stringify(r))
+          const principal = JSON.stringify(statement.Principal ?? null)
+          if (statement.Effect === 'Allow') {
+            for (const action of actions)
+              if (action === '*' || action.endsWith(':*')) violations.push(`${where}: Allow ${action}`)
+            for (const resource of resources)
+              if (resource === '"*"') violations.push(`${where}: Allow on resource *`)
+            if (principal.includes('"*"') && !endpointPolicy)
+              violations.push(`${where}: Allow to principal *`)
+          }
+        }
+      } else visit(where, child, endpointPolicy)
+    }
+  }
+  for (const [id, resource] of Object.entries(template.Resources))
+    visit(id, resource.Properties as Json, resource.Type === 'AWS::EC2::VPCEndpoint')
+  return violations
+}

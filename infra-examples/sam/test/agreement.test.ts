@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { securityFacts } from '../../cdk/test/security-facts'
+import { synth } from '../../cdk/test/synth'
+import { loadTemplate, resolveConditions } from './cfn'
+
+/**
+ * The CDK app and the SAM template describe one architecture. For every auth mode (and both AZ
+ * counts) their security-relevant facts must be equal: security group rules, the user and its access
+ * string, the cache, the function's role and environment, the API's methods, CORS, logging and usage
+ * plan, the bucket, the VPC endpoints and the outputs.
+ */
+const sam = loadTemplate()
+
+describe.each([
+  ['iam', 3],
+  ['password', 3],
+  ['iam', 2],
+  ['password', 2],
+] as const)('CDK and SAM agree (%s, %d AZs)', (authMode, azCount) => {
+  const cdk = synth(authMode, { azCount }).json
+  const resolved = resolveConditions(sam, { AuthMode: authMode, AzCount: String(azCount) })
+
+  it('on every security-relevant fact', () => {
+    expect(securityFacts(resolved)).toEqual(securityFacts(cdk))
+  })
+
+  it('on the resource types and how many of each', () => {
+    // Two differences of form, not of effect (both are compared above, as rules and statements): the
+    // SAM template puts the S3 egress rule inline on the function's group and the role's statements
+    // inline on the role; CDK writes them as AWS::EC2::SecurityGroupEgress and AWS::IAM::Policy.
+    const STYLE = new Set(['AWS::EC2::SecurityGroupEgress', 'AWS::IAM::Policy'])
+    const count = (template: { Resources: Record<string, { Type: string }> }) => {
+      const counts: Record<string, number> = {}
+      for (const { Type } of Object.values(template.Resources)) {
+        if (STYLE.has(Type)) continue
+        const type = Type === 'AWS::Serverless::Function' ? 'AWS::Lambda::Function' : Type
+        counts[type] = (counts[type] ?? 0) + 1
+      }
+      return counts
+    }
+    expect(count(resolved)).toEqual(count(cdk))
+  })
+})
+
+describe('CDK and SAM parameters', () => {
+  it('have the same names, types, defaults, constraints and descriptions', () => {
+    const { BootstrapVersion: _bootstrap, ...cdk } = synth('iam').json.Parameters ?? {}
+    const { AuthMode, AzCount, CreateApiGatewayAccountRole, ...shared } = sam.Parameters ?? {}
+    expect(shared).toEqual(cdk)
+    // The three that are CDK context values (they decide which resources exist).
+    expect([AuthMode?.Default, AzCount?.Default, CreateApiGatewayAccountRole?.Default]).toEqual([
+      'iam',
+      3,
+      'true',
+    ])
+  })
+})

@@ -1,0 +1,169 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ACCESS_LOG_FORMAT } from '../../cdk/lib/config'
+import { documentedAccessString, FUNCTION_STATEMENTS, SECURITY_GROUP_RULES } from '../../cdk/test/expected'
+import {
+  labels,
+  managedPolicyNames,
+  only,
+  resourcesOfType,
+  roleStatements,
+  statements,
+} from '../../cdk/test/facts'
+import { securityGroupRules, wildcardViolations } from '../../cdk/test/security-facts'
+import { loadTemplate, resolveConditions, TEMPLATE_PATH } from './cfn'
+
+const raw = loadTemplate()
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
+const PASSWORD_REFERENCE = '{{resolve:secretsmanager:${UserPassword}:SecretString:::}}'
+const props = (template: ReturnType<typeof resolveConditions>, type: string) =>
+  only(template, type)[1].Properties ?? {}
+
+describe('template.yaml', () => {
+  it('parses with CloudFormation short-form tags into their long forms', () => {
+    const text = readFileSync(TEMPLATE_PATH, 'utf8')
+    for (const tag of ['!Ref', '!GetAtt', '!Sub', '!If', '!Equals', '!Select', '!GetAZs'])
+      expect(text).toContain(`${tag} `)
+    expect(raw.Transform).toBe('AWS::Serverless-2016-10-31')
+    expect(raw.Resources.Subnet1?.Properties?.AvailabilityZone).toEqual({
+      'Fn::Select': [0, { 'Fn::GetAZs': '' }],
+    })
+    expect(raw.Resources.ServerlessCache?.Properties?.CacheUsageLimits).toEqual({
+      DataStorage: { Maximum: { Ref: 'MaxDataStorageGB' }, Unit: 'GB' },
+      ECPUPerSecond: { Maximum: { Ref: 'MaxEcpuPerSecond' } },
+    })
+    expect(raw.Resources.ServerlessCache?.Properties?.SubnetIds).toEqual([
+      { Ref: 'Subnet1' },
+      { Ref: 'Subnet2' },
+      { 'Fn::If': ['ThreeAzs', { Ref: 'Subnet3' }, { Ref: 'AWS::NoValue' }] },
+    ])
+  })
+
+  it('builds the image from examples/api/Dockerfile with sam build', () => {
+    const fn = raw.Resources.ApiFunction
+    expect(fn?.Type).toBe('AWS::Serverless::Function')
+    expect(fn?.Properties?.PackageType).toBe('Image')
+    const metadata = fn?.Metadata as { DockerContext: string; Dockerfile: string }
+    const context = join(dirname(TEMPLATE_PATH), metadata.DockerContext)
+    expect(context).toMatch(/examples\/api$/)
+    expect(existsSync(join(context, 'package.json'))).toBe(true)
+    expect(metadata.Dockerfile).toBe('Dockerfile')
+  })
+
+  it('gives the user exactly the ```acl access string of docs/security.md', () => {
+    expect(raw.Resources.AppUser?.Properties?.AccessString).toBe(documentedAccessString())
+  })
+
+  it('logs API access in the same JSON format as the CDK stack', () => {
+    const stage = raw.Resources.Stage?.Properties as { AccessLogSetting: { Format: string } }
+    expect(stage.AccessLogSetting.Format).toBe(ACCESS_LOG_FORMAT)
+  })
+
+  it('spans two AZs when AzCount is 2', () => {
+    const template = resolveConditions(raw, { AzCount: '2', S3PrefixListId: 'pl-1' })
+    expect(resourcesOfType(template, 'AWS::EC2::Subnet')).toHaveLength(2)
+    expect(props(template, 'AWS::ElastiCache::ServerlessCache').SubnetIds).toEqual([
+      { Ref: 'Subnet1' },
+      { Ref: 'Subnet2' },
+    ])
+  })
+})
+
+describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (authMode) => {
+  const template = resolveConditions(raw, { AuthMode: authMode })
+  const names = labels(template)
+
+  it('has exactly the expected security group rules, and no ingress from an address range', () => {
+    expect(securityGroupRules(template)).toEqual(SECURITY_GROUP_RULES[authMode])
+    expect(
+      securityGroupRules(template).filter((rule) => rule.startsWith('ingress') && /\d+\/\d+$/.test(rule)),
+    ).toEqual([])
+  })
+
+  it('is ElastiCache Serverless, Valkey 8, with one IAM or password user in a valkey user group', () => {
+    expect(props(template, 'AWS::ElastiCache::ServerlessCache')).toMatchObject({
+      Engine: 'valkey',
+      MajorEngineVersion: '8',
+      UserGroupId: { Ref: 'CacheName' },
+    })
+    expect(props(template, 'AWS::ElastiCache::UserGroup')).toEqual({
+      Engine: 'valkey',
+      UserGroupId: { Ref: 'CacheName' },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub, not a JS template
+      UserIds: [{ 'Fn::Sub': '${CacheName}-app' }],
+    })
+    const user = props(template, 'AWS::ElastiCache::User')
+    expect(user.UserId).toEqual(user.UserName)
+    expect(user.AuthenticationMode).toEqual(
+      authMode === 'iam'
+        ? { Type: 'iam' }
+        : {
+            Type: 'password',
+            Passwords: [{ 'Fn::Sub': PASSWORD_REFERENCE }],
+          },
+    )
+    expect(resourcesOfType(template, 'AWS::SecretsManager::Secret')).toHaveLength(authMode === 'iam' ? 0 : 1)
+  })
+
+  it('gives the function role only AWSLambdaVPCAccessExecutionRole and exactly the handler’s actions', () => {
+    const roleId = Object.keys(names).find((id) => names[id] === 'functionRole') as string
+    expect(managedPolicyNames(template.Resources[roleId], names)).toEqual([
+      'service-role/AWSLambdaVPCAccessExecutionRole',
+    ])
+    expect(roleStatements(template, roleId)).toEqual(FUNCTION_STATEMENTS[authMode])
+  })
+
+  it('requires the API key on POST /objects and not on the OPTIONS preflight', () => {
+    const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m]) => m.Properties ?? {})
+    expect(methods.map((m) => [m.HttpMethod, m.ApiKeyRequired, m.AuthorizationType]).sort()).toEqual([
+      ['OPTIONS', false, 'NONE'],
+      ['POST', true, 'NONE'],
+    ])
+    expect(props(template, 'AWS::ApiGateway::Stage').StageName).toBe('prd')
+    expect(props(template, 'AWS::ApiGateway::UsagePlan')).toMatchObject({
+      Throttle: { BurstLimit: { Ref: 'ApiBurstLimit' }, RateLimit: { Ref: 'ApiRateLimit' } },
+      Quota: { Limit: { Ref: 'ApiMonthlyQuota' }, Period: 'MONTH' },
+    })
+  })
+
+  it('limits the S3 gateway endpoint to the bucket, and adds Secrets Manager only in password mode', () => {
+    const endpoints = resourcesOfType(template, 'AWS::EC2::VPCEndpoint').map(([, e]) => e.Properties ?? {})
+    expect(endpoints.map((e) => e.VpcEndpointType).sort()).toEqual(
+      authMode === 'iam' ? ['Gateway'] : ['Gateway', 'Interface'],
+    )
+    const gateway = endpoints.find((e) => e.VpcEndpointType === 'Gateway')
+    expect(statements(gateway?.PolicyDocument, names)).toEqual([
+      {
+        sid: 'OnlyTheCacheBucket',
+        effect: 'Allow',
+        actions: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+        resources: ['bucket.Arn', 'bucket.Arn/*'],
+      },
+    ])
+  })
+
+  it('keeps the bucket private, encrypted, versioned and TLS-only', () => {
+    expect(props(template, 'AWS::S3::Bucket')).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    })
+    expect(props(template, 'AWS::S3::BucketPolicy').PolicyDocument).toMatchObject({
+      Statement: [
+        { Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      ],
+    })
+  })
+
+  it('allows no wildcard action, resource or principal beyond what AWS requires', () => {
+    expect(wildcardViolations(template)).toEqual([])
+  })
+})
