@@ -1,77 +1,29 @@
+import type { CachedObject, S3Cache, WrapOptions, WrapValue } from './cache-api'
 import { toValkeyError } from './connect/errors'
 import { type Duration, toMs } from './duration'
 import { type Entry, EntryKind, encodeEntry } from './entry'
-import { CacheWriteError, ObjectNotFoundError } from './errors'
+import { CacheConfigError, CacheWriteError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
+import { describeEntry } from './inspect'
 import { entryKeys, validateKey } from './keys'
 import { L1Cache } from './l1'
 import { type GetOptions, resolveOptions, type S3CacheOptions } from './options'
 import { loadObject, putObject } from './origin/s3'
-import { type ReadPolicy, type ReadResult, type ReadStatus, ReadThrough } from './read-through'
-import { type InferOutput, parseJson, type StandardSchemaV1 } from './schema'
+import { type ReadPolicy, type ReadResult, ReadThrough } from './read-through'
+import { parseJson, type StandardSchemaV1 } from './schema'
+import { normalizeSequencer } from './sequencer'
 import { FAILED, GuardedStore } from './store/guarded'
 import { selectStore } from './store/select'
+import { warmCache } from './warm'
 
-/** An S3 object as the cache returns it. */
-export interface CachedObject {
-  bucket: string
-  key: string
-  body: Uint8Array
-  contentType?: string | undefined
-  etag?: string | undefined
-  lastModified?: Date | undefined
-  /** S3 user metadata (`x-amz-meta-*`). */
-  metadata: Record<string, string>
-  /** `hit`: from L1 or Valkey; `miss`: loaded from S3; `stale`: served past fresh while S3 was slow or failing; `bypass`: too large to store. */
-  status: ReadStatus
-}
-
-export interface PutOptions {
-  /** Default: the cache's `bucket`. */
-  bucket?: string
-  contentType?: string
-  cacheControl?: string
-  metadata?: Record<string, string>
-  /** Fresh time of the new entry. Default: the cache's `ttl`. */
-  ttl?: Duration
-}
-
-export interface WrapOptions {
-  /** Default: the cache's `ttl`. */
-  ttl?: Duration
-  /** Default: the cache's `staleTtl`. */
-  staleTtl?: Duration
-  /** Run the loader even when an entry exists. Default `false`. */
-  forceRefresh?: boolean
-}
-
-/** A value `wrap` can store: anything JSON can represent, or bytes. */
-export type WrapValue =
-  | Uint8Array
-  | string
-  | number
-  | boolean
-  | null
-  | readonly unknown[]
-  | { readonly [key: string]: unknown }
-
-export interface S3Cache {
-  /** Reads an object through L1 → Valkey → S3. Throws `ObjectNotFoundError` when it does not exist. */
-  get(key: string, options?: GetOptions): Promise<CachedObject>
-  /** `get`, with the body decoded as UTF-8. */
-  getText(key: string, options?: GetOptions): Promise<string>
-  /** `get`, with the body parsed as JSON and validated by any Standard Schema (zod 4, valibot, …). */
-  getJson<S extends StandardSchemaV1>(key: string, schema: S, options?: GetOptions): Promise<InferOutput<S>>
-  getJson<T = unknown>(key: string, schema?: undefined, options?: GetOptions): Promise<T>
-  /** Cache-aside for computed values: returns the cached value of `key`, or runs `loader` once (per process, and across processes under the lease) and caches its result. */
-  wrap<T extends WrapValue>(key: string, loader: () => T | Promise<T>, options?: WrapOptions): Promise<T>
-  /** Writes the object to S3, then replaces the cache entry. */
-  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string | undefined }>
-  /** Removes the entry; a load that began before cannot write its older body back. */
-  invalidate(key: string, options?: { bucket?: string }): Promise<void>
-  /** Ends the Valkey connection the cache opened (an instance passed in stays open). */
-  close(): Promise<void>
-}
+export type {
+  CachedObject,
+  InvalidateOptions,
+  PutOptions,
+  S3Cache,
+  WrapOptions,
+  WrapValue,
+} from './cache-api'
 
 const textDecoder = new TextDecoder()
 const textEncoder = new TextEncoder()
@@ -149,15 +101,19 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     status,
   })
 
-  const write = async (run: () => Promise<unknown>, what: string): Promise<void> => {
-    if ((await run()) === FAILED) {
+  const write = async <T>(run: () => Promise<T>, what: string): Promise<Exclude<T, typeof FAILED>> => {
+    const result = await run()
+    if (result === FAILED) {
       throw new CacheWriteError(
         `${what}: the cache entry could not be updated; readers may see the old body until its TTL ends`,
       )
     }
+    return result as Exclude<T, typeof FAILED>
   }
 
   return {
+    bucket: config.bucket,
+
     async get(key, options) {
       const { result, bucket } = await read(key, options)
       return toObject(key, bucket, result)
@@ -241,11 +197,36 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
 
     async invalidate(key, options = {}) {
       const target = objectTarget(key, options.bucket ?? config.bucket)
+      const sequencer = normalizeSequencer(options.sequencer)
+      if (options.sequencer !== undefined && sequencer === undefined)
+        throw new CacheConfigError('sequencer', 'expected hexadecimal digits, as S3 events carry them')
       l1?.delete(target.id)
-      await write(
-        () => store.call('valkey-write', key, (s) => s.invalidate(target.keys)),
+      return write(
+        () => store.call('valkey-write', key, (s) => s.invalidate(target.keys, sequencer)),
         `invalidate ${key}`,
       )
+    },
+
+    warm(options) {
+      return warmCache(
+        {
+          s3: config.s3,
+          bucket: config.bucket,
+          maxObjectBytes: config.maxObjectBytes,
+          s3TimeoutMs: config.timeouts.s3Ms,
+          read: async (key, bucket) => (await read(key, { bucket })).result,
+        },
+        options,
+      )
+    },
+
+    async inspect(key, options = {}) {
+      const { keys } = objectTarget(key, options.bucket ?? config.bucket)
+      // Unguarded on purpose: a diagnostic should report a Valkey failure, not fail open to "absent".
+      const raw = await store.store.get(keys.entry).catch((error: unknown) => {
+        throw toValkeyError(error)
+      })
+      return describeEntry(keys.entry, raw)
     },
 
     async close() {

@@ -126,3 +126,12 @@ export class ValkeyConnectionError extends S3CacheError {
     super('VALKEY_CONNECTION', message, { ...options, statusCode: 503, expose: false })
   }
 }
+
+/** `invalidateFromS3Event` was given something that is not an S3 notification, EventBridge or SQS event. */
+export class InvalidEventError extends S3CacheError {
+  override name = 'InvalidEventError'
+
+  constructor(message: string) {
+    super('INVALID_EVENT', message, { statusCode: 400, expose: true })
+  }
+}

@@ -1,6 +1,7 @@
 export {
   type CachedObject,
   createS3Cache,
+  type InvalidateOptions,
   type PutOptions,
   type S3Cache,
   type WrapOptions,
@@ -20,6 +21,7 @@ export { type Duration, toMs } from './duration'
 export {
   CacheConfigError,
   CacheWriteError,
+  InvalidEventError,
   InvalidKeyError,
   ObjectNotFoundError,
   OriginError,
@@ -30,5 +32,20 @@ export {
   ValkeyConnectionError,
 } from './errors'
 export type { CacheEvent, CacheEventListener, ErrorOperation, HitLayer } from './events'
+export type { EntryInspection } from './inspect'
 export type { GetOptions, S3CacheOptions } from './options'
+export { invalidateFromS3Event } from './s3-events/invalidate'
+export type {
+  S3ChangeEvent,
+  S3EventBridgeEvent,
+  S3EventOptions,
+  S3EventOutcome,
+  S3NotificationEvent,
+  S3NotificationRecord,
+  S3TestEvent,
+  SqsBatchResponse,
+  SqsEvent,
+  SqsRecord,
+} from './s3-events/types'
 export type { InferOutput, StandardSchemaV1 } from './schema'
+export type { WarmOptions, WarmProgress, WarmResult } from './warm'

@@ -12,6 +12,8 @@ export interface EntryKeys {
   readonly lease: string
   /** The generation counter bumped by `put` and `invalidate` (guards against stale sets). */
   readonly generation: string
+  /** The S3 event sequencer last applied to this object, so a duplicate or late event changes nothing. */
+  readonly sequencer: string
 }
 
 /** Throws {@link InvalidKeyError} unless `key` is a non-empty string of at most 1024 UTF-8 bytes. */
@@ -32,5 +34,5 @@ export function validateKey(key: unknown, what = 'key'): asserts key is string {
 export function entryKeys(keyPrefix: string, namespace: 'o' | 'w', bucket: string, key: string): EntryKeys {
   const hash = createHash('sha256').update(`${namespace}\0${bucket}\0${key}`).digest('base64url').slice(0, 22)
   const base = `${keyPrefix}{${hash}}`
-  return { entry: base, lease: `${base}:lease`, generation: `${base}:gen` }
+  return { entry: base, lease: `${base}:lease`, generation: `${base}:gen`, sequencer: `${base}:seq` }
 }

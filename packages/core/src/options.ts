@@ -108,6 +108,19 @@ function resolveCompression(value: S3CacheOptions['compression']): CompressionSe
   return { codec: value.codec ? Codec[value.codec] : defaultCompression.codec, minBytes }
 }
 
+/** The `keyPrefix` option with its default; `option` names it in the error (the CLI reads it from the environment). */
+export function resolveKeyPrefix(value: unknown, option = 'keyPrefix'): string {
+  const keyPrefix = value ?? 's3c:'
+  // Braces would pick the cluster slot; glob characters and whitespace would break `~prefix*` ACLs and SCAN.
+  if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}*?\s[\]]/.test(keyPrefix)) {
+    throw new CacheConfigError(
+      option,
+      'expected a non-empty string without braces, glob characters or whitespace',
+    )
+  }
+  return keyPrefix
+}
+
 /** Applies defaults and validates every option; throws {@link CacheConfigError} naming the first bad one. */
 export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new CacheConfigError('options', 'expected an object')
@@ -116,13 +129,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
     throw new CacheConfigError('s3', 'expected an S3Client')
   if (typeof bucket !== 'string' || bucket.length === 0)
     throw new CacheConfigError('bucket', 'expected a bucket name')
-  const keyPrefix = options.keyPrefix ?? 's3c:'
-  if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}*?\s[\]]/.test(keyPrefix)) {
-    throw new CacheConfigError(
-      'keyPrefix',
-      'expected a non-empty string without braces, glob characters or whitespace',
-    )
-  }
+  const keyPrefix = resolveKeyPrefix(options.keyPrefix)
   const jitter = options.jitter ?? 0.1
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1))
     throw new CacheConfigError('jitter', 'expected a fraction in [0, 1)')

@@ -3,13 +3,24 @@ import middy from '@middy/core'
 import httpCors from '@middy/http-cors'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
-import type { S3Cache } from '@valkey-s3-cache/core'
-import { httpCache, type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
+import type { S3Cache, SqsBatchResponse } from '@valkey-s3-cache/core'
+import {
+  httpCache,
+  type S3CacheContext,
+  type S3EventCounts,
+  s3Cache,
+  s3EventInvalidator,
+} from '@valkey-s3-cache/middy'
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
   APIGatewayProxyResult,
   APIGatewayProxyResultV2,
+  EventBridgeEvent,
+  S3Event,
+  S3ObjectCreatedNotificationEventDetail,
+  SQSBatchResponse,
+  SQSEvent,
 } from 'aws-lambda'
 import { describe, expectTypeOf, it } from 'vitest'
 
@@ -81,5 +92,22 @@ describe('middleware types', () => {
     s3Cache({ bucket: 'b' })
     expectTypeOf(handler).toBeFunction()
     expectTypeOf(v2).toBeFunction()
+  })
+
+  it('types s3EventInvalidator for the aws-lambda SQS, S3 and EventBridge event types', () => {
+    const handler = s3EventInvalidator({ cache, refresh: true })
+    // SQS: the partial batch response, usable as middy's handler as it is.
+    const sqs = middy<SQSEvent, SQSBatchResponse>().handler(handler)
+    expectTypeOf(handler({} as SQSEvent)).resolves.toEqualTypeOf<SqsBatchResponse>()
+    // S3 → Lambda and EventBridge → Lambda: the counts.
+    expectTypeOf(handler({} as S3Event)).resolves.toEqualTypeOf<S3EventCounts>()
+    type Created = EventBridgeEvent<'Object Created', S3ObjectCreatedNotificationEventDetail>
+    expectTypeOf(handler({} as Created)).resolves.toEqualTypeOf<S3EventCounts>()
+    middy<S3Event, S3EventCounts>().handler(handler)
+    // @ts-expect-error cache is required
+    s3EventInvalidator({ refresh: true })
+    // @ts-expect-error not an S3 change event
+    handler({} as APIGatewayProxyEvent)
+    expectTypeOf(sqs).toBeFunction()
   })
 })

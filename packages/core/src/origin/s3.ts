@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import type { Entry, EntryData } from '../entry'
 import { EntryKind } from '../entry'
 import { OriginError } from '../errors'
@@ -117,4 +117,42 @@ export async function putObject(request: PutRequest): Promise<{ etag: string | u
       cause: error,
     })
   }
+}
+
+/** One object of a listing: its key and size in bytes. */
+export interface ListedObject {
+  key: string
+  size: number | undefined
+}
+
+/** ListObjectsV2, one page (up to 1000 keys) at a time, each call bounded by `timeoutMs`. */
+export async function* listObjects(request: {
+  s3: S3Client
+  bucket: string
+  prefix: string | undefined
+  timeoutMs: number
+}): AsyncGenerator<ListedObject[]> {
+  let token: string | undefined
+  do {
+    const page = await withTimeout(request.timeoutMs, 'ListObjectsV2', (abortSignal) =>
+      request.s3
+        .send(
+          new ListObjectsV2Command({
+            Bucket: request.bucket,
+            Prefix: request.prefix,
+            ContinuationToken: token,
+          }),
+          { abortSignal },
+        )
+        .catch((error: S3Failure) => {
+          const status = error.$metadata?.httpStatusCode
+          throw new OriginError(
+            `S3 ListObjectsV2 failed for bucket ${request.bucket}: ${error.name ?? 'error'}${status ? ` (${status})` : ''}`,
+            { cause: error },
+          )
+        }),
+    )
+    yield (page.Contents ?? []).flatMap((item) => (item.Key ? [{ key: item.Key, size: item.Size }] : []))
+    token = page.IsTruncated ? page.NextContinuationToken : undefined
+  } while (token)
 }

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { TIMES_OFFSET } from '../entry'
 import type { EntryKeys } from '../keys'
+import { compareSequencers } from '../sequencer'
 import { GENERATION_TTL_MS, type LoadTicket, type Store } from './store'
 
 /** Default bound of the memory store: 64 MiB of stored values. */
@@ -90,9 +91,15 @@ export class MemoryStore implements Store {
     this.data.set(keys.entry, value, { ttl: ttlMs })
   }
 
-  async invalidate(keys: EntryKeys): Promise<void> {
+  async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {
+    if (sequencer !== undefined) {
+      const last = this.read(keys.sequencer)?.toString()
+      if (last !== undefined && compareSequencers(sequencer, last) <= 0) return false
+      this.data.set(keys.sequencer, Buffer.from(sequencer), { ttl: GENERATION_TTL_MS })
+    }
     this.bump(keys)
     this.data.delete(keys.entry)
+    return true
   }
 
   async close(): Promise<void> {

@@ -55,3 +55,23 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return 0
 `)
+
+/**
+ * KEYS: entry, generation, sequencer. ARGV: sequencer (uppercase hex), generationTtlMs.
+ * Applies an S3 event only if its sequencer is newer than the last one applied to this object:
+ * records it, bumps the generation (a load in flight can no longer write) and removes the entry.
+ * The comparison pads the shorter sequencer with zeros, as S3 documents. Returns 1 when applied.
+ */
+export const APPLY_EVENT = script(`
+local new = ARGV[1]
+local last = redis.call('GET', KEYS[3])
+if last then
+  local width = math.max(#last, #new)
+  if string.rep('0', width - #new) .. new <= string.rep('0', width - #last) .. last then return 0 end
+end
+redis.call('SET', KEYS[3], new, 'PX', ARGV[2])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1])
+return 1
+`)

@@ -1,6 +1,9 @@
 import type { EntryKeys } from '../keys'
 
-/** The generation key outlives any load that could have read it (loads are bounded by `timeouts.s3`). */
+/**
+ * The generation key outlives any load that could have read it (loads are bounded by `timeouts.s3`).
+ * The sequencer key lives as long: S3 delivers events within minutes, retries included.
+ */
 export const GENERATION_TTL_MS = 24 * 3_600_000
 
 /** What a loader learns before it goes to the origin. */
@@ -30,8 +33,12 @@ export interface Store {
   release(keys: EntryKeys, token: string): Promise<void>
   /** For `put`: bumps the generation and writes `value` for `ttlMs`. */
   replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void>
-  /** Bumps the generation and removes the entry. */
-  invalidate(keys: EntryKeys): Promise<void>
+  /**
+   * Bumps the generation and removes the entry. With `sequencer` (an S3 event's, uppercase hex),
+   * only if it is newer than the last one applied to this object, which it then records.
+   * Resolves to whether it applied (always `true` without `sequencer`).
+   */
+  invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean>
   /** Ends connections the store opened itself. */
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 import type { ValkeyClient } from '../connect/options'
 import type { EntryKeys } from '../keys'
-import { BEGIN, COMMIT, RELEASE, REPLACE, type Script, TOUCH } from './scripts'
+import { APPLY_EVENT, BEGIN, COMMIT, RELEASE, REPLACE, type Script, TOUCH } from './scripts'
 import { GENERATION_TTL_MS, type LoadTicket, type Store } from './store'
 
 /** How long after a failed client creation the next use tries again. */
@@ -107,8 +107,13 @@ export class ValkeyStore implements Store {
     )
   }
 
-  async invalidate(keys: EntryKeys): Promise<void> {
-    await this.run(REPLACE, [keys.entry, keys.generation], ['', 0, GENERATION_TTL_MS])
+  async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {
+    if (sequencer === undefined) {
+      await this.run(REPLACE, [keys.entry, keys.generation], ['', 0, GENERATION_TTL_MS])
+      return true
+    }
+    const keyList = [keys.entry, keys.generation, keys.sequencer]
+    return (await this.run(APPLY_EVENT, keyList, [sequencer, GENERATION_TTL_MS])) === 1
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { type S3Server, startS3 } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { InvalidKeyError, ObjectNotFoundError, type S3CacheOptions, SchemaValidationError } from '../../src'
+import { s3EventContract } from './contract-events'
 import { holdResponses, makeCache, putRaw, sleep, type TestCache, uniqueKey } from './harness'
 
 export interface StoreFixture {
@@ -288,6 +289,8 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       expect((await cache.get(longest)).status).toBe('miss')
       expect((await cache.get(longest)).status).toBe('hit')
     })
+
+    s3EventContract({ s3: () => s3, cacheWith, peerOf })
 
     it('reported no store or connection error in any test above', () => {
       const errors = caches.flatMap((c) => c.events).filter((e) => e.type === 'error')

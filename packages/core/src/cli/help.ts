@@ -1,0 +1,52 @@
+import { COMMON_OPTIONS, type CommandSpec } from './args'
+
+const ENVIRONMENT = `Environment:
+  VALKEY_URL               valkey://, valkeys:// (TLS), redis:// or rediss:// URL (required)
+  VALKEY_KEY_PREFIX        the cache's keyPrefix (default s3c:)
+  VALKEY_CLUSTER, VALKEY_USERNAME, VALKEY_PASSWORD, VALKEY_TLS_CA, VALKEY_IAM_USER_ID,
+  VALKEY_CACHE_NAME, VALKEY_SERVERLESS, VALKEY_CONNECT_TIMEOUT, VALKEY_COMMAND_TIMEOUT
+                           as read by fromEnv() (command timeout default 2s here)
+  AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_S3, …
+                           S3 through the AWS SDK's default configuration
+  S3_FORCE_PATH_STYLE=true path-style S3 requests (local S3 servers)`
+
+export function commandHelp(spec: CommandSpec): string {
+  const positionals = spec.positionals.map((name) =>
+    name.endsWith('…') ? `<${name.slice(0, -1)}>…` : `<${name}>`,
+  )
+  const options = Object.entries({ ...spec.options, ...COMMON_OPTIONS }).map(([name, option]) => {
+    const flag = `${name === 'help' ? '-h, ' : ''}--${name}${option.value ? ` <${option.value}>` : ''}`
+    return `  ${flag.padEnd(24)} ${option.description}`
+  })
+  return [
+    `Usage: valkey-s3-cache ${[spec.name, ...positionals].join(' ')} [options]`,
+    '',
+    `${spec.summary[0]?.toUpperCase()}${spec.summary.slice(1)}.`,
+    '',
+    'Options:',
+    ...options,
+    '',
+    spec.details,
+    '',
+    ENVIRONMENT,
+    '',
+  ].join('\n')
+}
+
+export function mainHelp(specs: CommandSpec[]): string {
+  return [
+    'Usage: valkey-s3-cache <command> [arguments] [options]',
+    '',
+    'Operate the S3 object cache in Valkey (ElastiCache) that @valkey-s3-cache/core maintains.',
+    '',
+    'Commands:',
+    ...specs.map((spec) => `  ${spec.name.padEnd(12)} ${spec.summary}`),
+    '',
+    'Run valkey-s3-cache <command> --help for its arguments and options.',
+    '',
+    'Exit codes: 0 done, 1 failed (connection, S3, some objects), 2 bad input.',
+    '',
+    ENVIRONMENT,
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,106 @@
+import type { S3Cache } from '../cache-api'
+import { forEachConcurrent } from '../concurrency'
+import { CacheConfigError, ObjectNotFoundError } from '../errors'
+import { type Change, parseS3ChangeEvent } from './parse'
+import type { S3ChangeEvent, S3EventOptions, S3EventOutcome } from './types'
+
+const DEFAULT_CONCURRENCY = 32
+
+function resolve(cache: S3Cache, options: S3EventOptions) {
+  const buckets = options.buckets ?? [cache.bucket]
+  if (!Array.isArray(buckets) || buckets.some((bucket) => typeof bucket !== 'string' || bucket === ''))
+    throw new CacheConfigError('buckets', 'expected an array of bucket names')
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new CacheConfigError('concurrency', 'expected an integer >= 1')
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw new CacheConfigError('onError', 'expected a function')
+  return {
+    buckets: new Set(buckets),
+    concurrency,
+    refresh: options.refresh === true,
+    onError: options.onError,
+  }
+}
+
+/**
+ * Applies S3 change events to the cache: for each `ObjectCreated:*` or `ObjectRemoved:*` record
+ * (direct S3 notification, EventBridge `Object Created`/`Object Deleted`, or either in SQS message
+ * bodies) of one of `buckets`, the object's entry is removed and its generation bumped, so the next
+ * read loads what S3 holds now and a load already in flight cannot write an older body back.
+ *
+ * Events of one key are ordered by their S3 `sequencer`: the last one applied is kept next to the
+ * entry (one script, one round trip), and a duplicate or a late event (an older sequencer) changes
+ * nothing. Records are applied concurrently, their commands pipelined on the Valkey connection.
+ *
+ * Never throws for a bad record: failures are counted, and for SQS the failed messages are listed in
+ * `batchItemFailures` (retrying them is safe: applied records are then duplicates). Throws
+ * `InvalidEventError` only when the event is none of the three kinds.
+ */
+export async function invalidateFromS3Event(
+  cache: S3Cache,
+  event: S3ChangeEvent,
+  options: S3EventOptions = {},
+): Promise<S3EventOutcome> {
+  const settings = resolve(cache, options)
+  const { source, units } = parseS3ChangeEvent(event)
+  const outcome: S3EventOutcome = { source, applied: 0, ignored: 0, failed: 0, batchItemFailures: [] }
+  const failedUnits = new Set<number>()
+  const refreshes = new Map<string, { bucket: string; key: string }>()
+
+  const report = (
+    error: unknown,
+    messageId: string | undefined,
+    change: Partial<{ bucket: string; key: string }>,
+  ) => {
+    try {
+      settings.onError?.(error as Error, { messageId, bucket: change.bucket, key: change.key })
+    } catch {
+      // A broken logger must not turn one failed record into a failed batch.
+    }
+  }
+
+  const apply = async (change: Change, messageId: string | undefined): Promise<boolean> => {
+    if (change.type === 'ignored' || (change.bucket !== undefined && !settings.buckets.has(change.bucket))) {
+      outcome.ignored++
+      return true
+    }
+    if (change.type === 'invalid') {
+      outcome.failed++
+      report(change.error, messageId, change)
+      return false
+    }
+    try {
+      const { bucket, key, sequencer } = change
+      if (await cache.invalidate(key, { bucket, sequencer })) {
+        outcome.applied++
+        if (change.type === 'created' && settings.refresh) refreshes.set(`${bucket}\0${key}`, { bucket, key })
+      } else outcome.ignored++
+      return true
+    } catch (error) {
+      outcome.failed++
+      report(error, messageId, change)
+      return false
+    }
+  }
+
+  await forEachConcurrent(units.entries(), settings.concurrency, async ([index, unit]) => {
+    // The records of one message are applied in order; messages run concurrently.
+    for (const change of unit.changes) if (!(await apply(change, unit.messageId))) failedUnits.add(index)
+  })
+  for (const index of [...failedUnits].sort((a, b) => a - b)) {
+    const messageId = units[index]?.messageId
+    if (source === 'sqs' && messageId !== undefined)
+      outcome.batchItemFailures.push({ itemIdentifier: messageId })
+  }
+
+  if (settings.refresh) {
+    await forEachConcurrent(refreshes.values(), settings.concurrency, async ({ bucket, key }) => {
+      // Best effort: the entry is already gone, so a failed refresh only costs the next reader a load.
+      await cache.get(key, { bucket, forceRefresh: true }).catch((error: unknown) => {
+        if (!(error instanceof ObjectNotFoundError)) report(error, undefined, { bucket, key })
+      })
+    })
+  }
+  return outcome
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs'
+import {
+  type S3Server,
+  startS3,
+  startValkeyCluster,
+  type ValkeyClusterServer,
+} from '@valkey-s3-cache/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { forEachConcurrent } from '../src/concurrency'
+import { runCli, s3Env } from './support/cli'
+import { putRaw } from './support/harness'
+
+// The operator's access string documented in docs/security.md, applied exactly as written.
+const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
+const tooling = /^```acl-tooling\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
+if (!tooling.includes('~s3c:*')) throw new Error('docs/security.md has no acl-tooling block for ~s3c:*')
+
+describe('every CLI command as the documented operator user, on a 3+3 cluster over TLS', {
+  timeout: 120_000,
+}, () => {
+  let s3: S3Server
+  let cluster: ValkeyClusterServer
+  let env: Record<string, string>
+  const keys = Array.from({ length: 30 }, (_, i) => `ops/${i}.json`)
+
+  beforeAll(async () => {
+    ;[s3, cluster] = await Promise.all([
+      startS3(),
+      startValkeyCluster({ acl: { commands: tooling }, tls: true }),
+    ])
+    env = { ...s3Env(s3.endpoint), VALKEY_URL: cluster.url, VALKEY_TLS_CA: cluster.tls?.caFile ?? '' }
+    await forEachConcurrent(keys, 8, (key) => putRaw(s3, key, JSON.stringify({ key })))
+    for (const port of cluster.ports) await (await cluster.adminClient(port)).call('ACL', 'LOG', 'RESET')
+  })
+  afterAll(async () => {
+    await cluster?.stop()
+    await s3?.stop()
+  })
+
+  it('warms, shows stats from every primary, inspects and invalidates, with no ACL denial', async () => {
+    const warm = await runCli(['warm', s3.bucket, '--prefix', 'ops/', '--json'], env)
+    expect(warm.stderr).toBe('')
+    expect(JSON.parse(warm.stdout)).toMatchObject({ loaded: 30, failed: 0, valkeyErrors: 0 })
+
+    const stats = JSON.parse((await runCli(['stats', '--json'], env)).stdout)
+    const primaries = (await cluster.topology())
+      .filter((node) => node.role === 'primary')
+      .map((node) => node.port)
+    expect(stats.nodes.map((node: { node: string }) => Number(node.node.split(':')[1])).sort()).toEqual(
+      primaries.sort(),
+    )
+    expect(stats.total).toMatchObject({ entries: 30, memory: expect.any(Number) })
+    // Hashed keys spread over the shards.
+    expect(stats.nodes.filter((node: { entries: number }) => node.entries > 0).length).toBeGreaterThan(1)
+
+    const text = await runCli(['stats'], env)
+    expect(text.stdout).toMatch(/^total\s+\d+\s+30\s+\d+\s+\d/m)
+
+    const inspect = await runCli(['inspect', s3.bucket, 'ops/7.json'], env)
+    expect(inspect).toMatchObject({ code: 0, stdout: expect.stringMatching(/^state\s+fresh$/m) })
+    const invalidate = await runCli(['invalidate', s3.bucket, 'ops/7.json'], env)
+    expect(invalidate).toMatchObject({ code: 0, stderr: '' })
+    expect((await runCli(['inspect', s3.bucket, 'ops/7.json'], env)).stdout).toMatch(/^present\s+no$/m)
+
+    for (const port of cluster.ports) {
+      const log = (await (await cluster.adminClient(port)).call('ACL', 'LOG')) as unknown[]
+      expect(log).toEqual([])
+    }
+  })
+
+  it('reports a wrong password in one line naming the user, never the password', async () => {
+    const url = cluster.url.replace(/:[^:@/]+@/, ':wrong-password-123@')
+    const run = await runCli(['stats'], { ...env, VALKEY_URL: url })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^valkey-s3-cache: .*app/)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(`${run.stdout}${run.stderr}`).not.toContain('wrong-password-123')
+    expect(`${run.stdout}${run.stderr}`).not.toContain(cluster.acl?.password ?? 'n/a')
+  })
+})

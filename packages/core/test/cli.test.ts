@@ -1,0 +1,190 @@
+import { createServer, type Server, type Socket } from 'node:net'
+import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { progressDisplay } from '../src/cli/format'
+import { forEachConcurrent } from '../src/concurrency'
+import { runCli, runEach, s3Env } from './support/cli'
+import { putRaw } from './support/harness'
+
+// Each run starts a Node process with tsx: slow on a loaded machine, hence the longer timeout.
+describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, () => {
+  let s3: S3Server
+  let server: ValkeyServer
+  let env: Record<string, string>
+  const keys = Array.from({ length: 40 }, (_, i) => `cli/doc ${i}.json`)
+
+  beforeAll(async () => {
+    s3 = await startS3()
+    server = await startValkey()
+    env = { ...s3Env(s3.endpoint), VALKEY_URL: server.url, VALKEY_KEY_PREFIX: 'cli:' }
+    await forEachConcurrent(keys, 8, (key) => putRaw(s3, key, JSON.stringify({ key, pad: 'x'.repeat(3000) })))
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await s3?.stop()
+  })
+
+  it('prints help for the CLI and for each command, exit 0', async () => {
+    const commands = ['warm', 'inspect', 'invalidate', 'stats']
+    const runs = await runEach([['--help'], ...commands.map((command) => [command, '--help'])])
+    for (const run of runs) expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(runs[0]?.stdout).toMatch(
+      /Usage: valkey-s3-cache <command>[\s\S]*warm[\s\S]*inspect[\s\S]*invalidate[\s\S]*stats/,
+    )
+    expect(runs[1]?.stdout).toMatch(
+      /Usage: valkey-s3-cache warm <bucket> \[options\][\s\S]*--prefix <prefix>[\s\S]*--concurrency <n>/,
+    )
+    expect(runs[2]?.stdout).toContain('Usage: valkey-s3-cache inspect <bucket> <key>')
+    expect(runs[3]?.stdout).toContain('Usage: valkey-s3-cache invalidate <bucket> <key>…')
+    expect(runs[4]?.stdout).toMatch(/no hit or miss counters in Valkey/)
+  })
+
+  it('rejects bad input with one line and exit 2, before connecting', async () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['warm', 'b-1', '--frob'], /warm: unknown flag --frob/],
+      [['warm', 'b-1', '--concurrency', 'lots'], /--concurrency must be an integer from 1 to 1000/],
+      [['inspect', 'b-1'], /inspect: missing <key>/],
+      [['invalidate'], /invalidate: missing <bucket> <key…>/],
+      [['inspect', 'b-1', 'k', 'extra'], /unexpected argument "extra"/],
+      [['inspect', 'bad/bucket', 'k'], /bad bucket name/],
+      [['invalidate', 'b-1', 'ok', 'é'.repeat(600)], /bad key .*longer than 1024 bytes/],
+      [['stats', '--prefix', 'x'], /stats: unknown flag --prefix/],
+    ]
+    // No VALKEY_URL at all: these must fail on the arguments, not on the connection.
+    const runs = await runEach(
+      cases.map(([args]) => args),
+      s3Env(s3.endpoint),
+    )
+    for (const [i, run] of runs.entries()) {
+      expect(run.code).toBe(2)
+      expect(run.stdout).toBe('')
+      expect(run.stderr).toMatch((cases[i] as [string[], RegExp])[1])
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    const noUrl = await runCli(['stats'], s3Env(s3.endpoint))
+    expect(noUrl).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^valkey-s3-cache: VALKEY_URL is not set/),
+    })
+  })
+
+  it('warm loads every object under the prefix with progress on stderr and a summary; a second run loads none', async () => {
+    const first = await runCli(['warm', s3.bucket, '--prefix', 'cli/', '--concurrency', '4'], env)
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/^loaded\s+40$/m)
+    expect(first.stdout).toMatch(/^skipped\s+0$/m)
+    expect(first.stdout).toMatch(/^failed\s+0$/m)
+    expect(first.stdout).toMatch(/^bytes\s+\d+(\.\d)? KiB$/m)
+    // Not a terminal: plain lines, no carriage returns, ending with the final count.
+    expect(first.stderr).not.toContain('\r')
+    expect(first.stderr.trim().split('\n').at(-1)).toBe(
+      `warm: 40/40 (loaded 40, skipped 0, failed 0, ${/^bytes\s+(.*)$/m.exec(first.stdout)?.[1]})`,
+    )
+    const second = await runCli(['warm', s3.bucket, '--prefix', 'cli/', '--json'], env)
+    expect(second.code).toBe(0)
+    expect(JSON.parse(second.stdout)).toMatchObject({ loaded: 0, skipped: 40, failed: 0, valkeyErrors: 0 })
+  })
+
+  it('inspect shows the entry; invalidate removes it; inspect then says absent', async () => {
+    const key = keys[3] as string
+    await runCli(['warm', s3.bucket, '--prefix', 'cli/doc 3', '--json'], env)
+    const shown = await runCli(['inspect', s3.bucket, key], env)
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toMatch(/^present\s+yes$/m)
+    expect(shown.stdout).toMatch(/^state\s+fresh$/m)
+    expect(shown.stdout).toMatch(/^etag\s+"[0-9a-f]{32}"$/m)
+    expect(shown.stdout).toMatch(/^fresh until\s+\d{4}-\d\d-\d\dT.*\(in 4m \d+s\)$/m)
+    expect(shown.stdout).toMatch(/^compression\s+(zstd|gzip)$/m)
+    expect(shown.stdout).toMatch(/^stored bytes\s+\d+( \(.*?\))? \(\d+% of the body\)$/m)
+    const json = JSON.parse((await runCli(['inspect', s3.bucket, key, '--json'], env)).stdout)
+    expect(json).toMatchObject({
+      present: true,
+      kind: 'object',
+      state: 'fresh',
+      valkeyKey: expect.stringMatching(/^cli:\{/),
+    })
+
+    const removed = await runCli(['invalidate', s3.bucket, key, keys[4] as string], env)
+    expect(removed.code).toBe(0)
+    expect(removed.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      `invalidated  ${key}`,
+      `invalidated  ${keys[4]}`,
+    ])
+    const absent = await runCli(['inspect', s3.bucket, key], env)
+    expect(absent.code).toBe(0)
+    expect(absent.stdout).toMatch(/^present\s+no$/m)
+  })
+
+  it('stats counts the keys under the prefix and their memory, and says there are no hit counters', async () => {
+    const run = await runCli(['stats'], env)
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^key prefix\s+cli:$/m)
+    const row = new RegExp(
+      `^127\\.0\\.0\\.1:${server.port}\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+(\\.\\d)? KiB)$`,
+      'm',
+    ).exec(run.stdout)
+    expect(row).not.toBeNull()
+    expect(Number(row?.[2])).toBe(38) // 40 warmed, 2 invalidated
+    expect(run.stdout).toMatch(/not kept in Valkey/)
+    const json = JSON.parse((await runCli(['stats', '--json'], env)).stdout)
+    expect(json.total).toMatchObject({ entries: 38, memory: expect.any(Number) })
+  })
+
+  describe('connection failures: fast, one line, exit 1, no secrets', () => {
+    let silent: Server
+    let silentPort = 0
+    const sockets: Socket[] = []
+    beforeAll(async () => {
+      // Accepts connections and never answers, like a proxy or load balancer with nothing behind it.
+      silent = createServer((socket) => sockets.push(socket))
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+      silentPort = (silent.address() as { port: number }).port
+    })
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => silent.close(() => resolve()))
+    })
+
+    const secret = 'pa55-word-never-printed'
+    it.each([
+      [
+        'a closed port',
+        () => `valkey://app:${secret}@127.0.0.1:1`,
+        /cannot use Valkey at 127\.0\.0\.1:1|unreachable.*127\.0\.0\.1:1/i,
+      ],
+      ['a silent server', () => `valkey://app:${secret}@127.0.0.1:${silentPort}`, /127\.0\.0\.1:\d+/],
+    ])('%s', async (_name, url, message) => {
+      const run = await runCli(['stats'], { ...env, VALKEY_URL: url(), VALKEY_CONNECT_TIMEOUT: '1s' })
+      expect(run.code).toBe(1)
+      // The deadline is connect + command timeout (1 s + 2 s here); the rest is starting Node and tsx.
+      expect(run.ms).toBeLessThan(15_000)
+      expect(run.stdout).toBe('')
+      expect(run.stderr).toMatch(message)
+      expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      expect(`${run.stdout}${run.stderr}`).not.toContain(secret)
+    })
+  })
+})
+
+describe('progress display', () => {
+  it('draws a bar in place on a terminal, plain lines elsewhere', () => {
+    const written: string[] = []
+    const counts = { done: 5, total: 10, listing: false, loaded: 5, skipped: 0, failed: 0, bytes: 2048 }
+    const tty = progressDisplay((text) => written.push(text), true)
+    tty.update(counts)
+    tty.finish({ ...counts, done: 10 })
+    const redraw = '\r\u001b[2K' // carriage return, then erase the line
+    expect(written[0]).toMatch(new RegExp(`^${redraw.replace('[', '\\[')}█{12}░{12} 5/10 50%`))
+    expect(written[1]?.startsWith(`${redraw}${'█'.repeat(24)} 10/10 100%`)).toBe(true)
+    expect(written[1]?.endsWith('\n')).toBe(true)
+    const lines: string[] = []
+    const plain = progressDisplay((text) => lines.push(text), false)
+    plain.update({ ...counts, listing: true })
+    plain.finish({ ...counts, done: 10 })
+    expect(lines).toEqual([
+      'warm: 5/10+ (loaded 5, skipped 0, failed 0, 2.0 KiB)\n',
+      'warm: 10/10 (loaded 5, skipped 0, failed 0, 2.0 KiB)\n',
+    ])
+  })
+})
