@@ -1,0 +1,219 @@
+// Shared pieces of the reliability suite: a history of what S3 held (to judge every answer), a
+// process-level watcher for unhandled rejections and uncaught exceptions, an S3 fault proxy, and
+// the summary table each file prints at the end.
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { S3Client } from '@aws-sdk/client-s3'
+import { S3CacheError } from '../../src'
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** One row of a file's summary table. */
+export interface Row {
+  scenario: string
+  requests: number
+  hits: number
+  stale: number
+  errors: number
+  wrong: number
+  untyped: number
+  note?: string
+}
+
+export function printTable(title: string, rows: Row[]): void {
+  const head = ['scenario', 'requests', 'hits', 'stale', 'typed errors', 'untyped', 'wrong', 'note']
+  const body = rows.map((r) => [
+    r.scenario,
+    String(r.requests),
+    String(r.hits),
+    String(r.stale),
+    String(r.errors),
+    String(r.untyped),
+    String(r.wrong),
+    r.note ?? '',
+  ])
+  const lines = [head, ...body].map((cells) => `| ${cells.join(' | ')} |`)
+  lines.splice(1, 0, `|${head.map(() => '---').join('|')}|`)
+  console.log(`\n${title}\n${lines.join('\n')}\n`)
+}
+
+/** Counts unhandled rejections and uncaught exceptions while installed. */
+export function watchProcess() {
+  const seen: unknown[] = []
+  const s3rverFaults: unknown[] = []
+  // The in-process S3 stand-in (s3rver) stores a key as a file name and rejects, unhandled, on
+  // segments over the file system's 255 bytes (real S3 takes 1024-byte keys): counted apart.
+  const fromS3rver = (error: unknown) => {
+    const text = `${(error as Error)?.stack ?? ''} ${(error as { path?: string })?.path ?? ''}`
+    return /s3rver/i.test(text)
+  }
+  const record = (error: unknown) => (fromS3rver(error) ? s3rverFaults : seen).push(error)
+  const onRejection = (reason: unknown) => record(reason)
+  const onException = (error: unknown) => record(error)
+  process.on('unhandledRejection', onRejection)
+  process.on('uncaughtException', onException)
+  return {
+    get count() {
+      return seen.length
+    },
+    seen,
+    get s3rverFaults() {
+      return s3rverFaults.length
+    },
+    stop() {
+      process.off('unhandledRejection', onRejection)
+      process.off('uncaughtException', onException)
+    },
+  }
+}
+
+interface Version {
+  v: number
+  start: number
+  end: number
+  /** The put reached S3 but the cache entry could not be replaced (CacheWriteError). */
+  writeFailed: boolean
+}
+
+/**
+ * What S3 held for each key, and when. A version is "current" from the moment its write started
+ * until the next version's write finished (plus `lagMs` when that write reported CacheWriteError:
+ * the documented bound is then the entry's ttl + staleTtl).
+ */
+export class History {
+  private readonly versions = new Map<string, Version[]>()
+  private readonly lagMs: number
+  constructor(lagMs: number) {
+    this.lagMs = lagMs
+  }
+
+  begin(key: string, v: number): Version {
+    const record: Version = { v, start: Date.now(), end: Number.POSITIVE_INFINITY, writeFailed: false }
+    const list = this.versions.get(key) ?? []
+    list.push(record)
+    this.versions.set(key, list)
+    return record
+  }
+
+  latest(key: string): number {
+    const list = this.versions.get(key) ?? []
+    return list[list.length - 1]?.v ?? -1
+  }
+
+  /**
+   * 'ok' | 'stale-ok' | 'wrong' for an answer of version `v` to a request over [start, end]. A version
+   * is superseded for certain once a write that began after it finished has finished itself
+   * (overlapping writes may reach S3 in either order).
+   */
+  judge(key: string, v: number, start: number, end: number, status: string, staleMs: number) {
+    const list = this.versions.get(key) ?? []
+    const mine = list.find((x) => x.v === v)
+    if (!mine || mine.start > end) return 'wrong'
+    let until = Number.POSITIVE_INFINITY
+    for (const w of list) {
+      if (w.start > mine.end) until = Math.min(until, w.end + (w.writeFailed ? this.lagMs : 0))
+    }
+    if (until >= start) return 'ok'
+    if (status === 'stale' && until + staleMs >= start) return 'stale-ok'
+    return 'wrong'
+  }
+
+  /** Whether a write of `key` was in flight during [start, end]. */
+  writing(key: string, start: number, end: number): boolean {
+    return (this.versions.get(key) ?? []).some((w) => w.v > 0 && w.start <= end && w.end >= start)
+  }
+}
+
+/** Runs `fn`, classifying a failure as a typed S3CacheError or not. */
+export async function attempt<T>(fn: () => Promise<T>) {
+  try {
+    return { ok: true as const, value: await fn() }
+  } catch (error) {
+    return { ok: false as const, error, typed: error instanceof S3CacheError }
+  }
+}
+
+export type FaultMode = 'pass' | '500' | '503' | 'slowdown' | 'hang'
+
+const errorXml = (code: string, message: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>fault-proxy</RequestId></Error>`
+
+/** An HTTP proxy in front of the S3 server that fails on command: 500, 503, SlowDown, or never answers. */
+export async function startS3FaultProxy(target: { port: number }) {
+  let mode: FaultMode = 'pass'
+  let served = 0
+  let delayMaxMs = 0
+  const hung = new Set<ServerResponse>()
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    served++
+    if (mode === 'hang') {
+      hung.add(res)
+      req.resume()
+      res.on('close', () => hung.delete(res))
+      return
+    }
+    if (mode !== 'pass') {
+      req.resume()
+      const [status, code] =
+        mode === '500'
+          ? [500, 'InternalError']
+          : mode === '503'
+            ? [503, 'ServiceUnavailable']
+            : [503, 'SlowDown']
+      res.writeHead(status, { 'content-type': 'application/xml' })
+      res.end(errorXml(code, `fault proxy: ${mode}`))
+      return
+    }
+    const forward = () => {
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        },
+      )
+      upstream.on('error', () => res.destroy())
+      req.pipe(upstream)
+    }
+    if (delayMaxMs > 0) {
+      req.pause()
+      setTimeout(forward, Math.floor(Math.random() * delayMaxMs))
+    } else forward()
+  })
+  server.keepAliveTimeout = 1000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const clients: S3Client[] = []
+  return {
+    port,
+    get served() {
+      return served
+    },
+    /** Forwards each request after a random delay of up to `ms` (0: none), to widen race windows. */
+    delay(ms: number) {
+      delayMaxMs = ms
+    },
+    set(next: FaultMode) {
+      mode = next
+      if (next !== 'hang') for (const res of hung) res.destroy()
+    },
+    /** An S3 client that talks to S3 through this proxy (path-style, 2 attempts). */
+    client() {
+      const client = new S3Client({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        maxAttempts: 2,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      })
+      clients.push(client)
+      return client
+    },
+    async stop() {
+      for (const res of hung) res.destroy()
+      for (const client of clients) client.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
