@@ -54,6 +54,8 @@ export interface ValkeyClusterServer {
   topology(): Promise<ClusterNodeInfo[]>
   /** Promotes a replica of `primaryPort` (default: the first primary) with `CLUSTER FAILOVER`; resolves with the new primary's port. */
   failover(primaryPort?: number): Promise<number>
+  /** Moves `slots` hash slots from one primary to another with `valkey-cli --cluster reshard`, then waits for `cluster_state:ok`. */
+  reshard(fromPort: number, toPort: number, slots: number): Promise<void>
   /** SIGSTOP / SIGCONT one node. */
   pause(port: number): void
   resume(port: number): void
@@ -168,14 +170,15 @@ export async function startValkeyCluster(
     throw new Error(`cluster did not reach cluster_state:ok:\n${last}`)
   }
 
+  const auth = admin ? ['--user', admin.username, '--pass', admin.password, '--no-auth-warning'] : []
+  const tlsArgs = tls ? ['--tls', '--cacert', tls.caFile, '--sni', 'localhost'] : []
+  const cliArgs = (...args: string[]) => [...tlsArgs, ...auth, ...args]
+
   try {
     await Promise.all([...nodes.values()].map((p) => p.start()))
     const { cli } = requireValkeyBinaries()
-    const auth = admin ? ['--user', admin.username, '--pass', admin.password, '--no-auth-warning'] : []
-    const tlsArgs = tls ? ['--tls', '--cacert', tls.caFile, '--sni', 'localhost'] : []
     await run(cli, [
-      ...tlsArgs,
-      ...auth,
+      ...cliArgs(),
       '--cluster',
       'create',
       ...ports.map((port) => `127.0.0.1:${port}`),
@@ -225,6 +228,16 @@ export async function startValkeyCluster(
       }
       await waitUntilOk()
       return replica.port
+    },
+    async reshard(fromPort, toPort, slots) {
+      const id = (port: number) => withAdmin(port, (c) => c.call('CLUSTER', 'MYID')) as Promise<string>
+      const [from, to] = await Promise.all([id(fromPort), id(toPort)])
+      const { cli } = requireValkeyBinaries()
+      await run(cli, [
+        ...cliArgs('--cluster', 'reshard', `127.0.0.1:${fromPort}`),
+        ...['--cluster-from', from, '--cluster-to', to, '--cluster-slots', String(slots), '--cluster-yes'],
+      ])
+      await waitUntilOk()
     },
     pause: (port) => node(port).pause(),
     resume: (port) => node(port).resume(),

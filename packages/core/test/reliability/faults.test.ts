@@ -126,6 +126,21 @@ describe('faults under traffic (real valkey-server, real S3 server)', () => {
       },
     )
   })
+
+  it('a slot range resharded with valkey-cli --cluster reshard under traffic (3+1 cluster)', {
+    timeout: 120_000,
+  }, async () => {
+    cluster ??= await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1 })
+    const c = cluster
+    await scenario(
+      'cluster reshard (500 slots)',
+      () => c.url,
+      async () => {
+        const primaries = (await c.topology()).filter((n) => n.role === 'primary')
+        await c.reshard(primaries[0]?.port as number, primaries[1]?.port as number, 500)
+      },
+    )
+  })
 })
 
 describe('S3 faults (S3 fault proxy)', () => {
