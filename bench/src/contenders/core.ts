@@ -1,0 +1,45 @@
+import { createS3Cache } from '@valkey-s3-cache/core'
+import type { Endpoints } from '../env'
+import { DocSchema } from '../payload'
+import { countedS3 } from './origin'
+import type { Contender } from './types'
+
+export interface CoreVariant {
+  name: string
+  /** Validate with the zod schema. */
+  schema?: boolean
+  /** Turn the in-process L1 on. */
+  l1?: boolean
+  /** `get` (bytes, no parsing) instead of `getJson`. */
+  bytes?: boolean
+  /** `false` turns compression off (a diagnostic; the default is on). */
+  compression?: false
+}
+
+/** @valkey-s3-cache/core as its README shows it: a URL, defaults for everything else. */
+export function createCore(endpoints: Endpoints, variant: CoreVariant): Contender {
+  const { s3, calls } = countedS3(endpoints)
+  const cache = createS3Cache({
+    s3,
+    bucket: endpoints.bucket,
+    valkey: `valkey://${endpoints.valkeyHost}:${endpoints.valkeyPort}`,
+    ttl: '1h',
+    ...(variant.compression === false ? { compression: false, keyPrefix: 's3c-plain:' } : {}),
+    // A long L1 ttl so that the measurement sees L1 hits only.
+    l1: variant.l1 ? { maxBytes: 16 * 1024 * 1024, ttl: '1h' } : false,
+  })
+  const read = variant.bytes
+    ? (key: string) => cache.get(key)
+    : variant.schema
+      ? (key: string) => cache.getJson(key, DocSchema)
+      : (key: string) => cache.getJson(key)
+  return {
+    name: variant.name,
+    read,
+    originCalls: calls,
+    async close() {
+      await cache.close()
+      s3.destroy()
+    },
+  }
+}

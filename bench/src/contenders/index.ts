@@ -1,0 +1,106 @@
+import { createBentocache } from './bentocache'
+import { createCacheManager } from './cache-manager'
+import { createCachified } from './cachified'
+import { createCore } from './core'
+import { createLru } from './lru'
+import { createRaw } from './raw'
+import { createS3Direct } from './s3-direct'
+import type { ContenderSpec } from './types'
+
+export type { Contender, ContenderSpec } from './types'
+
+const specs: ContenderSpec[] = [
+  {
+    id: 'raw',
+    name: 'raw floor',
+    description: 'iovalkey `getBuffer` + `JSON.parse` (naive cache-aside on a miss)',
+    create: createRaw,
+  },
+  {
+    id: 'core',
+    name: 'core',
+    description: '`@valkey-s3-cache/core` `getJson(key)` (URL connection, defaults: zstd ≥ 1 KiB, lease on)',
+    create: (e) => createCore(e, { name: 'core' }),
+  },
+  {
+    id: 'core-zod',
+    name: 'core + zod',
+    description: '`@valkey-s3-cache/core` `getJson(key, Schema)` with a zod 4 schema',
+    create: (e) => createCore(e, { name: 'core + zod', schema: true }),
+  },
+  {
+    id: 'bentocache',
+    name: 'bentocache',
+    description: 'bentocache `getOrSet`, L2 only (ioredis driver)',
+    create: (e) => createBentocache(e, { name: 'bentocache' }),
+  },
+  {
+    id: 'cache-manager',
+    name: 'cache-manager',
+    description: 'cache-manager 7 `wrap` over Keyv + `@keyv/valkey` (`useRedisSets: false`)',
+    create: createCacheManager,
+  },
+  {
+    id: 'cachified',
+    name: 'cachified',
+    description: '`@epic-web/cachified` with `getFreshValue`, through a 20-line iovalkey adapter',
+    create: createCachified,
+  },
+  {
+    id: 'core-plain',
+    name: 'core, no zstd',
+    description: 'diagnostic: core `getJson(key)` with `compression: false` (not the default)',
+    create: (e) => createCore(e, { name: 'core, no zstd', compression: false }),
+  },
+  {
+    id: 'core-l1',
+    name: 'core L1 getJson',
+    description: 'core with `l1: { maxBytes: 16 MiB }`, `getJson(key)` (parses per read)',
+    create: (e) => createCore(e, { name: 'core L1 getJson', l1: true }),
+  },
+  {
+    id: 'core-l1-get',
+    name: 'core L1 get',
+    description: 'core with `l1`, `get(key)`: the `CachedObject`, no parsing',
+    create: (e) => createCore(e, { name: 'core L1 get', l1: true, bytes: true }),
+  },
+  {
+    id: 'bentocache-l1',
+    name: 'bentocache L1',
+    description: 'bentocache with memory driver L1 (`maxSize: 16mb`, serialized) + ioredis L2',
+    create: (e) => createBentocache(e, { name: 'bentocache L1', l1: true }),
+  },
+  {
+    id: 'lru-parse',
+    name: 'lru-cache + JSON.parse',
+    description: 'bare `lru-cache` get of the JSON text + `JSON.parse` (the L1 floor for a fresh object)',
+    create: (e) => createLru(e, { name: 'lru-cache + JSON.parse', parse: true }),
+  },
+  {
+    id: 'lru',
+    name: 'lru-cache get',
+    description: 'bare `lru-cache` get of the parsed object (shared, no copy)',
+    create: (e) => createLru(e, { name: 'lru-cache get', parse: false }),
+  },
+  {
+    id: 's3',
+    name: 'S3 GetObject',
+    description: 'no cache: `GetObject` + `transformToString` + `JSON.parse` against the local S3 server',
+    create: createS3Direct,
+  },
+]
+
+export const contenders = new Map(specs.map((spec) => [spec.id, spec]))
+
+export function spec(id: string): ContenderSpec {
+  const found = contenders.get(id)
+  if (!found) throw new Error(`unknown contender ${id}`)
+  return found
+}
+
+/** Scenario 1 (L2 hit), floor first. */
+export const L2_IDS = ['raw', 'core', 'core-zod', 'bentocache', 'cache-manager', 'cachified', 'core-plain']
+/** Scenario 2 (L1 hit), floor first. */
+export const L1_IDS = ['lru-parse', 'lru', 'core-l1', 'core-l1-get', 'bentocache-l1']
+/** Scenarios 3–5: one per library (core without schema). */
+export const LIBRARY_IDS = ['raw', 'core', 'bentocache', 'cache-manager', 'cachified']

@@ -1,0 +1,87 @@
+import type { BenchResults } from '../results'
+import { bytes, num, table } from './format'
+
+export function stampedeSection(results: BenchResults): string {
+  const list = results.scenarios.stampede
+  if (!list?.length) return ''
+  const first = list[0]
+  const rows = list.map((s) => [
+    s.name,
+    s.trials.map((t) => `${t.total} (${t.originCalls.join('+')})`).join(', '),
+    num(s.medianTotal),
+    s.trials.map((t) => num(t.wallMs)).join(', '),
+    s.trials.reduce((n, t) => n + t.errors, 0),
+  ])
+  return [
+    '## 3. Stampede',
+    `${first?.children} child processes (think: Lambda instances) each fire ${first?.readsPerChild} concurrent reads of one cold key at the same moment; the origin is an S3 \`GetObject\` whose calls each child counts. One fresh key per trial. The raw floor is naive cache-aside with no protection at all.`,
+    table(['library', 'origin calls per trial (per child)', 'median', 'slowest child, ms', 'errors'], rows),
+  ].join('\n\n')
+}
+
+export function bytesSection(results: BenchResults): string {
+  const list = results.scenarios.bytes
+  if (!list?.length) return ''
+  const rows = list.map((b) => [
+    b.name,
+    `${b.sizeKiB} KiB (${num(b.docBytes)} B)`,
+    num(b.strlen),
+    num(b.memoryUsage),
+    num(b.bytesPerHit),
+    `${Math.round((b.bytesPerHit / b.docBytes) * 100)} %`,
+  ])
+  const method = list[0]?.method
+  return [
+    '## 4. Bytes stored and moved',
+    `After one miss stored the document, \`STRLEN\` and \`MEMORY USAGE … SAMPLES 0\` of every key the library wrote (the server is flushed before each library), and the bytes Valkey sent to the library per hit, RESP framing included (measured as ${method === 'client tot-net-out' ? 'the delta of the library connections’ `tot-net-out` in `CLIENT LIST`' : 'the delta of `total_net_output_bytes` in `INFO stats`'} over repeated hits). ElastiCache Serverless bills data stored and ECPUs by the kilobyte transferred, so these columns are cost.`,
+    '![Bytes per hit](benchmarks/bytes-per-hit.svg)',
+    table(['library', 'document', 'STRLEN', 'MEMORY USAGE', 'bytes per hit', 'per hit / document'], rows),
+  ].join('\n\n')
+}
+
+export function roundTripSection(results: BenchResults): string {
+  const list = results.scenarios.roundTrips
+  if (!list?.length) return ''
+  const show = (byCommand: Record<string, number>) =>
+    Object.entries(byCommand)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')
+  const rows = list.map((r) => [
+    r.name,
+    num(r.hit.sent),
+    `${num(r.hit.commands)} (${show(r.hit.byCommand)})`,
+    num(r.miss.sent),
+    `${num(r.miss.commands)} (${show(r.miss.byCommand)})`,
+  ])
+  return [
+    '## 5. Valkey commands per hit and per miss',
+    '`INFO commandstats` deltas after `CONFIG RESETSTAT` (“run”: these include the commands a Lua script runs), and the commands the library actually sent, from `MONITOR` without script-internal ones (“sent”: round trips, unless pipelined). Each library first read another key, so connecting and script loading are not counted.',
+    table(['library', 'hit: sent', 'hit: run (by command)', 'miss: sent', 'miss: run (by command)'], rows),
+  ].join('\n\n')
+}
+
+export function coldStartSection(results: BenchResults): string {
+  const cold = results.scenarios.coldStart
+  if (!cold) return ''
+  const imports = cold.imports.map((i) => [
+    i.name,
+    `\`${i.specifiers.join('`, `')}\``,
+    i.loadedFrom,
+    `${num(i.medianImportMs)} ms`,
+    `${num(i.medianProcessOverheadMs)} ms`,
+  ])
+  const bundles = cold.bundles.map((b) => [
+    b.name,
+    `\`${b.entry}\``,
+    b.error ? `failed: ${b.error}` : bytes(b.bytes),
+    bytes(b.gzipBytes),
+    (b.largest ?? []).map((l) => `${l.name} ${bytes(l.bytes)}`).join(', '),
+  ])
+  return [
+    '## 6. Cold start',
+    `Time to \`import\` in a fresh Node process (median of ${results.settings.coldStartSamples}; “process” is the whole process’s wall time minus an empty \`node -e ""\`, ${num(cold.nodeBaselineMs)} ms). core ${cold.coreDist.built ? `is imported from its built \`dist/\` (built ${cold.coreDist.builtAt})` : 'is imported from its TypeScript source through tsx (no `dist/` was built), which adds transpilation'}; it imports \`@aws-sdk/client-s3\` itself, so that package alone is shown too (Lambda ships it, but loading it still costs).`,
+    table(['what', 'specifiers', 'from', 'import', 'process'], imports),
+    'Bundles: the small handlers in `bench/fixtures/` (and `examples/api` when present), bundled by esbuild with `--bundle --minify --platform=node --format=esm`, `@aws-sdk/*` external (as the Lambda runtime provides it); core is bundled from its sources.',
+    table(['handler', 'entry', 'minified', 'gzip', 'largest parts'], bundles),
+  ].join('\n\n')
+}

@@ -1,0 +1,42 @@
+import type { Machine } from './env'
+import type { BytesResult } from './scenarios/bytes'
+import type { ColdStartResult } from './scenarios/cold-start'
+import type { RoundTripResult } from './scenarios/round-trips'
+import type { StampedeResult } from './scenarios/stampede'
+import type { CellResult } from './scenarios/timed'
+import type { Settings } from './settings'
+
+/** Everything one run measured; `docs/benchmarks.md` is generated from this alone. */
+export interface BenchResults {
+  version: 1
+  /** ISO time the run started. */
+  startedAt: string
+  durationMs: number
+  settings: Settings
+  machine: Machine & { loadAverageEnd: number }
+  documents: { key: string; sizeKiB: number; bytes: number }[]
+  contenders: { id: string; name: string; description: string }[]
+  versions: Record<string, string>
+  scenarios: {
+    l2Hit?: CellResult[]
+    l1Hit?: CellResult[]
+    stampede?: StampedeResult[]
+    bytes?: BytesResult[]
+    roundTrips?: RoundTripResult[]
+    coldStart?: ColdStartResult
+    origin?: CellResult[]
+  }
+  /** Wall time of each scenario, ms. */
+  scenarioMs: Record<string, number>
+}
+
+export type ScenarioName = keyof BenchResults['scenarios']
+export const SCENARIOS: ScenarioName[] = [
+  'l2Hit',
+  'l1Hit',
+  'origin',
+  'stampede',
+  'bytes',
+  'roundTrips',
+  'coldStart',
+]

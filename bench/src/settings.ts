@@ -1,0 +1,83 @@
+/** How much work each scenario does. `full` is the documented run; `quick` a smoke run; `dry` keeps the harness from rotting in tests. */
+export type Mode = 'full' | 'quick' | 'dry'
+
+export interface Settings {
+  mode: Mode
+  /** Rounds per cell; contenders alternate order between rounds. */
+  rounds: number
+  /** A timed sample runs at least this long… */
+  minMs: number
+  /** …and at least this many operations. */
+  minOps: number
+  /** Untimed operations per contender and cell before the rounds. */
+  warmupOps: number
+  /** JSON document sizes of the L2/L1/origin scenarios, KiB. */
+  sizesKiB: number[]
+  /** Concurrency levels of the L2 hit scenario. */
+  concurrencies: number[]
+  /** Distinct keys (copies of each document) the L2 hit scenario reads round-robin. */
+  keyPool: number
+  /** Cold keys read per library in the stampede scenario. */
+  stampedeTrials: number
+  stampedeChildren: number
+  stampedeReadsPerChild: number
+  /** Hits averaged in the bytes and round-trip scenarios. */
+  countedHits: number
+  /** Fresh Node processes per import-time measurement. */
+  coldStartSamples: number
+}
+
+const base = {
+  sizesKiB: [1, 10, 100],
+  concurrencies: [1, 64],
+  keyPool: 128,
+  stampedeChildren: 4,
+  stampedeReadsPerChild: 100,
+}
+
+export function settingsFor(mode: Mode): Settings {
+  switch (mode) {
+    case 'full':
+      return {
+        ...base,
+        mode,
+        rounds: 7,
+        minMs: 500,
+        minOps: 200,
+        warmupOps: 500,
+        stampedeTrials: 5,
+        countedHits: 100,
+        coldStartSamples: 20,
+      }
+    case 'quick':
+      return {
+        ...base,
+        mode,
+        rounds: 3,
+        minMs: 100,
+        minOps: 50,
+        warmupOps: 100,
+        // As many keys as concurrent readers: fewer S3 loads to fill the cache, reads still spread.
+        keyPool: 64,
+        stampedeTrials: 2,
+        countedHits: 50,
+        coldStartSamples: 5,
+      }
+    case 'dry':
+      return {
+        ...base,
+        mode,
+        rounds: 2,
+        minMs: 0,
+        minOps: 10,
+        warmupOps: 5,
+        stampedeTrials: 1,
+        // Two peers still show cross-process coordination, at half the process start-ups.
+        stampedeChildren: 2,
+        stampedeReadsPerChild: 20,
+        keyPool: 4,
+        countedHits: 5,
+        coldStartSamples: 1,
+      }
+  }
+}

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { BenchResults } from '../src/results'
+
+const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
+const out = mkdtempSync(join(tmpdir(), 'bench-harness-test-'))
+
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+// The whole harness, as `npm run bench -- --quick --dry` runs it: real servers, tiny
+// iteration counts, output to a temp dir (never bench/results or docs/).
+describe('npm run bench -- --quick --dry', () => {
+  it('runs every scenario against real servers and writes results, docs and charts', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--expose-gc', 'src/main.ts', '--quick', '--dry', '--out', out],
+      { cwd: BENCH_DIR, encoding: 'utf8', timeout: 110_000 },
+    )
+    expect(run.status, run.stderr).toBe(0)
+
+    const [resultsFile] = readdirSync(join(out, 'results'))
+    expect(resultsFile).toMatch(/^\d{4}-\d{2}-\d{2}-dry\.json$/)
+    const results = JSON.parse(
+      readFileSync(join(out, 'results', resultsFile as string), 'utf8'),
+    ) as BenchResults
+    const { scenarios } = results
+    expect(results.machine.valkey).toMatch(/^\d+\.\d+/)
+    expect(results.machine.cores).toBeGreaterThan(0)
+
+    // Every L2 contender measured every cell, and only hits (no S3 call during the rounds).
+    expect(scenarios.l2Hit).toHaveLength(3 * 2 * 7)
+    for (const cell of scenarios.l2Hit ?? []) {
+      expect(cell.median.opsPerSec, cell.name).toBeGreaterThan(0)
+      expect(cell.originCalls, cell.name).toBe(0)
+    }
+    expect(scenarios.l1Hit?.every((c) => c.originCalls === 0 && c.median.p50Us > 0)).toBe(true)
+    expect(scenarios.origin?.length).toBe(3)
+
+    // Cross-process stampede: core loads once; every library answered every read.
+    const stampede = Object.fromEntries((scenarios.stampede ?? []).map((s) => [s.contender, s]))
+    expect(stampede.core?.trials.map((t) => t.total)).toEqual([1])
+    for (const s of scenarios.stampede ?? []) expect(s.trials[0]?.errors, s.name).toBe(0)
+
+    // One GET per hit for core; bytes measured for both sizes.
+    const core = scenarios.roundTrips?.find((r) => r.contender === 'core')
+    expect(core?.hit).toMatchObject({ commands: 1, sent: 1, byCommand: { get: 1 } })
+    expect(scenarios.bytes?.filter((b) => b.contender === 'core').map((b) => b.sizeKiB)).toEqual([10, 100])
+    expect(scenarios.bytes?.every((b) => b.bytesPerHit > 0 && b.strlen > 0)).toBe(true)
+
+    expect(scenarios.coldStart?.imports.every((i) => i.medianImportMs > 0)).toBe(true)
+    // The fixture handlers bundle (examples/api belongs to someone else and may be mid-edit).
+    const bundles = scenarios.coldStart?.bundles.filter((b) => b.entry.startsWith('bench/fixtures/')) ?? []
+    expect(bundles.map((b) => [b.name, b.error ?? 'ok'])).toEqual(
+      ['core', 'bentocache', 'cache-manager', 'cachified'].map((name) => [name, 'ok']),
+    )
+
+    const docs = readFileSync(join(out, 'docs', 'benchmarks.md'), 'utf8')
+    for (const heading of [
+      '## Targets',
+      '## 1. L2 hit',
+      '## 3. Stampede',
+      '## 6. Cold start',
+      '## 7. Origin',
+    ])
+      expect(docs).toContain(heading)
+    for (const chart of ['l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg', 'bytes-per-hit.svg']) {
+      const svg = readFileSync(join(out, 'docs', 'benchmarks', chart), 'utf8')
+      expect(svg.startsWith('<svg'), chart).toBe(true)
+      expect(docs).toContain(`benchmarks/${chart}`)
+    }
+    expect(existsSync(join(BENCH_DIR, 'results', resultsFile as string))).toBe(false)
+  }, 120_000)
+})
