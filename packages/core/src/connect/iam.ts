@@ -1,5 +1,4 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto'
-import { SignatureV4 } from '@smithy/signature-v4'
 import type { AwsCredentials } from './options'
 
 /** Lifetime of an ElastiCache IAM token (`X-Amz-Expires`): ElastiCache accepts at most 15 minutes. */
@@ -68,6 +67,8 @@ function uriEscape(text: string): string {
  */
 export async function createIamAuthToken(request: IamTokenRequest): Promise<string> {
   const credentials = request.credentials ?? (await defaultCredentials())
+  // Loaded on first use: caches without IAM auth never pay for the signer at cold start.
+  const { SignatureV4 } = await import('@smithy/signature-v4')
   const signer = new SignatureV4({
     service: 'elasticache',
     region: request.region,
