@@ -1,4 +1,4 @@
-// npm run build --workspace examples/api: the bundle the Dockerfile copies, and its size.
+// npm run build --workspace examples/api: the bundles the Dockerfile copies, and their sizes.
 import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -8,7 +8,9 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 
 const started = performance.now()
 const bundle = await buildBundle()
-const gzipped = gzipSync(readFileSync(bundle.file)).byteLength
-console.log(
-  `${relative(process.cwd(), bundle.file)}  ${kib(bundle.bytes)} (gzip ${kib(gzipped)})  built in ${Math.round(performance.now() - started)} ms`,
-)
+const elapsed = Math.round(performance.now() - started)
+for (const { file, bytes } of Object.values(bundle.entries)) {
+  const gzipped = gzipSync(readFileSync(file)).byteLength
+  console.log(`${relative(process.cwd(), file)}  ${kib(bytes)} (gzip ${kib(gzipped)})`)
+}
+console.log(`built in ${elapsed} ms`)

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { S3Client } from '@aws-sdk/client-s3'
 import middy from '@middy/core'
 import httpCors from '@middy/http-cors'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
-import { createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
+import type { S3Cache } from '@valkey-s3-cache/core'
 import { httpCache, type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { createCache } from './cache'
 import type { ApiConfig } from './config'
 import { jsonErrorBody, objectResponseKey } from './middlewares'
 import {
@@ -61,22 +61,7 @@ export type ApiHandler = ((
  * execution environment, and the Valkey connection is opened on the first request and then reused.
  */
 export function createHandler(config: ApiConfig): ApiHandler {
-  const ownS3 = config.s3 === undefined
-  const s3 =
-    config.s3 ??
-    new S3Client({
-      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-      ...(config.s3ForcePathStyle ? { forcePathStyle: true } : {}),
-    })
-  const cache = createS3Cache({
-    s3,
-    bucket: config.bucket,
-    valkey: config.valkey,
-    keyPrefix: config.keyPrefix ?? 's3c:',
-    ttl: config.ttl ?? '5m',
-    staleTtl: config.staleTtl ?? '1m',
-    onEvent: recordCacheEvent,
-  })
+  const { cache, close } = createCache(config, recordCacheEvent)
   const log = {
     service: config.serviceName ?? 'valkey-s3-cache-api',
     emf: config.emfMetrics ? { namespace: config.metricsNamespace ?? 'ValkeyS3Cache' } : undefined,
@@ -124,11 +109,5 @@ export function createHandler(config: ApiConfig): ApiHandler {
       )
     }
   }
-  return Object.assign(handler, {
-    cache,
-    async close() {
-      await cache.close()
-      if (ownS3) s3.destroy()
-    },
-  })
+  return Object.assign(handler, { cache, close })
 }

@@ -1,6 +1,6 @@
-// The container image, tested without Docker: build the bundle the Dockerfile copies, lay it out as
+// The container image, tested without Docker: build the bundles the Dockerfile copies, lay them out as
 // the Lambda image does (/var/task holds only the copied files, the AWS SDK lives in a directory on
-// NODE_PATH like /var/runtime/node_modules) and invoke the handler the way the runtime would.
+// NODE_PATH like /var/runtime/node_modules) and invoke each handler the way the runtime would.
 import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
 import type { APIGatewayProxyResult } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Bundle, buildBundle } from '../scripts/bundle'
-import { lambdaContext, objectsEvent } from './support/events'
+import { type Bundle, buildBundle, type EntryName } from '../scripts/bundle'
+import { lambdaContext, objectsEvent, s3ObjectEvent } from './support/events'
 import { type Servers, startServers } from './support/servers'
 
 const run = promisify(execFile)
@@ -21,10 +22,21 @@ const repoNodeModules = fileURLToPath(new URL('../../../node_modules', import.me
 let bundle: Bundle
 let servers: Servers
 let sandbox: string
+let task: string
+let runtime: string
 
 beforeAll(async () => {
   sandbox = mkdtempSync(join(tmpdir(), 'vs3c-lambda-'))
   ;[bundle, servers] = await Promise.all([buildBundle(), startServers()])
+  // /var/task: exactly what the Dockerfile copies, and no node_modules anywhere above it.
+  task = join(sandbox, 'var/task')
+  mkdirSync(task, { recursive: true })
+  for (const source of dockerCopies(readFileSync(join(workspace, 'Dockerfile'), 'utf8')).flat())
+    cpSync(join(workspace, source), join(task, source.replace(/^dist\//, '')))
+  // /var/runtime/node_modules: only @aws-sdk, like the image's runtime-provided SDK.
+  runtime = join(sandbox, 'var/runtime/node_modules')
+  mkdirSync(runtime, { recursive: true })
+  symlinkSync(join(repoNodeModules, '@aws-sdk'), join(runtime, '@aws-sdk'))
 })
 
 afterAll(async () => {
@@ -40,27 +52,80 @@ function dockerCopies(dockerfile: string): string[][] {
     .map((line) => line.trim().split(/\s+/).slice(1, -1))
 }
 
-describe('the Lambda bundle and its container image', () => {
-  it('bundles everything but the AWS SDK and Node.js built-ins', () => {
-    const output = Object.values(bundle.metafile.outputs).find((entry) => entry.entryPoint !== undefined)
-    const externals = new Set(output?.imports.filter((i) => i.external).map((i) => i.path))
+/**
+ * Runs `<entry>.handler` from /var/task in a fresh Node.js process, as the runtime would (the image's
+ * CMD, or the command a function overrides it with), once per event in turn. `env` replaces the
+ * default environment's variables of the same name; `undefined` removes one.
+ */
+async function invoke(entry: EntryName, events: unknown[], env: Record<string, string | undefined> = {}) {
+  const script = `
+    let leaked = true
+    try { require.resolve('zod') } catch { leaked = false }
+    const { handler } = require(process.env.LAMBDA_TASK_ROOT + '/${entry}.js')
+    ;(async () => {
+      const results = []
+      for (const event of JSON.parse(process.env.EVENTS)) results.push(await handler(event, JSON.parse(process.env.CONTEXT)))
+      process.stdout.write('RESULT ' + JSON.stringify({ leaked, results }) + '\\n')
+      process.exit(0)
+    })()`
+  const environment: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: sandbox,
+    LAMBDA_TASK_ROOT: task,
+    NODE_PATH: runtime,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    BUCKET: servers.s3.bucket,
+    VALKEY_URL: servers.valkey.url,
+    S3_ENDPOINT: servers.s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    EVENTS: JSON.stringify(events),
+    CONTEXT: JSON.stringify(lambdaContext()),
+    ...env,
+  }
+  const { stdout } = await run(process.execPath, ['-e', script], {
+    cwd: task,
+    timeout: 20_000,
+    env: Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined)),
+  })
+  const lines = stdout.split('\n')
+  const result = JSON.parse(lines.find((line) => line.startsWith('RESULT '))?.slice(7) ?? '{}')
+  const logs = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+  return { leaked: result.leaked as boolean, results: result.results as unknown[], logs }
+}
+
+describe('the Lambda bundles and their container image', () => {
+  it('bundles everything but the AWS SDK and Node.js built-ins, in each entry', () => {
+    const outputs = Object.values(bundle.metafile.outputs).filter((entry) => entry.entryPoint !== undefined)
+    expect(outputs.map((output) => output.entryPoint?.replace(/^.*?(src\/)/, '$1')).sort()).toEqual([
+      'src/index.ts',
+      'src/invalidator.ts',
+    ])
     const builtins = new Set(builtinModules)
-    const unexpected = [...externals].filter(
-      (path) => !path.startsWith('node:') && !builtins.has(path) && !path.startsWith('@aws-sdk/'),
-    )
-    expect(unexpected).toEqual([])
-    expect(externals).toContain('@aws-sdk/client-s3')
-    expect(bundle.bytes).toBeGreaterThan(10_000)
-    expect(bundle.bytes).toBeLessThan(1_000_000)
+    for (const output of outputs) {
+      const externals = new Set(output.imports.filter((i) => i.external).map((i) => i.path))
+      const unexpected = [...externals].filter(
+        (path) => !path.startsWith('node:') && !builtins.has(path) && !path.startsWith('@aws-sdk/'),
+      )
+      expect(unexpected, output.entryPoint).toEqual([])
+      expect(externals, output.entryPoint).toContain('@aws-sdk/client-s3')
+    }
+    for (const { bytes } of Object.values(bundle.entries)) {
+      expect(bytes).toBeGreaterThan(10_000)
+      expect(bytes).toBeLessThan(1_000_000)
+    }
   })
 
-  it('has a Dockerfile that copies the built files onto the Lambda Node.js base image', () => {
+  it('has a Dockerfile that copies both built handlers onto the Lambda Node.js base image', () => {
     const dockerfile = readFileSync(join(workspace, 'Dockerfile'), 'utf8')
     expect(dockerfile).toMatch(/^FROM public\.ecr\.aws\/lambda\/nodejs:\$\{NODE_VERSION\}$/m)
     expect(dockerfile).toMatch(/^ARG NODE_VERSION=(22|24)$/m)
     expect(dockerfile).toMatch(/^CMD \["index\.handler"\]$/m)
     const sources = dockerCopies(dockerfile).flat()
-    expect(sources).toContain('dist/index.js')
+    expect(sources).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/invalidator.js', 'dist/package.json']),
+    )
     for (const source of sources) expect(existsSync(join(workspace, source)), source).toBe(true)
     const ignore = readFileSync(join(workspace, '.dockerignore'), 'utf8')
     expect(ignore).toMatch(/^\*$/m)
@@ -68,63 +133,73 @@ describe('the Lambda bundle and its container image', () => {
   })
 
   it('answers an API Gateway event when loaded as the Lambda runtime loads it', async () => {
-    // /var/task: exactly what the Dockerfile copies, and no node_modules anywhere above it.
-    const task = join(sandbox, 'var/task')
-    mkdirSync(task, { recursive: true })
-    const dockerfile = readFileSync(join(workspace, 'Dockerfile'), 'utf8')
-    for (const source of dockerCopies(dockerfile).flat()) {
-      cpSync(join(workspace, source), join(task, source.replace(/^dist\//, '')))
-    }
-    // /var/runtime/node_modules: only @aws-sdk, like the image's runtime-provided SDK.
-    const runtime = join(sandbox, 'var/runtime/node_modules')
-    mkdirSync(runtime, { recursive: true })
-    symlinkSync(join(repoNodeModules, '@aws-sdk'), join(runtime, '@aws-sdk'))
-
     await servers.put('docs/lambda.json', JSON.stringify({ from: 'the bundle' }))
     const events = [objectsEvent({ key: 'docs/lambda.json' }), objectsEvent({ key: 'docs/lambda.json' })]
-    const script = `
-      let leaked = true
-      try { require.resolve('zod') } catch { leaked = false }
-      const { handler } = require(process.env.LAMBDA_TASK_ROOT + '/index.js')
-      ;(async () => {
-        const results = []
-        for (const event of JSON.parse(process.env.EVENTS)) results.push(await handler(event, JSON.parse(process.env.CONTEXT)))
-        process.stdout.write('RESULT ' + JSON.stringify({ leaked, results }) + '\\n')
-        process.exit(0)
-      })()`
-    const { stdout } = await run(process.execPath, ['-e', script], {
-      cwd: task,
-      timeout: 20_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: sandbox,
-        LAMBDA_TASK_ROOT: task,
-        NODE_PATH: runtime,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        BUCKET: servers.s3.bucket,
-        VALKEY_URL: servers.valkey.url,
-        S3_ENDPOINT: servers.s3.endpoint,
-        S3_FORCE_PATH_STYLE: 'true',
-        EVENTS: JSON.stringify(events),
-        CONTEXT: JSON.stringify(lambdaContext()),
-      },
-    })
-    const result = JSON.parse(
-      stdout
-        .split('\n')
-        .find((line) => line.startsWith('RESULT '))
-        ?.slice(7) ?? '{}',
-    )
-    expect(result.leaked).toBe(false)
-    const [miss, hit] = result.results as APIGatewayProxyResult[]
+    const { leaked, results, logs } = await invoke('index', events)
+    expect(leaked).toBe(false)
+    const [miss, hit] = results as APIGatewayProxyResult[]
     expect(miss?.statusCode).toBe(200)
     expect(JSON.parse(miss?.body ?? '')).toEqual({ from: 'the bundle' })
     expect(miss?.headers?.['x-cache']).toBe('MISS')
     expect(hit?.headers?.['x-cache']).toBe('HIT')
     // The handler's own log lines went to stdout, one per request.
-    const logs = stdout.split('\n').filter((line) => line.startsWith('{"level"'))
-    expect(logs.map((line) => JSON.parse(line).cache)).toEqual(['MISS', 'HIT'])
+    expect(logs.map((line) => line.cache)).toEqual(['MISS', 'HIT'])
+  })
+
+  describe('invalidator.handler (the command the invalidator function sets)', () => {
+    let observer: S3Cache
+    beforeAll(() => {
+      // Reads Valkey as the API does (same bucket, default key prefix), to see the API's entries.
+      observer = createS3Cache({
+        s3: servers.s3.client,
+        bucket: servers.s3.bucket,
+        valkey: servers.valkey.url,
+      })
+    })
+    afterAll(() => observer?.close())
+
+    it('removes the entry the API cached when S3 reports the object changed, without touching S3', async () => {
+      const key = 'docs/changed.json'
+      await servers.put(key, JSON.stringify({ v: 1 }))
+      const api = await invoke('index', [objectsEvent({ key })])
+      expect(JSON.parse((api.results[0] as APIGatewayProxyResult).body)).toEqual({ v: 1 })
+      expect(await observer.inspect(key)).toMatchObject({ present: true, kind: 'object' })
+
+      await servers.put(key, JSON.stringify({ v: 2 }))
+      const created = s3ObjectEvent(servers.s3.bucket, key)
+      // No S3 credentials and an S3 endpoint nobody listens on: the invalidator must not need S3.
+      const { leaked, results, logs } = await invoke('invalidator', [created, created], {
+        S3_ENDPOINT: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+      })
+      expect(leaked).toBe(false)
+      // The event applies once; EventBridge's at-least-once duplicate is ignored (same sequencer).
+      expect(results).toEqual([
+        { applied: 1, ignored: 0, failed: 0 },
+        { applied: 0, ignored: 1, failed: 0 },
+      ])
+      expect(await observer.inspect(key)).toMatchObject({ present: false })
+      expect(await observer.getJson(key)).toEqual({ v: 2 })
+      expect(logs).toEqual([
+        expect.objectContaining({ level: 'info', message: 'S3 events', applied: 1, ignored: 0, failed: 0 }),
+        expect.objectContaining({ level: 'info', message: 'S3 events', applied: 0, ignored: 1, failed: 0 }),
+      ])
+    })
+
+    it('removes the entry of a deleted object, and ignores other buckets', async () => {
+      const key = 'docs/deleted.json'
+      await servers.put(key, JSON.stringify({ gone: false }))
+      expect(await observer.getJson(key)).toEqual({ gone: false })
+      const { results } = await invoke('invalidator', [
+        s3ObjectEvent('some-other-bucket', key, 'Object Deleted'),
+        s3ObjectEvent(servers.s3.bucket, key, 'Object Deleted'),
+      ])
+      expect(results).toEqual([
+        { applied: 0, ignored: 1, failed: 0 },
+        { applied: 1, ignored: 0, failed: 0 },
+      ])
+      expect(await observer.inspect(key)).toMatchObject({ present: false })
+    })
   })
 })

@@ -1,4 +1,8 @@
-import { aws_elasticache as elasticache, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib'
+import {
+  aws_elasticache as elasticache,
+  aws_iam as iam,
+  aws_secretsmanager as secretsmanager,
+} from 'aws-cdk-lib'
 import type { ISecurityGroup, ISubnet } from 'aws-cdk-lib/aws-ec2'
 import { Construct } from 'constructs'
 import { ENGINE, MAJOR_ENGINE_VERSION } from './config'
@@ -34,10 +38,14 @@ export class Cache extends Construct {
   readonly userName: string
   /** Password mode only: the generated password, a plain SecretString (not JSON). */
   readonly passwordSecret?: secretsmanager.Secret
+  readonly authMode: AuthMode
+  readonly cacheName: string
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id)
     this.userName = `${props.cacheName}-app`
+    this.authMode = props.authMode
+    this.cacheName = props.cacheName
 
     // CfnUserProps.authenticationMode is typed `any`, so CDK passes it through unchanged: the keys
     // must be CloudFormation's (`Type`, `Passwords`), not the camelCase of AuthenticationModeProperty.
@@ -92,5 +100,51 @@ export class Cache extends Construct {
       },
     })
     this.serverlessCache.addResourceDependency(this.userGroup)
+  }
+
+  /**
+   * The environment variables with which examples/api (`configFromEnv`, for both of its handlers)
+   * connects as the application user: TLS, cluster mode, and an IAM token or the password's secret.
+   */
+  clientEnvironment(): Record<string, string> {
+    const environment: Record<string, string> = {
+      VALKEY_URL: `valkeys://${this.serverlessCache.attrEndpointAddress}:${this.serverlessCache.attrEndpointPort}`,
+      VALKEY_CLUSTER: 'true',
+      VALKEY_USERNAME: this.userName,
+    }
+    if (this.authMode === 'iam') {
+      environment.VALKEY_IAM_USER_ID = this.userName
+      environment.VALKEY_CACHE_NAME = this.cacheName
+    } else {
+      environment.VALKEY_PASSWORD_SECRET_ARN = this.secret().secretArn
+    }
+    return environment
+  }
+
+  /**
+   * Lets a function's role connect as the application user, and nothing more: `elasticache:Connect` on
+   * this cache and this user (IAM tokens are signed for that user on that cache), or, in password mode,
+   * `secretsmanager:GetSecretValue` on the one secret (`Secret.grantRead` would add DescribeSecret,
+   * which the handlers never call).
+   */
+  grantConnect(role: iam.IRole): void {
+    const statement =
+      this.authMode === 'iam'
+        ? new iam.PolicyStatement({
+            sid: 'ConnectAsTheAppUser',
+            actions: ['elasticache:Connect'],
+            resources: [this.serverlessCache.attrArn, this.user.attrArn],
+          })
+        : new iam.PolicyStatement({
+            sid: 'ReadTheValkeyPassword',
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: [this.secret().secretArn],
+          })
+    role.addToPrincipalPolicy(statement)
+  }
+
+  private secret(): secretsmanager.Secret {
+    if (this.passwordSecret === undefined) throw new Error('password mode needs the cache to create a secret')
+    return this.passwordSecret
   }
 }

@@ -40,6 +40,26 @@ export const CACHE_PORTS = [6379, 6380] as const
 export const ENGINE = 'valkey'
 export const MAJOR_ENGINE_VERSION = '8'
 
+/**
+ * The S3-event invalidator: the API's image run with this command (examples/api/src/invalidator.ts),
+ * small and short-lived (one event removes one entry: a script round trip, plus the connection on a
+ * cold start).
+ */
+export const INVALIDATOR_COMMAND = ['invalidator.handler']
+export const INVALIDATOR_MEMORY_MB = 256
+export const INVALIDATOR_TIMEOUT_SECONDS = 10
+
+/** The EventBridge rule: S3's object changes of the one bucket (`detail.bucket.name` is added per stack). */
+export const S3_CHANGE_PATTERN = { source: ['aws.s3'], detailType: ['Object Created', 'Object Deleted'] }
+
+/**
+ * The rule's target: EventBridge retries a delivery it could not make (throttled, Lambda unavailable)
+ * for at most an hour and 8 attempts, then puts the event in the dead-letter queue, kept 14 days. Errors
+ * of the function itself are Lambda's to retry (asynchronous invocation: twice).
+ */
+export const INVALIDATOR_RETRY = { maximumRetryAttempts: 8, maximumEventAgeSeconds: 3600 }
+export const DEAD_LETTER_RETENTION_DAYS = 14
+
 /** API Gateway stage and the one resource path the handler serves. */
 export const STAGE_NAME = 'prd'
 export const RESOURCE_PATH = 'objects'

@@ -10,12 +10,10 @@ import {
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets'
 import type { IBucket } from 'aws-cdk-lib/aws-s3'
 import { Construct } from 'constructs'
-import type { AuthMode, Cache } from './cache'
+import type { Cache } from './cache'
 import { DOCKER_CONTEXT, DOCKER_EXCLUDE, DOCKERFILE } from './config'
 
 export interface ApiFunctionProps {
-  readonly authMode: AuthMode
-  readonly cacheName: string
   readonly cache: Cache
   readonly bucket: IBucket
   readonly vpc: ec2.IVpc
@@ -26,16 +24,34 @@ export interface ApiFunctionProps {
   readonly image?: lambda.DockerImageCode
 }
 
-/** The image asset `cdk deploy` builds: examples/api/Dockerfile (see DOCKER_CONTEXT for why that context). */
-export function exampleApiImage(context = DOCKER_CONTEXT, file = DOCKERFILE): lambda.DockerImageCode {
+/**
+ * The image asset `cdk deploy` builds: examples/api/Dockerfile (see DOCKER_CONTEXT for why that context).
+ * `cmd` overrides the image's CMD (`index.handler`, the API): the invalidator passes `invalidator.handler`.
+ * Both functions then use one image, built and pushed once (the asset's hash does not depend on `cmd`).
+ */
+export function exampleApiImage(
+  context = DOCKER_CONTEXT,
+  file = DOCKERFILE,
+  cmd?: string[],
+): lambda.DockerImageCode {
   return lambda.DockerImageCode.fromImageAsset(context, {
     file,
+    ...(cmd ? { cmd } : {}),
     exclude: DOCKER_EXCLUDE,
     ignoreMode: IgnoreMode.DOCKER,
     // The function runs on x86_64; building on an arm64 laptop must still produce an amd64 image.
     platform: Platform.LINUX_AMD64,
   })
 }
+
+/** Makes the image of each function from one Docker context: see `ValkeyS3CacheStackProps.image`. */
+export type ImageFactory = (cmd?: string[]) => lambda.DockerImageCode
+
+/** An `ImageFactory` over examples/api (or another context with the same Dockerfile, as the tests use). */
+export const exampleApiImages =
+  (context = DOCKER_CONTEXT): ImageFactory =>
+  (cmd) =>
+    exampleApiImage(context, DOCKERFILE, cmd)
 
 /**
  * The example API as a container-image Lambda in the isolated subnets, configured only through
@@ -78,38 +94,8 @@ export class ApiFunction extends Construct {
       }),
     )
 
-    const environment: Record<string, string> = {
-      BUCKET: props.bucket.bucketName,
-      VALKEY_URL: `valkeys://${cache.serverlessCache.attrEndpointAddress}:${cache.serverlessCache.attrEndpointPort}`,
-      VALKEY_CLUSTER: 'true',
-      VALKEY_USERNAME: cache.userName,
-      CACHE_TTL: props.cacheTtl,
-      CORS_ORIGIN: props.corsOrigin,
-    }
-    if (props.authMode === 'iam') {
-      // IAM tokens are signed for this user on this cache: the role may connect as nothing else.
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ConnectAsTheAppUser',
-          actions: ['elasticache:Connect'],
-          resources: [cache.serverlessCache.attrArn, cache.user.attrArn],
-        }),
-      )
-      environment.VALKEY_IAM_USER_ID = cache.userName
-      environment.VALKEY_CACHE_NAME = props.cacheName
-    } else {
-      const secret = cache.passwordSecret
-      if (secret === undefined) throw new Error('password mode needs the cache construct to create a secret')
-      // GetSecretValue only (Secret.grantRead would add DescribeSecret, which the handler never calls).
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadTheValkeyPassword',
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: [secret.secretArn],
-        }),
-      )
-      environment.VALKEY_PASSWORD_SECRET_ARN = secret.secretArn
-    }
+    // Connect as the application user: elasticache:Connect (IAM) or GetSecretValue on the password.
+    cache.grantConnect(this.role)
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH, // LOG_RETENTION_DAYS
@@ -125,7 +111,12 @@ export class ApiFunction extends Construct {
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [props.securityGroup],
-      environment,
+      environment: {
+        BUCKET: props.bucket.bucketName,
+        ...cache.clientEnvironment(),
+        CACHE_TTL: props.cacheTtl,
+        CORS_ORIGIN: props.corsOrigin,
+      },
       logGroup,
     })
   }

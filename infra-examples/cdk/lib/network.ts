@@ -23,6 +23,8 @@ export interface NetworkProps {
 export class Network extends Construct {
   readonly vpc: ec2.Vpc
   readonly functionSecurityGroup: ec2.SecurityGroup
+  /** The S3-event invalidator's group: it reaches the cache (and, in password mode, Secrets Manager), never S3. */
+  readonly invalidatorSecurityGroup: ec2.SecurityGroup
   readonly cacheSecurityGroup: ec2.SecurityGroup
   readonly s3Endpoint: ec2.GatewayVpcEndpoint
   readonly secretsManagerEndpoint?: ec2.InterfaceVpcEndpoint
@@ -48,17 +50,32 @@ export class Network extends Construct {
       description: 'valkey-s3-cache Lambda: egress to the cache and to S3 (and Secrets Manager) only',
       allowAllOutbound: false,
     })
+    // Its egress rules too are AWS::EC2::SecurityGroupEgress resources (all to other groups).
+    this.invalidatorSecurityGroup = new ec2.SecurityGroup(this, 'InvalidatorSecurityGroup', {
+      vpc: this.vpc,
+      description: 'valkey-s3-cache invalidator Lambda: egress to the cache (and Secrets Manager) only',
+      allowAllOutbound: false,
+    })
     this.cacheSecurityGroup = new ec2.SecurityGroup(this, 'CacheSecurityGroup', {
       vpc: this.vpc,
       description: 'valkey-s3-cache ElastiCache Serverless: Valkey ports from the Lambda only',
       allowAllOutbound: false,
     })
-    // allowFrom writes both sides: ingress on the cache's group, egress on the function's group.
+    // allowFrom writes both sides: ingress on the cache's group, egress on the function's (and the
+    // invalidator's) group. The cache group's description still says "from the Lambda": changing a
+    // GroupDescription would replace the group in deployed stacks.
     for (const port of CACHE_PORTS) {
       this.cacheSecurityGroup.connections.allowFrom(
         this.functionSecurityGroup,
         ec2.Port.tcp(port),
         port === 6379 ? 'Valkey (TLS) from the Lambda' : 'Valkey reader endpoint (TLS) from the Lambda',
+      )
+      this.cacheSecurityGroup.connections.allowFrom(
+        this.invalidatorSecurityGroup,
+        ec2.Port.tcp(port),
+        port === 6379
+          ? 'Valkey (TLS) from the invalidator'
+          : 'Valkey reader endpoint (TLS) from the invalidator',
       )
     }
     this.functionSecurityGroup.addEgressRule(
@@ -92,6 +109,11 @@ export class Network extends Construct {
         this.functionSecurityGroup,
         ec2.Port.tcp(443),
         'HTTPS from the Lambda',
+      )
+      endpointSecurityGroup.connections.allowFrom(
+        this.invalidatorSecurityGroup,
+        ec2.Port.tcp(443),
+        'HTTPS from the invalidator',
       )
       this.secretsManagerEndpoint = this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
         service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,

@@ -1,10 +1,10 @@
 import { CfnOutput, Fn, Stack, type StackProps, aws_s3 as s3 } from 'aws-cdk-lib'
-import type { DockerImageCode } from 'aws-cdk-lib/aws-lambda'
 import type { Construct } from 'constructs'
 import { Api } from './api'
 import { type AuthMode, Cache } from './cache'
-import { readAccessString } from './config'
-import { ApiFunction } from './function'
+import { INVALIDATOR_COMMAND, readAccessString } from './config'
+import { ApiFunction, type ImageFactory } from './function'
+import { Invalidator } from './invalidator'
 import { Network } from './network'
 import { defineParameters } from './parameters'
 
@@ -21,11 +21,18 @@ export interface ValkeyS3CacheStackProps extends StackProps {
   readonly createApiGatewayAccountRole?: boolean
   /** The application user's access string; defaults to the `acl` block of docs/security.md. */
   readonly accessString?: string
-  /** The function image; defaults to building examples/api/Dockerfile. */
-  readonly image?: DockerImageCode
+  /**
+   * Makes the functions' image: called without `cmd` for the API (the image's CMD) and with
+   * `['invalidator.handler']` for the invalidator. Defaults to building examples/api/Dockerfile
+   * (`exampleApiImages()`), one image for both.
+   */
+  readonly image?: ImageFactory
 }
 
-/** The whole example: VPC, S3 bucket, ElastiCache Serverless (Valkey), the API Lambda and API Gateway. */
+/**
+ * The whole example: VPC, S3 bucket, ElastiCache Serverless (Valkey), the API Lambda and API Gateway,
+ * and the invalidator Lambda that S3's events reach through EventBridge.
+ */
 export class ValkeyS3CacheStack extends Stack {
   readonly azCount: 2 | 3
 
@@ -47,6 +54,13 @@ export class ValkeyS3CacheStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       // RETAIN (the default): `cdk destroy` leaves the objects; see the README for removing them.
     })
+    // Send every object change to EventBridge (the invalidator's rule picks its events there). Set on
+    // the CloudFormation resource rather than with `eventBridgeEnabled: true`, which goes through CDK's
+    // BucketNotifications custom resource: one more Lambda (outside the VPC) and role, for a property
+    // CloudFormation supports directly (as the SAM template sets it).
+    ;(bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    }
 
     const network = new Network(this, 'Network', {
       azCount: this.azCount,
@@ -67,15 +81,21 @@ export class ValkeyS3CacheStack extends Stack {
     if (cache.passwordSecret) network.allowSecret(cache.passwordSecret)
 
     const fn = new ApiFunction(this, 'ApiFunction', {
-      authMode,
-      cacheName: parameters.cacheName,
       cache,
       bucket,
       vpc: network.vpc,
       securityGroup: network.functionSecurityGroup,
       cacheTtl: parameters.cacheTtl,
       corsOrigin: parameters.corsOrigin,
-      ...(props.image ? { image: props.image } : {}),
+      ...(props.image ? { image: props.image() } : {}),
+    })
+
+    new Invalidator(this, 'Invalidator', {
+      cache,
+      bucket,
+      vpc: network.vpc,
+      securityGroup: network.invalidatorSecurityGroup,
+      ...(props.image ? { image: props.image(INVALIDATOR_COMMAND) } : {}),
     })
 
     const api = new Api(this, 'Api', {

@@ -74,9 +74,16 @@ describe.each(AUTH_MODES)('API Gateway (%s)', (authMode) => {
   })
 
   it('lets API Gateway invoke the function for POST /objects on stage prd only', () => {
-    template.resourceCountIs('AWS::Lambda::Permission', 1)
-    const [permission] = Object.values(template.findResources('AWS::Lambda::Permission'))
-    expect(permission?.Properties.Principal).toBe('apigateway.amazonaws.com')
+    // The other permission is the invalidator's, for its EventBridge rule (see invalidator.test.ts).
+    const permissions = template.findResources('AWS::Lambda::Permission', {
+      Properties: { Principal: 'apigateway.amazonaws.com' },
+    })
+    expect(Object.keys(permissions)).toHaveLength(1)
+    const [permission] = Object.values(permissions)
+    expect(permission?.Properties.FunctionName['Fn::GetAtt']).toEqual([
+      expect.stringMatching(/^ApiFunction/),
+      'Arn',
+    ])
     expect(JSON.stringify(permission?.Properties.SourceArn)).toMatch(/Stageprd.*"\/POST\/objects"/)
   })
 
@@ -98,6 +105,7 @@ describe('API Gateway account role', () => {
   it('is left out when createApiGatewayAccountRole is false', () => {
     const { template } = synth('iam', { createApiGatewayAccountRole: false })
     template.resourceCountIs('AWS::ApiGateway::Account', 0)
-    template.resourceCountIs('AWS::IAM::Role', 1)
+    // The two functions' roles only.
+    template.resourceCountIs('AWS::IAM::Role', 2)
   })
 })

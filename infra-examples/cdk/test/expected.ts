@@ -16,17 +16,24 @@ export function documentedAccessString(): string {
  * logical IDs: `cacheSg` is the group on the cache, `functionSg` the group on the Lambda.
  */
 export const SECURITY_GROUP_RULES = {
-  /** The cache takes 6379/6380 from the function only; the function reaches the cache and S3 only. */
+  /**
+   * The cache takes 6379/6380 from the two functions only; the API function reaches the cache and S3
+   * only, the invalidator the cache only (it never calls S3).
+   */
   iam: [
     // The "no egress" marker (an ICMP type that does not exist, to a non-routable address).
     'egress cacheSg icmp 252-86 255.255.255.255/32',
     'egress functionSg tcp 443-443 param:S3PrefixListId',
     'egress functionSg tcp 6379-6379 cacheSg',
     'egress functionSg tcp 6380-6380 cacheSg',
+    'egress invalidatorSg tcp 6379-6379 cacheSg',
+    'egress invalidatorSg tcp 6380-6380 cacheSg',
     'ingress cacheSg tcp 6379-6379 functionSg',
+    'ingress cacheSg tcp 6379-6379 invalidatorSg',
     'ingress cacheSg tcp 6380-6380 functionSg',
+    'ingress cacheSg tcp 6380-6380 invalidatorSg',
   ],
-  /** Password mode adds the Secrets Manager endpoint, reachable on 443 from the function only. */
+  /** Password mode adds the Secrets Manager endpoint, reachable on 443 from the two functions only. */
   password: [
     'egress cacheSg icmp 252-86 255.255.255.255/32',
     'egress endpointSg icmp 252-86 255.255.255.255/32',
@@ -34,9 +41,15 @@ export const SECURITY_GROUP_RULES = {
     'egress functionSg tcp 443-443 param:S3PrefixListId',
     'egress functionSg tcp 6379-6379 cacheSg',
     'egress functionSg tcp 6380-6380 cacheSg',
+    'egress invalidatorSg tcp 443-443 endpointSg',
+    'egress invalidatorSg tcp 6379-6379 cacheSg',
+    'egress invalidatorSg tcp 6380-6380 cacheSg',
     'ingress cacheSg tcp 6379-6379 functionSg',
+    'ingress cacheSg tcp 6379-6379 invalidatorSg',
     'ingress cacheSg tcp 6380-6380 functionSg',
+    'ingress cacheSg tcp 6380-6380 invalidatorSg',
     'ingress endpointSg tcp 443-443 functionSg',
+    'ingress endpointSg tcp 443-443 invalidatorSg',
   ],
 }
 
@@ -50,24 +63,78 @@ const S3: Statement[] = [
   },
 ]
 
+const CONNECT: Record<'iam' | 'password', Statement> = {
+  iam: {
+    sid: 'ConnectAsTheAppUser',
+    effect: 'Allow',
+    actions: ['elasticache:Connect'],
+    resources: ['cache.ARN', 'user.Arn'],
+  },
+  password: {
+    sid: 'ReadTheValkeyPassword',
+    effect: 'Allow',
+    actions: ['secretsmanager:GetSecretValue'],
+    resources: ['secret'],
+  },
+}
+
 /** The function role's inline statements, sorted by Sid (the managed policy is AWSLambdaVPCAccessExecutionRole only). */
 export const FUNCTION_STATEMENTS: Record<'iam' | 'password', Statement[]> = {
-  iam: [
-    {
-      sid: 'ConnectAsTheAppUser',
-      effect: 'Allow',
-      actions: ['elasticache:Connect'],
-      resources: ['cache.ARN', 'user.Arn'],
-    },
-    ...S3,
-  ],
-  password: [
-    ...S3,
-    {
-      sid: 'ReadTheValkeyPassword',
-      effect: 'Allow',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: ['secret'],
-    },
-  ],
+  iam: [CONNECT.iam, ...S3],
+  password: [...S3, CONNECT.password],
 }
+
+/** The invalidator role's inline statements: the cache connection and nothing else (no S3 at all). */
+export const INVALIDATOR_STATEMENTS: Record<'iam' | 'password', Statement[]> = {
+  iam: [CONNECT.iam],
+  password: [CONNECT.password],
+}
+
+/** The EventBridge rule's pattern, references labelled: S3's object changes of the stack's bucket. */
+export const S3_CHANGE_RULE_PATTERN = {
+  source: ['aws.s3'],
+  'detail-type': ['Object Created', 'Object Deleted'],
+  detail: { bucket: { name: ['bucket'] } },
+}
+
+/** The rule's one target: the invalidator, retried by EventBridge, with the dead-letter queue. */
+export const S3_CHANGE_RULE_TARGET = {
+  arn: 'invalidator.Arn',
+  input: null,
+  deadLetter: { Arn: 'deadLetterQueue.Arn' },
+  retry: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 },
+}
+
+/** Lambda invoke permissions, both scoped to one source: a stage route, and the rule. */
+export const INVOKE_PERMISSIONS = [
+  {
+    Action: 'lambda:InvokeFunction',
+    FunctionName: 'function.Arn',
+    Principal: 'apigateway.amazonaws.com',
+    SourceArn: 'arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:api/stage/POST/objects',
+  },
+  {
+    Action: 'lambda:InvokeFunction',
+    FunctionName: 'invalidator.Arn',
+    Principal: 'events.amazonaws.com',
+    SourceArn: 'invalidatorRule.Arn',
+  },
+]
+
+/** The dead-letter queue's policy: TLS only, and only the rule may send to it. */
+export const DEAD_LETTER_QUEUE_POLICY = [
+  {
+    effect: 'Allow',
+    principal: { Service: 'events.amazonaws.com' },
+    actions: ['sqs:SendMessage'],
+    resources: ['deadLetterQueue.Arn'],
+    condition: { ArnEquals: { 'aws:SourceArn': 'invalidatorRule.Arn' } },
+  },
+  {
+    effect: 'Deny',
+    principal: { AWS: '*' },
+    actions: ['sqs:*'],
+    resources: ['deadLetterQueue.Arn'],
+    condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  },
+]

@@ -6,6 +6,8 @@
  * resolved first (see infra-examples/sam/test/cfn.ts).
  */
 
+import { INVALIDATOR_COMMAND } from '../lib/config'
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export interface Resource {
   Type: string
@@ -33,7 +35,11 @@ const TYPE_LABELS: Record<string, string> = {
   'AWS::EC2::VPC': 'vpc',
   'AWS::EC2::Subnet': 'subnet',
   'AWS::EC2::RouteTable': 'routeTable',
+  'AWS::Events::Rule': 'invalidatorRule',
+  'AWS::SQS::Queue': 'deadLetterQueue',
 }
+
+export const FUNCTION_TYPES = ['AWS::Lambda::Function', 'AWS::Serverless::Function']
 
 const isObject = (value: Json | undefined): value is { [key: string]: Json } =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -60,6 +66,26 @@ export function referencedId(value: Json | undefined): string | undefined {
   return undefined
 }
 
+/**
+ * The two functions: the invalidator is the one whose image command is `invalidator.handler` (CDK's
+ * `cmd`, SAM's `ImageConfig.Command`), the API the other. Throws unless there is exactly one API function.
+ */
+export function functions(template: CfnTemplate): {
+  api: [string, Resource]
+  invalidator: [string, Resource] | undefined
+} {
+  const all = resourcesOfType(template, FUNCTION_TYPES)
+  const command = (fn: Resource) => {
+    const config = fn.Properties?.ImageConfig
+    return isObject(config) ? list(config.Command).map(String) : []
+  }
+  const invalidators = all.filter(([, fn]) => command(fn).join(' ') === INVALIDATOR_COMMAND.join(' '))
+  const apis = all.filter((entry) => !invalidators.includes(entry))
+  if (apis.length !== 1 || invalidators.length > 1)
+    throw new Error(`expected one API function and at most one invalidator, found ${all.length} functions`)
+  return { api: apis[0] as [string, Resource], invalidator: invalidators[0] }
+}
+
 /** Labels for resources whose purpose depends on who uses them (security groups, roles, log groups). */
 export function labels(template: CfnTemplate): Record<string, string> {
   const result: Record<string, string> = {}
@@ -72,11 +98,19 @@ export function labels(template: CfnTemplate): Record<string, string> {
     const id = referencedId(value)
     if (id !== undefined) result[id] = label
   }
-  const fn = props(['AWS::Lambda::Function', 'AWS::Serverless::Function'])
-  const vpcConfig = isObject(fn.VpcConfig) ? fn.VpcConfig : {}
-  for (const group of list(vpcConfig.SecurityGroupIds)) name(group, 'functionSg')
-  name(fn.Role, 'functionRole')
-  name(isObject(fn.LoggingConfig) ? fn.LoggingConfig.LogGroup : undefined, 'functionLogs')
+  // The API function's resources are `function…`, the invalidator's `invalidator…`.
+  const { api, invalidator } = functions(template)
+  for (const [[id, fn], label] of [
+    [api, 'function'],
+    ...(invalidator ? [[invalidator, 'invalidator'] as const] : []),
+  ] as const) {
+    result[id] = label
+    const fnProps = fn.Properties ?? {}
+    const vpcConfig = isObject(fnProps.VpcConfig) ? fnProps.VpcConfig : {}
+    for (const group of list(vpcConfig.SecurityGroupIds)) name(group, `${label}Sg`)
+    name(fnProps.Role, `${label}Role`)
+    name(isObject(fnProps.LoggingConfig) ? fnProps.LoggingConfig.LogGroup : undefined, `${label}Logs`)
+  }
   for (const group of list(props('AWS::ElastiCache::ServerlessCache').SecurityGroupIds))
     name(group, 'cacheSg')
   for (const [, endpoint] of resourcesOfType(template, 'AWS::EC2::VPCEndpoint'))
@@ -135,6 +169,23 @@ export function statements(document: Json | undefined, names: Record<string, str
       resources: list(canon(s.Resource, names)).map(String).sort(),
     }
   })
+}
+
+/** Resource-policy statements (queue policies), with principals and conditions, without Sids (CDK generates them). */
+export function resourcePolicyStatements(document: Json | undefined, names: Record<string, string>): Json[] {
+  if (!isObject(document)) return []
+  return list(document.Statement)
+    .map((statement) => {
+      const s: Record<string, Json> = isObject(statement) ? statement : {}
+      return {
+        effect: String(s.Effect),
+        principal: canon(s.Principal, names),
+        actions: list(s.Action).map(String).sort(),
+        resources: list(canon(s.Resource, names)).map(String).sort(),
+        condition: canon(s.Condition, names),
+      }
+    })
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
 }
 
 /** Every inline statement that applies to a role: its own `Policies` and `AWS::IAM::Policy` resources naming it. */

@@ -4,7 +4,7 @@ import type { App } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import { DOCKER_CONTEXT, DOCKERFILE } from '../lib/config'
-import { exampleApiImage } from '../lib/function'
+import { exampleApiImages } from '../lib/function'
 import { FUNCTION_STATEMENTS } from './expected'
 import { labels, roleStatements } from './facts'
 import { AUTH_MODES, FIXTURE_CONTEXT, synth } from './synth'
@@ -101,7 +101,7 @@ describe('function image', () => {
   it('is an image asset built for linux/amd64 from the context and Dockerfile in config.ts', () => {
     expect(DOCKER_CONTEXT).toMatch(/\/examples\/api$/)
     expect(DOCKERFILE).toBe('Dockerfile')
-    const image = imageAsset({ image: exampleApiImage(FIXTURE_CONTEXT) })
+    const image = imageAsset({ image: exampleApiImages(FIXTURE_CONTEXT) })
     expect(image).toMatchObject({ dockerFile: 'Dockerfile', platform: 'linux/amd64' })
     expect(files(image.staged)).toEqual(['Dockerfile'])
   })
@@ -109,7 +109,7 @@ describe('function image', () => {
   it.skipIf(!existsSync(join(DOCKER_CONTEXT, DOCKERFILE)))(
     'stages examples/api as its .dockerignore says (synth never runs docker)',
     () => {
-      const image = imageAsset({ azCount: 3, image: exampleApiImage() })
+      const image = imageAsset({ azCount: 3, image: exampleApiImages() })
       const staged = files(image.staged)
       expect(staged).toContain('Dockerfile')
       expect(staged.filter((file) => !/^(Dockerfile|\.dockerignore|dist\/.*)$/.test(file))).toEqual([])

@@ -48,19 +48,32 @@ describe.each(AUTH_MODES)('least privilege (%s)', (authMode) => {
   it('uses only the two AWS-managed policies it needs', () => {
     const names = labels(json)
     const roles = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role')
-    expect(roles.map(([id]) => names[id]).sort()).toEqual(['apiGatewayLogsRole', 'functionRole'])
+    expect(roles.map(([id]) => names[id]).sort()).toEqual([
+      'apiGatewayLogsRole',
+      'functionRole',
+      'invalidatorRole',
+    ])
     expect(roles.flatMap(([, role]) => managedPolicyNames(role, names)).sort()).toEqual([
-      'service-role/AWSLambdaVPCAccessExecutionRole',
+      'service-role/AWSLambdaVPCAccessExecutionRole', // the API function
+      'service-role/AWSLambdaVPCAccessExecutionRole', // the invalidator
       'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     ])
   })
 
-  it('grants the secret only where password mode needs it', () => {
+  it('grants the secret only where password mode needs it, once per function role', () => {
     const secretGrants =
       JSON.stringify(template.findResources('AWS::IAM::Policy')).match(/secretsmanager:/g) ?? []
-    expect(secretGrants.length).toBe(authMode === 'password' ? 1 : 0)
+    expect(secretGrants.length).toBe(authMode === 'password' ? 2 : 0)
     const connectGrants =
       JSON.stringify(template.findResources('AWS::IAM::Policy')).match(/elasticache:/g) ?? []
-    expect(connectGrants.length).toBe(authMode === 'iam' ? 1 : 0)
+    expect(connectGrants.length).toBe(authMode === 'iam' ? 2 : 0)
+  })
+
+  it('grants S3 to the API function only, and no S3 write beyond its objects', () => {
+    const names = labels(json)
+    const s3Grants = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('"s3:'))
+      .map((policy) => policy.Properties.Roles.map((role: { Ref: string }) => names[role.Ref]))
+    expect(s3Grants).toEqual([['functionRole']])
   })
 })

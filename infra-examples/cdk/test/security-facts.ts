@@ -1,10 +1,12 @@
 import {
   type CfnTemplate,
   canon,
+  functions,
   type Json,
   labels,
   managedPolicyNames,
   only,
+  resourcePolicyStatements,
   resourcesOfType,
   roleStatements,
   statements,
@@ -15,7 +17,6 @@ const statementsOf = (document: Json | undefined): Json[] => {
   const statement = (document as Record<string, Json> | undefined)?.Statement
   return statement === undefined ? [] : Array.isArray(statement) ? statement : [statement]
 }
-const FUNCTION_TYPES = ['AWS::Lambda::Function', 'AWS::Serverless::Function']
 
 /** Every security group rule as one line: `ingress cacheSg tcp 6379-6379 functionSg`. */
 export function securityGroupRules(template: CfnTemplate): string[] {
@@ -58,12 +59,31 @@ export function securityFacts(template: CfnTemplate) {
   const user = props('AWS::ElastiCache::User')
   const group = props('AWS::ElastiCache::UserGroup')
   const cache = props('AWS::ElastiCache::ServerlessCache')
-  const fn = props(FUNCTION_TYPES)
-  const [roleId, role] = Object.entries(template.Resources).find(([id]) => names[id] === 'functionRole') ?? []
+  const { api, invalidator } = functions(template)
+  const fn = api[1].Properties ?? {}
+  const role = (label: string) => {
+    const [roleId, resource] = Object.entries(template.Resources).find(([id]) => names[id] === label) ?? []
+    return {
+      managedPolicies: managedPolicyNames(resource, names),
+      statements: roleId === undefined ? [] : roleStatements(template, roleId),
+    }
+  }
+  const lambda = (props: Record<string, Json>) => {
+    const vpc = (props.VpcConfig ?? {}) as Record<string, Json>
+    return {
+      packageType: props.PackageType,
+      memorySize: props.MemorySize,
+      timeout: props.Timeout,
+      architectures: props.Architectures,
+      command: c(((props.ImageConfig ?? {}) as Record<string, Json>).Command ?? null),
+      environment: c((props.Environment as Record<string, Json>).Variables),
+      securityGroups: c(vpc.SecurityGroupIds),
+      subnets: (vpc.SubnetIds as Json[]).length,
+    }
+  }
   const bucket = props('AWS::S3::Bucket')
   const stage = props('AWS::ApiGateway::Stage')
   const plan = props('AWS::ApiGateway::UsagePlan')
-  const vpcConfig = (fn.VpcConfig ?? {}) as Record<string, Json>
 
   return {
     securityGroupRules: securityGroupRules(template),
@@ -84,19 +104,41 @@ export function securityFacts(template: CfnTemplate) {
       securityGroups: c(cache.SecurityGroupIds),
       subnets: (cache.SubnetIds as Json[]).length,
     },
-    functionRole: {
-      managedPolicies: managedPolicyNames(role, names),
-      statements: roleId === undefined ? [] : roleStatements(template, roleId),
+    functionRole: role('functionRole'),
+    function: lambda(fn),
+    invalidatorRole: role('invalidatorRole'),
+    invalidator: invalidator ? lambda(invalidator[1].Properties ?? {}) : null,
+    s3Events: {
+      bucketNotifications: c(bucket.NotificationConfiguration),
+      rules: resourcesOfType(template, 'AWS::Events::Rule').map(([, rule]) => {
+        const p = rule.Properties ?? {}
+        return {
+          eventBus: p.EventBusName ?? 'default',
+          state: p.State ?? 'ENABLED',
+          pattern: c(p.EventPattern),
+          targets: ((p.Targets ?? []) as Record<string, Json>[]).map((target) => ({
+            arn: c(target.Arn),
+            input: target.Input ?? target.InputPath ?? target.InputTransformer ?? null,
+            deadLetter: c(target.DeadLetterConfig),
+            retry: c(target.RetryPolicy),
+          })),
+        }
+      }),
+      deadLetterQueues: resourcesOfType(template, 'AWS::SQS::Queue').map(([id, queue]) => ({
+        queue: names[id] ?? id,
+        sseSqs: queue.Properties?.SqsManagedSseEnabled ?? null,
+        retentionSeconds: queue.Properties?.MessageRetentionPeriod ?? null,
+        policy: resourcesOfType(template, 'AWS::SQS::QueuePolicy')
+          .filter(
+            ([, policy]) => JSON.stringify(c(policy.Properties?.Queues)) === JSON.stringify([names[id]]),
+          )
+          .flatMap(([, policy]) => resourcePolicyStatements(policy.Properties?.PolicyDocument, names)),
+      })),
     },
-    function: {
-      packageType: fn.PackageType,
-      memorySize: fn.MemorySize,
-      timeout: fn.Timeout,
-      architectures: fn.Architectures,
-      environment: c((fn.Environment as Record<string, Json>).Variables),
-      securityGroups: c(vpcConfig.SecurityGroupIds),
-      subnets: (vpcConfig.SubnetIds as Json[]).length,
-    },
+    /** Who may invoke which function: API Gateway the API (one route), EventBridge the invalidator (one rule). */
+    invokePermissions: resourcesOfType(template, 'AWS::Lambda::Permission')
+      .map(([, p]) => c(p.Properties ?? {}))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     api: {
       methods: resourcesOfType(template, 'AWS::ApiGateway::Method')
         .map(([, method]) => method.Properties ?? {})
@@ -114,9 +156,6 @@ export function securityFacts(template: CfnTemplate) {
       stageName: stage.StageName,
       accessLogFormat: (stage.AccessLogSetting as Record<string, Json>).Format,
       usagePlan: { throttle: c(plan.Throttle), quota: c(plan.Quota) },
-      invokePermissions: resourcesOfType(template, 'AWS::Lambda::Permission').map(([, p]) =>
-        c(p.Properties?.SourceArn),
-      ),
     },
     bucket: {
       encryption: bucket.BucketEncryption,

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { App } from 'aws-cdk-lib'
 import { Template } from 'aws-cdk-lib/assertions'
 import type { AuthMode } from '../lib/cache'
-import { exampleApiImage } from '../lib/function'
+import { exampleApiImages } from '../lib/function'
 import { ValkeyS3CacheStack, type ValkeyS3CacheStackProps } from '../lib/stack'
 import type { CfnTemplate } from './facts'
 
@@ -23,7 +23,7 @@ export function synth(authMode: AuthMode, props: Omit<ValkeyS3CacheStackProps, '
   const app = new App({ context: { '@aws-cdk/core:validateAgainstDefaultRules': true } })
   const stack = new ValkeyS3CacheStack(app, `ValkeyS3Cache-${authMode}`, {
     authMode,
-    image: exampleApiImage(FIXTURE_CONTEXT),
+    image: exampleApiImages(FIXTURE_CONTEXT),
     ...props,
   })
   const template = Template.fromStack(stack)

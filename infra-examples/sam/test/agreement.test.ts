@@ -6,8 +6,9 @@ import { loadTemplate, resolveConditions } from './cfn'
 /**
  * The CDK app and the SAM template describe one architecture. For every auth mode (and both AZ
  * counts) their security-relevant facts must be equal: security group rules, the user and its access
- * string, the cache, the function's role and environment, the API's methods, CORS, logging and usage
- * plan, the bucket, the VPC endpoints and the outputs.
+ * string, the cache, the functions' roles and environments, the API's methods, CORS, logging and usage
+ * plan, the invoke permissions, the bucket and its EventBridge notifications, the invalidator's rule,
+ * target and dead-letter queue, the VPC endpoints and the outputs.
  */
 const sam = loadTemplate()
 
@@ -22,6 +23,26 @@ describe.each([
 
   it('on every security-relevant fact', () => {
     expect(securityFacts(resolved)).toEqual(securityFacts(cdk))
+  })
+
+  it('including the S3 event invalidator: bucket notifications, rule, target, permission, role, network', () => {
+    // Guards the comparison above against comparing two absences.
+    const facts = securityFacts(cdk)
+    expect(facts.s3Events.bucketNotifications).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    })
+    expect(facts.s3Events.rules).toHaveLength(1)
+    expect(facts.s3Events.deadLetterQueues).toHaveLength(1)
+    expect(facts.invalidator).toMatchObject({
+      command: ['invalidator.handler'],
+      memorySize: 256,
+      timeout: 10,
+    })
+    expect(facts.invalidatorRole.statements).toHaveLength(1)
+    expect(facts.invokePermissions).toHaveLength(2)
+    expect(facts.securityGroupRules.filter((rule) => rule.includes('invalidatorSg'))).toHaveLength(
+      authMode === 'iam' ? 4 : 6,
+    )
   })
 
   it('on the resource types and how many of each', () => {

@@ -2,8 +2,18 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ACCESS_LOG_FORMAT } from '../../cdk/lib/config'
-import { documentedAccessString, FUNCTION_STATEMENTS, SECURITY_GROUP_RULES } from '../../cdk/test/expected'
 import {
+  DEAD_LETTER_QUEUE_POLICY,
+  documentedAccessString,
+  FUNCTION_STATEMENTS,
+  INVALIDATOR_STATEMENTS,
+  INVOKE_PERMISSIONS,
+  S3_CHANGE_RULE_PATTERN,
+  S3_CHANGE_RULE_TARGET,
+  SECURITY_GROUP_RULES,
+} from '../../cdk/test/expected'
+import {
+  functions,
   labels,
   managedPolicyNames,
   only,
@@ -11,7 +21,7 @@ import {
   roleStatements,
   statements,
 } from '../../cdk/test/facts'
-import { securityGroupRules, wildcardViolations } from '../../cdk/test/security-facts'
+import { securityFacts, securityGroupRules, wildcardViolations } from '../../cdk/test/security-facts'
 import { loadTemplate, resolveConditions, TEMPLATE_PATH } from './cfn'
 
 const raw = loadTemplate()
@@ -38,6 +48,15 @@ describe('template.yaml', () => {
       { Ref: 'Subnet2' },
       { 'Fn::If': ['ThreeAzs', { Ref: 'Subnet3' }, { Ref: 'AWS::NoValue' }] },
     ])
+  })
+
+  it('builds the invalidator from the same image, with the command invalidator.handler', () => {
+    const api = raw.Resources.ApiFunction
+    const invalidator = raw.Resources.InvalidatorFunction
+    expect(invalidator?.Type).toBe('AWS::Serverless::Function')
+    expect(invalidator?.Metadata).toEqual(api?.Metadata)
+    expect(invalidator?.Properties?.ImageConfig).toEqual({ Command: ['invalidator.handler'] })
+    expect(api?.Properties?.ImageConfig).toBeUndefined() // the image's CMD: index.handler
   })
 
   it('builds the image from examples/api/Dockerfile with sam build', () => {
@@ -165,5 +184,98 @@ describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (a
 
   it('allows no wildcard action, resource or principal beyond what AWS requires', () => {
     expect(wildcardViolations(template)).toEqual([])
+  })
+
+  describe('the S3 event invalidator', () => {
+    const facts = securityFacts(template)
+    const idOf = (label: string) => Object.keys(names).find((id) => names[id] === label) as string
+
+    it('has the bucket send its events to EventBridge', () => {
+      expect(props(template, 'AWS::S3::Bucket').NotificationConfiguration).toEqual({
+        EventBridgeConfiguration: { EventBridgeEnabled: true },
+      })
+    })
+
+    it("routes the bucket's Object Created and Object Deleted events to it, with retries and a dead-letter queue", () => {
+      expect(props(template, 'AWS::Events::Rule').EventPattern).toEqual({
+        source: ['aws.s3'],
+        'detail-type': ['Object Created', 'Object Deleted'],
+        detail: { bucket: { name: [{ Ref: 'Bucket' }] } },
+      })
+      expect(facts.s3Events.rules).toEqual([
+        {
+          eventBus: 'default',
+          state: 'ENABLED',
+          pattern: S3_CHANGE_RULE_PATTERN,
+          targets: [S3_CHANGE_RULE_TARGET],
+        },
+      ])
+      expect(facts.s3Events.deadLetterQueues).toEqual([
+        {
+          queue: 'deadLetterQueue',
+          sseSqs: true,
+          retentionSeconds: 1209600,
+          policy: DEAD_LETTER_QUEUE_POLICY,
+        },
+      ])
+    })
+
+    it('may be invoked by that rule only', () => {
+      const invalidatorPermissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+        .map(([, p]) => p.Properties ?? {})
+        .filter(
+          (p) =>
+            JSON.stringify(p.FunctionName) ===
+            JSON.stringify({ 'Fn::GetAtt': ['InvalidatorFunction', 'Arn'] }),
+        )
+      expect(invalidatorPermissions).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': ['InvalidatorFunction', 'Arn'] },
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': ['InvalidatorRule', 'Arn'] },
+        },
+      ])
+      expect(facts.invokePermissions).toEqual(INVOKE_PERMISSIONS)
+    })
+
+    it('runs with 256 MB and 10 s in the isolated subnets, with its own security group', () => {
+      const [id, fn] = functions(template).invalidator ?? []
+      expect(id).toBe('InvalidatorFunction')
+      expect(fn?.Properties).toMatchObject({
+        PackageType: 'Image',
+        MemorySize: 256,
+        Timeout: 10,
+        Architectures: ['x86_64'],
+        VpcConfig: {
+          SecurityGroupIds: [{ 'Fn::GetAtt': ['InvalidatorSecurityGroup', 'GroupId'] }],
+          SubnetIds: [{ Ref: 'Subnet1' }, { Ref: 'Subnet2' }, { Ref: 'Subnet3' }],
+        },
+      })
+    })
+
+    it('has a role with AWSLambdaVPCAccessExecutionRole and the cache connection only: no S3 action at all', () => {
+      const roleId = idOf('invalidatorRole')
+      expect(roleId).toBe('InvalidatorRole')
+      expect(managedPolicyNames(template.Resources[roleId], names)).toEqual([
+        'service-role/AWSLambdaVPCAccessExecutionRole',
+      ])
+      expect(roleStatements(template, roleId)).toEqual(INVALIDATOR_STATEMENTS[authMode])
+      expect(JSON.stringify(template.Resources[roleId])).not.toMatch(/"s3:/)
+    })
+
+    it('reaches the cache on 6379 and 6380 (and Secrets Manager in password mode), and nothing else', () => {
+      expect(securityGroupRules(template).filter((rule) => rule.includes('invalidatorSg'))).toEqual(
+        [
+          'egress invalidatorSg tcp 6379-6379 cacheSg',
+          'egress invalidatorSg tcp 6380-6380 cacheSg',
+          'ingress cacheSg tcp 6379-6379 invalidatorSg',
+          'ingress cacheSg tcp 6380-6380 invalidatorSg',
+          ...(authMode === 'password'
+            ? ['egress invalidatorSg tcp 443-443 endpointSg', 'ingress endpointSg tcp 443-443 invalidatorSg']
+            : []),
+        ].sort(),
+      )
+    })
   })
 })

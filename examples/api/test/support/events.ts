@@ -71,3 +71,36 @@ export function lambdaContext(): Context {
     succeed: () => {},
   }
 }
+
+let sequencer = BigInt(Date.now()) << 20n
+
+/**
+ * An S3 event as EventBridge delivers it to a rule's Lambda target (the bucket has EventBridge
+ * notifications on): `Object Created` or `Object Deleted`, the key as it is (not URL-encoded), and an
+ * increasing `sequencer`, as S3 gives the events of one key.
+ */
+export function s3ObjectEvent(
+  bucket: string,
+  key: string,
+  type: 'Object Created' | 'Object Deleted' = 'Object Created',
+) {
+  sequencer += 1n
+  return {
+    version: '0',
+    id: `eb-${++counter}`,
+    'detail-type': type,
+    source: 'aws.s3',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [`arn:aws:s3:::${bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: bucket },
+      object: { key, sequencer: sequencer.toString(16).toUpperCase().padStart(18, '0') },
+      'request-id': `req-${counter}`,
+      requester: '123456789012',
+      reason: type === 'Object Created' ? 'PutObject' : 'DeleteObject',
+    },
+  }
+}

@@ -1,0 +1,107 @@
+import {
+  Duration,
+  aws_ec2 as ec2,
+  aws_events as events,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  RemovalPolicy,
+  aws_sqs as sqs,
+  aws_events_targets as targets,
+} from 'aws-cdk-lib'
+import type { IBucket } from 'aws-cdk-lib/aws-s3'
+import { Construct } from 'constructs'
+import type { Cache } from './cache'
+import {
+  DEAD_LETTER_RETENTION_DAYS,
+  INVALIDATOR_COMMAND,
+  INVALIDATOR_MEMORY_MB,
+  INVALIDATOR_RETRY,
+  INVALIDATOR_TIMEOUT_SECONDS,
+  S3_CHANGE_PATTERN,
+} from './config'
+import { exampleApiImage } from './function'
+
+export interface InvalidatorProps {
+  readonly cache: Cache
+  /** The bucket whose object changes remove cache entries; it must send its events to EventBridge. */
+  readonly bucket: IBucket
+  readonly vpc: ec2.IVpc
+  /** Its own group: egress to the cache's ports (and the Secrets Manager endpoint) only. */
+  readonly securityGroup: ec2.ISecurityGroup
+  /** The API's image with the command `invalidator.handler`; defaults to examples/api's. */
+  readonly image?: lambda.DockerImageCode
+}
+
+/**
+ * Keeps the cache coherent with writes made outside the API (the console, `aws s3 cp`, other
+ * services, lifecycle rules): S3 sends each object change to EventBridge, a rule matching this bucket's
+ * `Object Created` and `Object Deleted` events invokes this function, and the function removes the
+ * object's entry (examples/api/src/invalidator.ts: `s3EventInvalidator` from `@valkey-s3-cache/middy`).
+ *
+ * Least privilege: the role can write its logs, manage its network interfaces and connect as the
+ * application user (elasticache:Connect, or GetSecretValue on the password). It has no S3 permission at
+ * all (the handler never loads objects: no `refresh`), and only this rule may invoke it.
+ */
+export class Invalidator extends Construct {
+  readonly function: lambda.DockerImageFunction
+  readonly role: iam.Role
+  readonly rule: events.Rule
+  readonly deadLetterQueue: sqs.Queue
+
+  constructor(scope: Construct, id: string, props: InvalidatorProps) {
+    super(scope, id)
+    const { cache } = props
+
+    // As for the API: AWSLambdaVPCAccessExecutionRole (ENIs and logs; its EC2 actions cannot be scoped
+    // to a resource, so that AWS-managed policy says Resource "*"), plus the cache connection.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'valkey-s3-cache invalidator (S3 events remove cache entries)',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      ],
+    })
+    cache.grantConnect(this.role)
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH, // LOG_RETENTION_DAYS
+      removalPolicy: RemovalPolicy.DESTROY,
+    })
+    this.function = new lambda.DockerImageFunction(this, 'Function', {
+      description: 'valkey-s3-cache invalidator: removes the cache entries of changed S3 objects',
+      code: props.image ?? exampleApiImage(undefined, undefined, INVALIDATOR_COMMAND),
+      architecture: lambda.Architecture.X86_64,
+      memorySize: INVALIDATOR_MEMORY_MB,
+      timeout: Duration.seconds(INVALIDATOR_TIMEOUT_SECONDS),
+      role: this.role,
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [props.securityGroup],
+      // BUCKET only selects which events apply (other buckets' are ignored); nothing reads the bucket.
+      environment: { BUCKET: props.bucket.bucketName, ...cache.clientEnvironment() },
+      logGroup,
+    })
+
+    // Events EventBridge could not deliver. Only this rule may send to it (the target adds that
+    // statement to the queue policy, with aws:SourceArn = the rule), and only over TLS.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
+    })
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'valkey-s3-cache: object changes in the bucket, to the invalidator',
+      eventPattern: { ...S3_CHANGE_PATTERN, detail: { bucket: { name: [props.bucket.bucketName] } } },
+    })
+    // Adds the AWS::Lambda::Permission: principal events.amazonaws.com, SourceArn = this rule.
+    this.rule.addTarget(
+      new targets.LambdaFunction(this.function, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: INVALIDATOR_RETRY.maximumRetryAttempts,
+        maxEventAge: Duration.seconds(INVALIDATOR_RETRY.maximumEventAgeSeconds),
+      }),
+    )
+  }
+}
