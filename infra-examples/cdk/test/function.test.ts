@@ -106,13 +106,11 @@ describe('function image', () => {
     expect(files(image.staged)).toEqual(['Dockerfile'])
   })
 
-  it.skipIf(!existsSync(join(DOCKER_CONTEXT, DOCKERFILE)))(
-    'stages examples/api as its .dockerignore says (synth never runs docker)',
-    () => {
-      const image = imageAsset({ azCount: 3, image: exampleApiImages() })
-      const staged = files(image.staged)
-      expect(staged).toContain('Dockerfile')
-      expect(staged.filter((file) => !/^(Dockerfile|\.dockerignore|dist\/.*)$/.test(file))).toEqual([])
-    },
-  )
+  it('stages examples/api as its .dockerignore says (synth never runs docker)', () => {
+    expect(existsSync(join(DOCKER_CONTEXT, DOCKERFILE))).toBe(true)
+    const image = imageAsset({ azCount: 3, image: exampleApiImages() })
+    const staged = files(image.staged)
+    expect(staged).toContain('Dockerfile')
+    expect(staged.filter((file) => !/^(Dockerfile|\.dockerignore|dist\/.*)$/.test(file))).toEqual([])
+  })
 })
