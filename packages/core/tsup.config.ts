@@ -5,18 +5,20 @@ const shared = { target: 'node22', platform: 'node' } as const
 export default defineConfig([
   {
     ...shared,
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    // Both builds run at once into dist/: this one must not delete the CLI the other just wrote.
-    clean: ['!cli.js'],
+    // dist/ is emptied by the build script: both builds below run at once and must not clean each other's files.
+    // ESM library and the `valkey-s3-cache` bin in one build: with splitting, the CLI imports the
+    // library's code from a shared chunk instead of carrying a second copy of it.
+    entry: ['src/index.ts', 'src/cli.ts'],
+    format: ['esm'],
+    splitting: true,
+    dts: { entry: 'src/index.ts' },
+    clean: false,
   },
   {
     ...shared,
-    // The `valkey-s3-cache` bin: ESM only (top-level await), not reachable from the package's exports.
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    dts: false,
+    entry: ['src/index.ts'],
+    format: ['cjs'],
+    dts: { entry: 'src/index.ts' },
     clean: false,
   },
 ])
