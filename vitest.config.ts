@@ -37,6 +37,7 @@ export default defineConfig({
       workspace('infra-cdk', 'infra-examples/cdk'),
       workspace('infra-sam', 'infra-examples/sam'),
       workspace('bench', 'bench'),
+      workspace('docs', 'docs'),
     ].filter((project) => existsSync(source(`./${project.test.root}/test`))),
   },
 })
