@@ -7,6 +7,7 @@ export {
 } from './cluster'
 export type { AclOptions, AclUser, Credentials } from './config'
 export { ensureValkey, findValkeyCli, findValkeyServer, ValkeyNotFoundError } from './find-valkey'
+export { type Version, VersionHistory } from './history'
 export { freePort, freePorts } from './ports'
 export { countS3Calls, type S3CallCounter, type S3Server, startS3 } from './s3'
 export { makeTlsMaterial, type TlsMaterial } from './tls'

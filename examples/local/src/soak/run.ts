@@ -3,9 +3,8 @@
 // Valkey is killed and restarted once. Every 200 answer is checked against S3's history.
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { createHandler } from '@valkey-s3-cache/example-api'
-import { findValkeyServer, startS3, startValkey } from '@valkey-s3-cache/testkit'
+import { findValkeyServer, startS3, startValkey, VersionHistory } from '@valkey-s3-cache/testkit'
 import { ApiKeys, startGateway, UsagePlan } from '../gateway'
-import { SoakHistory } from './history'
 
 export interface SoakOptions {
   seconds: number
@@ -88,7 +87,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     host: '127.0.0.1',
     port: 0,
   })
-  const history = new SoakHistory()
+  const history = new VersionHistory()
   const result: SoakResult = {
     seconds: options.seconds,
     concurrency: options.concurrency,

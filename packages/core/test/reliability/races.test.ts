@@ -1,9 +1,15 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3'
-import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import {
+  type S3Server,
+  startS3,
+  startValkey,
+  type ValkeyServer,
+  VersionHistory,
+} from '@valkey-s3-cache/testkit'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Cache, type S3Cache } from '../../src'
-import { attempt, History, printTable, type Row, sleep, startS3FaultProxy, watchProcess } from './support'
+import { attempt, printTable, type Row, sleep, startS3FaultProxy, watchProcess } from './support'
 
 const TTL = 250
 const STALE = 400
@@ -75,7 +81,7 @@ describe('races: randomized interleavings across 3 caches (fast-check, real Valk
           runs++
           run++
           const key = `race/${label.replace(/\W+/g, '-')}/${run}.json`
-          const history = new History(0)
+          const history = new VersionHistory(0)
           const first = history.begin(key, 0)
           await caches[0]?.put(key, JSON.stringify({ v: 0 }))
           first.end = Date.now()

@@ -1,9 +1,9 @@
 // Mixed read/write traffic against real servers while a fault is injected; every answer is judged
-// against the History of what S3 held.
+// against the VersionHistory of what S3 held.
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import type { S3Server } from '@valkey-s3-cache/testkit'
+import { type S3Server, VersionHistory } from '@valkey-s3-cache/testkit'
 import { CacheWriteError, type S3Cache } from '../../src'
-import { attempt, History, type Row, sleep } from './support'
+import { attempt, type Row, sleep } from './support'
 
 export interface TrafficOptions {
   scenario: string
@@ -22,7 +22,7 @@ export interface TrafficOptions {
 
 const decoder = new TextDecoder()
 
-export async function seed(s3: S3Server, history: History, keys: string[]) {
+export async function seed(s3: S3Server, history: VersionHistory, keys: string[]) {
   for (const key of keys) {
     const record = history.begin(key, 0)
     await s3.client.send(
@@ -33,7 +33,7 @@ export async function seed(s3: S3Server, history: History, keys: string[]) {
 }
 
 export async function runTraffic(options: TrafficOptions): Promise<Row & { failures: string[] }> {
-  const history = new History(options.lagMs + 500)
+  const history = new VersionHistory(options.lagMs + 500)
   await seed(options.s3, history, options.keys)
   const row = { scenario: options.scenario, requests: 0, hits: 0, stale: 0, errors: 0, wrong: 0, untyped: 0 }
   const failures: string[] = []
