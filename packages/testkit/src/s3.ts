@@ -16,6 +16,16 @@ export interface S3Server {
   stop(): Promise<void>
 }
 
+/** An S3Client for an s3rver endpoint: path-style, dummy credentials, region `us-east-1`. */
+export function s3rverClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  })
+}
+
 /** Starts an S3-compatible server (s3rver) in this process on a free loopback port, with a fresh directory. */
 export async function startS3(options: { bucket?: string; extraBuckets?: string[] } = {}): Promise<S3Server> {
   const bucket = options.bucket ?? 'test-bucket'
@@ -31,12 +41,7 @@ export async function startS3(options: { bucket?: string; extraBuckets?: string[
   const endpoint = `http://127.0.0.1:${port}`
   const clients: S3Client[] = []
   const newClient = () => {
-    const client = new S3Client({
-      endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    })
+    const client = s3rverClient(endpoint)
     clients.push(client)
     return client
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { S3Client } from '@aws-sdk/client-s3'
-import { makeTempDir } from '@valkey-s3-cache/testkit'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { makeTempDir, s3rverClient } from '@valkey-s3-cache/testkit'
 
 /**
  * s3rver signs its ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only has
@@ -29,12 +29,7 @@ export async function startPagingS3(bucket = 'paged'): Promise<{
   return {
     bucket,
     newClient() {
-      const client = new S3Client({
-        endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      })
+      const client = s3rverClient(endpoint)
       clients.push(client)
       return client
     },
