@@ -78,6 +78,7 @@ export default defineConfig({
         text: 'Concepts',
         items: [
           { text: 'The read path and entry format', link: '/concepts/read-path' },
+          { text: 'Architecture: the module map', link: '/concepts/architecture' },
           { text: 'Consistency guarantees', link: '/concepts/consistency' },
           { text: 'Stampede protection', link: '/concepts/stampede' },
           { text: 'Fail-open', link: '/concepts/fail-open' },

@@ -1,9 +1,23 @@
+/**
+ * The public shapes of the cache: what callers pass and get back. A leaf module: the read and write
+ * paths, `s3-events/`, the CLI and the middy package depend on it, and it depends on none of them.
+ */
+import type { CodecName } from './compression'
 import type { Duration } from './duration'
-import type { EntryInspection } from './inspect'
-import type { GetOptions } from './options'
-import type { ReadStatus } from './read-through'
 import type { InferOutput, StandardSchemaV1 } from './schema'
-import type { WarmOptions, WarmResult } from './warm'
+
+/** How an answer was produced: `hit` from L1 or Valkey, `miss` loaded from S3 (or the loader), `stale` served past fresh while S3 was slow or failing, `bypass` too large to store. */
+export type ReadStatus = 'hit' | 'miss' | 'stale' | 'bypass'
+
+/** Per-call options of `get`, `getText` and `getJson`. */
+export interface GetOptions {
+  /** Default: the cache's `bucket`. */
+  bucket?: string
+  /** Fresh time of an entry this call stores. Default: the cache's `ttl`. */
+  ttl?: Duration
+  /** Skip L1 and Valkey and load from S3 (the result is stored). Default `false`. */
+  forceRefresh?: boolean
+}
 
 /** An S3 object as the cache returns it. */
 export interface CachedObject {
@@ -15,7 +29,7 @@ export interface CachedObject {
   lastModified?: Date | undefined
   /** S3 user metadata (`x-amz-meta-*`). */
   metadata: Record<string, string>
-  /** `hit`: from L1 or Valkey; `miss`: loaded from S3; `stale`: served past fresh while S3 was slow or failing; `bypass`: too large to store. */
+  /** How the answer was produced (see {@link ReadStatus}). */
   status: ReadStatus
 }
 
@@ -59,6 +73,68 @@ export interface InvalidateOptions {
    */
   sequencer?: string
 }
+
+/** Options of `cache.warm`. */
+export interface WarmOptions {
+  /** Warm the objects whose keys start with this (ListObjectsV2, paginated). Default: the whole bucket. */
+  prefix?: string
+  /**
+   * Warm exactly these keys instead of listing the bucket. Their sizes are unknown beforehand, so an
+   * object over `maxObjectBytes` is downloaded once and skipped. Default: none (list).
+   */
+  keys?: readonly string[]
+  /** Default: the cache's `bucket`. */
+  bucket?: string
+  /** Objects read at once. Default `8`. */
+  concurrency?: number
+  /** Called after each object, and once when the listing has ended. Default: none. */
+  onProgress?: (progress: WarmProgress) => void
+}
+
+/** What `cache.warm` did. */
+export interface WarmResult {
+  /** Objects loaded from S3 and stored. */
+  loaded: number
+  /** Objects left alone: entry already fresh, larger than `maxObjectBytes`, or being loaded by another process. */
+  skipped: number
+  /** Objects that could not be loaded (missing, S3 error); the first 20 are in `errors`. */
+  failed: number
+  /** Body bytes loaded from S3 (before compression). */
+  bytes: number
+  errors: { key: string; error: Error }[]
+}
+
+/** Progress of `cache.warm`: counts so far, and `total` known so far (it grows while `listing`). */
+export interface WarmProgress extends Omit<WarmResult, 'errors'> {
+  done: number
+  total: number
+  /** Whether more pages of the listing may follow (then `total` is not final yet). */
+  listing: boolean
+}
+
+/** What `cache.inspect` found in Valkey for one object, read with one GET and without loading anything. */
+export type EntryInspection =
+  | { present: false; valkeyKey: string }
+  | {
+      present: true
+      valkeyKey: string
+      /** `object`: a cached S3 object; `missing`: a cached NoSuchKey (negative entry). */
+      kind: 'object' | 'missing'
+      /** `fresh` until `freshUntil`, then `stale` (served while revalidating) until `staleUntil`, then `expired`. */
+      state: 'fresh' | 'stale' | 'expired'
+      etag: string | undefined
+      contentType: string | undefined
+      lastModified: Date | undefined
+      freshUntil: Date
+      staleUntil: Date
+      /** Bytes the entry takes in Valkey: header plus stored (possibly compressed) body. */
+      storedBytes: number
+      /** Body bytes before compression. */
+      bodyBytes: number
+      codec: CodecName
+    }
+  /** A value the cache cannot read (foreign, truncated, other format version, unknown codec): the next read replaces it. */
+  | { present: true; valkeyKey: string; kind: 'corrupt'; reason: string; storedBytes: number }
 
 export interface S3Cache {
   /** Reads an object through L1 → Valkey → S3. Throws `ObjectNotFoundError` when it does not exist. */

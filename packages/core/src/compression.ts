@@ -1,11 +1,65 @@
 import * as zlib from 'node:zlib'
 
-/** How a stored body is encoded. The numbers are part of the stored entry format. */
-export const Codec = { none: 0, gzip: 1, zstd: 2 } as const
-export type Codec = (typeof Codec)[keyof typeof Codec]
-
 /** zstd ships in node:zlib from Node 22.15 / 23.8; older runtimes fall back to gzip. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function'
+
+/** The output size is known from the entry header: one chunk of exactly that size spares zlib's default buffers. */
+type Sized = { maxOutputLength: number; chunkSize: number }
+
+interface CodecSpec {
+  /** Stored in the entry header (2 bits): part of the stored format, never renumbered. */
+  readonly id: number
+  readonly available: boolean
+  readonly compress: (body: Uint8Array) => Uint8Array
+  readonly decompress: (data: Uint8Array, sized: Sized) => Uint8Array
+}
+
+/**
+ * Every codec the entry format knows, by name: the options type, the option check, the entry
+ * header and `inspect` all derive from this one table.
+ */
+const CODECS = {
+  none: { id: 0, available: true, compress: (body) => body, decompress: (data) => data },
+  gzip: {
+    id: 1,
+    available: true,
+    compress: (body) => zlib.gzipSync(body, { level: 6 }),
+    decompress: (data, sized) => zlib.gunzipSync(data, sized),
+  },
+  zstd: {
+    id: 2,
+    available: hasZstd,
+    compress: (body) =>
+      zlib.zstdCompressSync(body, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }),
+    decompress: (data, sized) => zlib.zstdDecompressSync(data, sized),
+  },
+} as const satisfies Record<string, CodecSpec>
+
+/** A codec's name, as options and `inspect` spell it. */
+export type CodecName = keyof typeof CODECS
+/** The codecs the `compression.codec` option accepts. */
+export type CompressionCodecName = Exclude<CodecName, 'none'>
+/** A codec's number in the stored entry. */
+export type Codec = (typeof CODECS)[CodecName]['id']
+
+export const CODEC_NAMES = Object.keys(CODECS) as CodecName[]
+
+/** Codec numbers by name (`Codec.zstd`). */
+export const Codec = Object.fromEntries(CODEC_NAMES.map((name) => [name, CODECS[name].id])) as {
+  readonly [N in CodecName]: (typeof CODECS)[N]['id']
+}
+
+const BY_ID = new Map<number, CodecName>(CODEC_NAMES.map((name) => [CODECS[name].id, name]))
+
+/** The name of a stored codec number, or `undefined` for one this version does not know. */
+export function codecName(id: number): CodecName | undefined {
+  return BY_ID.get(id)
+}
+
+/** Whether this Node.js can use the codec. */
+export function codecAvailable(name: CodecName): boolean {
+  return CODECS[name].available
+}
 
 export interface CompressionSettings {
   codec: Codec
@@ -16,10 +70,6 @@ export interface CompressionSettings {
 export const defaultCompression: CompressionSettings = {
   codec: hasZstd ? Codec.zstd : Codec.gzip,
   minBytes: 1024,
-}
-
-export function zstdAvailable(): boolean {
-  return hasZstd
 }
 
 /**
@@ -34,10 +84,7 @@ export function compress(
   if (!settings || settings.codec === Codec.none || body.byteLength < settings.minBytes) {
     return { codec: Codec.none, data: body }
   }
-  const data =
-    settings.codec === Codec.zstd
-      ? zlib.zstdCompressSync(body, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } })
-      : zlib.gzipSync(body, { level: 6 })
+  const data = CODECS[codecName(settings.codec) as CodecName].compress(body)
   return data.byteLength < body.byteLength
     ? { codec: settings.codec, data }
     : { codec: Codec.none, data: body }
@@ -45,13 +92,8 @@ export function compress(
 
 export function decompress(codec: Codec, data: Uint8Array, rawLength: number): Uint8Array {
   if (codec === Codec.none) return data
-  // The body's size is known from the header: one output chunk of exactly that size spares the
-  // default 16–128 KiB buffers per call, a large share of a small hit's cost.
-  const sized = { maxOutputLength: rawLength, chunkSize: Math.max(64, rawLength) }
-  if (codec === Codec.zstd) {
-    if (!hasZstd) throw new Error('entry is zstd-compressed but this Node.js has no zstd')
-    return zlib.zstdDecompressSync(data, sized)
-  }
-  if (codec === Codec.gzip) return zlib.gunzipSync(data, sized)
-  throw new Error(`unknown codec ${codec}`)
+  const name = codecName(codec)
+  if (name === undefined) throw new Error(`unknown codec ${codec}`)
+  if (!CODECS[name].available) throw new Error(`entry is ${name}-compressed but this Node.js has no ${name}`)
+  return CODECS[name].decompress(data, { maxOutputLength: rawLength, chunkSize: Math.max(64, rawLength) })
 }

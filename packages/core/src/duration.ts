@@ -20,3 +20,14 @@ export function toMs(value: Duration, option: string): number {
     )
   return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS])
 }
+
+/**
+ * A duration that must be more than 0 (and less than `maxMs`, when given), in milliseconds.
+ * Throws {@link CacheConfigError} naming `option`.
+ */
+export function positiveMs(value: Duration, option: string, maxMs = Number.POSITIVE_INFINITY): number {
+  const ms = toMs(value, option)
+  if (ms > 0 && ms < maxMs) return ms
+  const below = maxMs < Number.POSITIVE_INFINITY ? ` and less than ${maxMs} ms` : ''
+  throw new CacheConfigError(option, `expected more than 0 ms${below}, got ${ms}`)
+}

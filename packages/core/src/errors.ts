@@ -1,14 +1,27 @@
+/** The stable `code` of each error class, for logs, metrics and `switch` statements. */
+export type S3CacheErrorCode =
+  | 'OBJECT_NOT_FOUND'
+  | 'INVALID_KEY'
+  | 'SCHEMA_VALIDATION'
+  | 'CACHE_CONFIG'
+  | 'VALKEY_AUTH'
+  | 'ORIGIN_ERROR'
+  | 'CACHE_WRITE'
+  | 'VALKEY_CONNECTION'
+  | 'INVALID_EVENT'
+  | 'S3_EVENT_FAILED'
+
 /** Base class of every error this library throws: a stable `code`, the original `cause`, and HTTP hints for `@middy/http-error-handler`. */
 export class S3CacheError extends Error {
   override name = 'S3CacheError'
-  readonly code: string
+  readonly code: S3CacheErrorCode
   /** HTTP status an API should answer with (read by `@middy/http-error-handler`). */
   readonly statusCode: number
   /** Whether the message is safe to show to API clients. */
   readonly expose: boolean
 
   constructor(
-    code: string,
+    code: S3CacheErrorCode,
     message: string,
     options: { cause?: unknown; statusCode?: number; expose?: boolean } = {},
   ) {
@@ -133,5 +146,28 @@ export class InvalidEventError extends S3CacheError {
 
   constructor(message: string) {
     super('INVALID_EVENT', message, { statusCode: 400, expose: true })
+  }
+}
+
+/**
+ * Some records of an S3 event (delivered by S3 or EventBridge, not SQS) could not be applied. Thrown by
+ * the middy `s3EventInvalidator` so that Lambda retries the event and then hands it to the function's
+ * on-failure destination; retrying is safe, since applied records are then duplicates.
+ */
+export class S3EventFailedError extends S3CacheError {
+  override name = 'S3EventFailedError'
+  readonly applied: number
+  readonly ignored: number
+  readonly failed: number
+
+  constructor(counts: { applied: number; ignored: number; failed: number }) {
+    const total = counts.applied + counts.ignored + counts.failed
+    super('S3_EVENT_FAILED', `${counts.failed} of ${total} S3 event records could not be applied`, {
+      statusCode: 500,
+      expose: false,
+    })
+    this.applied = counts.applied
+    this.ignored = counts.ignored
+    this.failed = counts.failed
   }
 }

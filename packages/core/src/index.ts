@@ -1,12 +1,18 @@
-export {
-  type CachedObject,
-  createS3Cache,
-  type InvalidateOptions,
-  type PutOptions,
-  type S3Cache,
-  type WrapOptions,
-  type WrapValue,
-} from './cache'
+export { createS3Cache } from './cache'
+export type {
+  CachedObject,
+  EntryInspection,
+  GetOptions,
+  InvalidateOptions,
+  PutOptions,
+  ReadStatus,
+  S3Cache,
+  WarmOptions,
+  WarmProgress,
+  WarmResult,
+  WrapOptions,
+  WrapValue,
+} from './cache-api'
 export { createValkeyClient } from './connect/create-client'
 export { fromEnv } from './connect/from-env'
 export { createIamAuthToken, type IamTokenRequest } from './connect/iam'
@@ -26,14 +32,16 @@ export {
   ObjectNotFoundError,
   OriginError,
   S3CacheError,
+  type S3CacheErrorCode,
+  S3EventFailedError,
   type SchemaIssue,
   SchemaValidationError,
   ValkeyAuthError,
   ValkeyConnectionError,
 } from './errors'
 export type { CacheEvent, CacheEventListener, ErrorOperation, HitLayer } from './events'
-export type { EntryInspection } from './inspect'
-export type { GetOptions, S3CacheOptions } from './options'
+export { readOptions, type WithDefaults } from './option-reader'
+export type { S3CacheOptions } from './options'
 export { invalidateFromS3Event } from './s3-events/invalidate'
 export type {
   S3ChangeEvent,
@@ -48,4 +56,3 @@ export type {
   SqsRecord,
 } from './s3-events/types'
 export type { InferOutput, StandardSchemaV1 } from './schema'
-export type { WarmOptions, WarmProgress, WarmResult } from './warm'

@@ -37,3 +37,30 @@ export function entryKeys(keyPrefix: string, namespace: 'o' | 'w', bucket: strin
   const base = `${keyPrefix}{${tag}}`
   return { entry: base, lease: `${base}:lease`, generation: `${base}:gen`, sequencer: `${base}:seq` }
 }
+
+/** One thing the cache reads or writes: its L1 id, its Valkey keys, and names for events. */
+export interface CacheTarget {
+  /** The L1 id: namespace, bucket and key, unhashed (L1 is in-process). */
+  readonly id: string
+  readonly keys: EntryKeys
+  /** The S3 key or `wrap` key, for events and errors. */
+  readonly key: string
+  /** The bucket of an S3 object; absent for `wrap` values. */
+  readonly bucket?: string | undefined
+}
+
+/** An S3 object's target: its bucket is known. */
+export type ObjectTarget = CacheTarget & { readonly bucket: string }
+
+/** The target of an S3 object; throws {@link InvalidKeyError} for a bad key or bucket. */
+export function objectTarget(keyPrefix: string, bucket: string, key: string): ObjectTarget {
+  validateKey(key)
+  validateKey(bucket, 'bucket')
+  return { id: `o\0${bucket}\0${key}`, keys: entryKeys(keyPrefix, 'o', bucket, key), key, bucket }
+}
+
+/** The target of a `wrap` value; throws {@link InvalidKeyError} for a bad key. */
+export function wrapTarget(keyPrefix: string, key: string): CacheTarget {
+  validateKey(key)
+  return { id: `w\0${key}`, keys: entryKeys(keyPrefix, 'w', '', key), key }
+}

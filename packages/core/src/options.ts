@@ -1,9 +1,17 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { Codec, type CompressionSettings, defaultCompression, zstdAvailable } from './compression'
+import {
+  CODEC_NAMES,
+  Codec,
+  type CompressionCodecName,
+  type CompressionSettings,
+  codecAvailable,
+  defaultCompression,
+} from './compression'
 import type { ValkeyClient, ValkeyConnectionOptions } from './connect/options'
-import { type Duration, toMs } from './duration'
+import { type Duration, positiveMs, toMs } from './duration'
 import { CacheConfigError } from './errors'
 import type { CacheEventListener } from './events'
+import { readOptions } from './option-reader'
 
 /** Options of {@link createS3Cache}. Each default is stated once, here. */
 export interface S3CacheOptions {
@@ -33,7 +41,7 @@ export interface S3CacheOptions {
    * Body compression in the stored entry. Default: zstd where `node:zlib` has it, else gzip,
    * for bodies of 1 KiB and more (and only when it saves bytes). `false` turns it off.
    */
-  compression?: false | { codec?: 'zstd' | 'gzip'; minBytes?: number }
+  compression?: false | { codec?: CompressionCodecName; minBytes?: number }
   /**
    * An in-process LRU in front of Valkey. Default `false`. With `{ maxBytes, ttl }`
    * (defaults 16 MiB and `'5s'`), other processes' changes are seen within `ttl`.
@@ -51,16 +59,6 @@ export interface S3CacheOptions {
   timeouts?: { valkey?: Duration; s3?: Duration; revalidate?: Duration }
   /** Receives typed events (hit, miss, stale, bypass, load, error) with durations. Default: none. */
   onEvent?: CacheEventListener
-}
-
-/** Per-call options of `get`, `getText` and `getJson`. */
-export interface GetOptions {
-  /** Default: the cache's `bucket`. */
-  bucket?: string
-  /** Fresh time of an entry this call stores. Default: the cache's `ttl`. */
-  ttl?: Duration
-  /** Skip L1 and Valkey and load from S3 (the result is stored). Default `false`. */
-  forceRefresh?: boolean
 }
 
 export interface ResolvedOptions {
@@ -83,34 +81,47 @@ export interface ResolvedOptions {
 /** Valkey's largest string is 512 MiB. */
 const MAX_STORABLE_BYTES = 512 * 1024 * 1024
 
-function positive(option: string, value: Duration): number {
-  const ms = toMs(value, option)
-  if (ms <= 0) throw new CacheConfigError(option, 'must be greater than 0')
-  return ms
-}
+/** The defaults stated in {@link S3CacheOptions}, in one place; its nested objects' below. */
+const DEFAULTS = {
+  valkey: undefined,
+  keyPrefix: 's3c:',
+  ttl: '5m',
+  staleTtl: 0,
+  jitter: 0.1,
+  negativeTtl: '30s',
+  maxObjectBytes: 1_048_576,
+  compression: {},
+  l1: false,
+  lock: {},
+  timeouts: {},
+  onEvent: undefined,
+} as const satisfies Omit<S3CacheOptions, 's3' | 'bucket'>
+
+const COMPRESSION_DEFAULTS = { codec: undefined, minBytes: defaultCompression.minBytes } as const
+const L1_DEFAULTS = { maxBytes: 16 * 1024 * 1024, ttl: '5s' } as const
+const LOCK_DEFAULTS = { ttl: '10s', wait: '2s' } as const
+const TIMEOUT_DEFAULTS = { valkey: 250, s3: '3s', revalidate: 500 } as const
 
 function resolveCompression(value: S3CacheOptions['compression']): CompressionSettings | false {
   if (value === false) return false
-  if (value === undefined) return defaultCompression
-  if (typeof value !== 'object')
-    throw new CacheConfigError('compression', 'expected false or { codec?, minBytes? }')
-  if (value.codec === 'zstd' && !zstdAvailable())
-    throw new CacheConfigError('compression.codec', 'this Node.js has no zstd')
-  if (value.codec !== undefined && value.codec !== 'zstd' && value.codec !== 'gzip') {
+  const { codec, minBytes } = readOptions(value, COMPRESSION_DEFAULTS, { path: 'compression' })
+  const names = CODEC_NAMES.filter((name) => name !== 'none')
+  if (codec !== undefined && !(names as unknown[]).includes(codec)) {
     throw new CacheConfigError(
       'compression.codec',
-      `expected 'zstd' or 'gzip', got ${JSON.stringify(value.codec)}`,
+      `expected ${names.map((name) => `'${name}'`).join(' or ')}, got ${JSON.stringify(codec)}`,
     )
   }
-  const minBytes = value.minBytes ?? defaultCompression.minBytes
+  if (codec !== undefined && !codecAvailable(codec))
+    throw new CacheConfigError('compression.codec', `this Node.js has no ${codec}`)
   if (!Number.isInteger(minBytes) || minBytes < 0)
     throw new CacheConfigError('compression.minBytes', 'expected an integer >= 0')
-  return { codec: value.codec ? Codec[value.codec] : defaultCompression.codec, minBytes }
+  return { codec: codec ? Codec[codec] : defaultCompression.codec, minBytes }
 }
 
 /** The `keyPrefix` option with its default; `option` names it in the error (the CLI reads it from the environment). */
 export function resolveKeyPrefix(value: unknown, option = 'keyPrefix'): string {
-  const keyPrefix = value ?? 's3c:'
+  const keyPrefix = value ?? DEFAULTS.keyPrefix
   // Braces would pick the cluster slot; glob characters and whitespace would break `~prefix*` ACLs and SCAN.
   if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || /[{}*?\s[\]]/.test(keyPrefix)) {
     throw new CacheConfigError(
@@ -121,51 +132,49 @@ export function resolveKeyPrefix(value: unknown, option = 'keyPrefix'): string {
   return keyPrefix
 }
 
-/** Applies defaults and validates every option; throws {@link CacheConfigError} naming the first bad one. */
+/** Applies defaults and validates every option; throws {@link CacheConfigError} naming the first bad or unknown one. */
 export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new CacheConfigError('options', 'expected an object')
-  const { s3, bucket } = options
+  const given = readOptions(options, DEFAULTS, { required: ['s3', 'bucket'] })
+  const { s3, bucket, jitter, maxObjectBytes, onEvent } = given
   if (!s3 || typeof (s3 as { send?: unknown }).send !== 'function')
     throw new CacheConfigError('s3', 'expected an S3Client')
   if (typeof bucket !== 'string' || bucket.length === 0)
     throw new CacheConfigError('bucket', 'expected a bucket name')
-  const keyPrefix = resolveKeyPrefix(options.keyPrefix)
-  const jitter = options.jitter ?? 0.1
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1))
     throw new CacheConfigError('jitter', 'expected a fraction in [0, 1)')
-  const maxObjectBytes = options.maxObjectBytes ?? 1_048_576
   if (!Number.isInteger(maxObjectBytes) || maxObjectBytes < 0 || maxObjectBytes > MAX_STORABLE_BYTES) {
     throw new CacheConfigError('maxObjectBytes', `expected an integer from 0 to ${MAX_STORABLE_BYTES}`)
   }
-  const l1 = options.l1 ?? false
-  const lock = options.lock ?? {}
-  const timeouts = options.timeouts ?? {}
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
+  if (onEvent !== undefined && typeof onEvent !== 'function')
     throw new CacheConfigError('onEvent', 'expected a function')
+  const l1 = given.l1 && readOptions(given.l1, L1_DEFAULTS, { path: 'l1' })
+  const lock = given.lock && readOptions(given.lock, LOCK_DEFAULTS, { path: 'lock' })
+  const timeouts = readOptions(given.timeouts, TIMEOUT_DEFAULTS, { path: 'timeouts' })
   return {
     s3,
     bucket,
-    valkey: options.valkey,
-    keyPrefix,
-    ttlMs: positive('ttl', options.ttl ?? '5m'),
-    staleMs: toMs(options.staleTtl ?? 0, 'staleTtl'),
+    valkey: given.valkey,
+    keyPrefix: resolveKeyPrefix(given.keyPrefix),
+    ttlMs: positiveMs(given.ttl, 'ttl'),
+    staleMs: toMs(given.staleTtl, 'staleTtl'),
     jitter,
-    negativeTtlMs: toMs(options.negativeTtl ?? '30s', 'negativeTtl'),
+    negativeTtlMs: toMs(given.negativeTtl, 'negativeTtl'),
     maxObjectBytes,
-    compression: resolveCompression(options.compression),
+    compression: resolveCompression(given.compression),
     l1: l1 && {
-      maxBytes: positive('l1.maxBytes', l1.maxBytes ?? 16 * 1024 * 1024),
-      ttlMs: positive('l1.ttl', l1.ttl ?? '5s'),
+      maxBytes: positiveMs(l1.maxBytes, 'l1.maxBytes'),
+      ttlMs: positiveMs(l1.ttl, 'l1.ttl'),
     },
     lock: lock && {
-      ttlMs: positive('lock.ttl', lock.ttl ?? '10s'),
-      waitMs: toMs(lock.wait ?? '2s', 'lock.wait'),
+      ttlMs: positiveMs(lock.ttl, 'lock.ttl'),
+      waitMs: toMs(lock.wait, 'lock.wait'),
     },
     timeouts: {
-      valkeyMs: positive('timeouts.valkey', timeouts.valkey ?? 250),
-      s3Ms: positive('timeouts.s3', timeouts.s3 ?? '3s'),
-      revalidateMs: toMs(timeouts.revalidate ?? 500, 'timeouts.revalidate'),
+      valkeyMs: positiveMs(timeouts.valkey, 'timeouts.valkey'),
+      s3Ms: positiveMs(timeouts.s3, 'timeouts.s3'),
+      revalidateMs: toMs(timeouts.revalidate, 'timeouts.revalidate'),
     },
-    onEvent: options.onEvent,
+    onEvent,
   }
 }

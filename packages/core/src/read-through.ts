@@ -1,37 +1,15 @@
 import { Codec, type CompressionSettings } from './compression'
 import { leaseToken, waitForEntry } from './coordination/lease'
 import { SingleFlight } from './coordination/single-flight'
+import { withDeadline } from './deadline'
 import { CorruptEntryError, decodeEntry, type Entry, EntryKind, encodeEntry, encodeTimes } from './entry'
 import type { CacheEventListener } from './events'
-import type { EntryKeys } from './keys'
+import type { CacheTarget } from './keys'
 import type { L1Cache } from './l1'
-import type { LoadOutcome } from './origin/s3'
+import { entryTimes, type ReadPolicy } from './policy'
+import type { Load, LoadOutcome, ReadResult } from './read-contract'
 import { FAILED, type GuardedStore } from './store/guarded'
 import type { LoadTicket } from './store/store'
-
-/** How an answer was produced; the same values as `CachedObject.status`. */
-export type ReadStatus = 'hit' | 'miss' | 'stale' | 'bypass'
-
-export interface ReadResult {
-  entry: Entry
-  status: ReadStatus
-}
-
-/** One thing to read: its L1 id, its Valkey keys, and names for events. */
-export interface ReadTarget {
-  id: string
-  keys: EntryKeys
-  key: string
-  bucket?: string | undefined
-}
-
-export interface ReadPolicy {
-  ttlMs: number
-  staleMs: number
-  negativeTtlMs: number
-  jitter: number
-  forceRefresh: boolean
-}
 
 export interface ReadSettings {
   store: GuardedStore
@@ -42,9 +20,6 @@ export interface ReadSettings {
   /** How long a read of a stale entry waits for its revalidation before answering stale. */
   revalidateWaitMs: number
 }
-
-/** Loads from the origin; `previous` is the stale entry being revalidated, if any. */
-export type Load = (previous: Entry | undefined) => Promise<LoadOutcome>
 
 /**
  * The read path: L1 → one Valkey GET → origin, with single-flight per process, a lease
@@ -58,7 +33,7 @@ export class ReadThrough {
     this.settings = settings
   }
 
-  async read(target: ReadTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
+  async read(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
     const started = performance.now()
     const { l1, emit } = this.settings
     if (l1 && !policy.forceRefresh) {
@@ -85,7 +60,7 @@ export class ReadThrough {
     return result
   }
 
-  private async readShared(target: ReadTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
+  private async readShared(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
     if (!policy.forceRefresh) {
       const stored = await this.readStored(target)
       const now = Date.now()
@@ -99,7 +74,7 @@ export class ReadThrough {
   }
 
   /** One GET; a failed, missing or corrupt entry reads as `undefined` (corrupt ones are reported and later overwritten). */
-  private async readStored(target: ReadTarget): Promise<Entry | undefined> {
+  private async readStored(target: CacheTarget): Promise<Entry | undefined> {
     const raw = await this.settings.store.call('valkey-read', target.key, (s) => s.get(target.keys.entry))
     if (raw === FAILED || raw === null) return undefined
     try {
@@ -120,7 +95,7 @@ export class ReadThrough {
 
   /** Serves the revalidated entry if it arrives within `revalidateWaitMs`, else the stale one. */
   private async revalidate(
-    target: ReadTarget,
+    target: CacheTarget,
     policy: ReadPolicy,
     load: Load,
     stale: Entry,
@@ -144,27 +119,21 @@ export class ReadThrough {
     }
     // Lambda may freeze the process once the handler returns, so the refresh is awaited
     // for a bounded time instead of being left to run in the background.
-    const refresh = this.loadAndStore(target, policy, load, stale)
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.settings.revalidateWaitMs)
-    })
+    const timeout = new Error('revalidation did not finish in time')
     try {
-      const result = await Promise.race([refresh, timedOut])
-      if (result === 'timeout') {
-        refresh.catch(() => {})
-        return staleAnswer('revalidate-timeout')
-      }
+      const result = await withDeadline(
+        this.settings.revalidateWaitMs,
+        () => this.loadAndStore(target, policy, load, stale),
+        () => timeout,
+      )
       return result.status === 'stale' ? staleAnswer('lease-held') : result
     } catch (error) {
-      return staleAnswer('origin-error', error)
-    } finally {
-      clearTimeout(timer)
+      return error === timeout ? staleAnswer('revalidate-timeout') : staleAnswer('origin-error', error)
     }
   }
 
   private async loadAndStore(
-    target: ReadTarget,
+    target: CacheTarget,
     policy: ReadPolicy,
     load: Load,
     stale: Entry | undefined,
@@ -201,7 +170,7 @@ export class ReadThrough {
 
   /** Writes what the load produced (conditionally on the generation) and builds the answer. */
   private async finishLoad(
-    target: ReadTarget,
+    target: CacheTarget,
     policy: ReadPolicy,
     outcome: LoadOutcome,
     stale: Entry | undefined,
@@ -212,18 +181,14 @@ export class ReadThrough {
     const { store, emit } = this.settings
     const base = { key: target.key, bucket: target.bucket, durationMs: loadMs }
     const heldToken = ticket?.leased ? token : ''
-    const now = Date.now()
-    const ttlMs = outcome.type === 'missing' ? policy.negativeTtlMs : policy.ttlMs
-    // Jitter only shortens: an entry is never fresh for longer than its ttl.
-    const freshUntil = now + ttlMs * (1 - policy.jitter * Math.random())
-    const staleUntil = freshUntil + (outcome.type === 'missing' ? 0 : policy.staleMs)
+    const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, Date.now(), outcome.type === 'missing')
 
     if (outcome.type === 'unchanged' && stale) {
       const entry: Entry = { ...stale, freshUntil, staleUntil }
       if (ticket) {
         const times = encodeTimes(freshUntil, staleUntil)
         await store.call('valkey-write', target.key, (s) =>
-          s.touch(target.keys, ticket.generation, heldToken, times, staleUntil - now),
+          s.touch(target.keys, ticket.generation, heldToken, times, ttlMs),
         )
       }
       emit({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
@@ -235,13 +200,13 @@ export class ReadThrough {
       outcome.type === 'entry'
         ? outcome.data
         : { kind: EntryKind.missing, body: new Uint8Array(0), metadata: {} as Record<string, string> }
-    const cacheable = outcome.type === 'entry' ? outcome.cacheable : ttlMs > 0
+    const cacheable = outcome.type === 'entry' ? outcome.cacheable : policy.negativeTtlMs > 0
     const encoded = cacheable
       ? encodeEntry({ ...data, freshUntil, staleUntil }, this.settings.compression)
       : undefined
     if (ticket && encoded) {
       await store.call('valkey-write', target.key, (s) =>
-        s.commit(target.keys, ticket.generation, heldToken, encoded.value, staleUntil - now),
+        s.commit(target.keys, ticket.generation, heldToken, encoded.value, ttlMs),
       )
     } else if (ticket?.leased) {
       await store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))

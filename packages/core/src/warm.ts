@@ -1,65 +1,36 @@
 import type { S3Client } from '@aws-sdk/client-s3'
+import type { ReadStatus, WarmOptions, WarmProgress, WarmResult } from './cache-api'
 import { forEachConcurrent } from './concurrency'
 import { CacheConfigError } from './errors'
 import { validateKey } from './keys'
+import { readOptions } from './option-reader'
 import { type ListedObject, listObjects } from './origin/s3'
-import type { ReadResult } from './read-through'
-
-/** Options of `cache.warm`. */
-export interface WarmOptions {
-  /** Warm the objects whose keys start with this (ListObjectsV2, paginated). Default: the whole bucket. */
-  prefix?: string
-  /**
-   * Warm exactly these keys instead of listing the bucket. Their sizes are unknown beforehand, so an
-   * object over `maxObjectBytes` is downloaded once and skipped. Default: none (list).
-   */
-  keys?: readonly string[]
-  /** Default: the cache's `bucket`. */
-  bucket?: string
-  /** Objects read at once. Default `8`. */
-  concurrency?: number
-  /** Called after each object, and once when the listing has ended. Default: none. */
-  onProgress?: (progress: WarmProgress) => void
-}
-
-/** What `cache.warm` did. */
-export interface WarmResult {
-  /** Objects loaded from S3 and stored. */
-  loaded: number
-  /** Objects left alone: entry already fresh, larger than `maxObjectBytes`, or being loaded by another process. */
-  skipped: number
-  /** Objects that could not be loaded (missing, S3 error); the first 20 are in `errors`. */
-  failed: number
-  /** Body bytes loaded from S3 (before compression). */
-  bytes: number
-  errors: { key: string; error: Error }[]
-}
-
-/** Progress of `cache.warm`: counts so far, and `total` known so far (it grows while `listing`). */
-export interface WarmProgress extends Omit<WarmResult, 'errors'> {
-  done: number
-  total: number
-  /** Whether more pages of the listing may follow (then `total` is not final yet). */
-  listing: boolean
-}
 
 export interface WarmDeps {
   s3: S3Client
   bucket: string
   maxObjectBytes: number
   s3TimeoutMs: number
-  /** One object through the read path (L1 → one GET → S3), as `get` reads it. */
-  read(key: string, bucket: string): Promise<ReadResult>
+  /** One object through the read path (L1 → one GET → S3), as `get` reads it: its status and body size. */
+  read(key: string, bucket: string): Promise<{ status: ReadStatus; bytes: number }>
 }
 
-const DEFAULT_CONCURRENCY = 8
+/** The defaults stated in {@link WarmOptions}, in one place. */
+const DEFAULTS = {
+  prefix: undefined,
+  keys: undefined,
+  bucket: undefined,
+  concurrency: 8,
+  onProgress: undefined,
+} as const satisfies Record<keyof WarmOptions, unknown>
 const MAX_ERRORS = 20
 
 /** Loads many objects into the cache with bounded concurrency; a fresh entry costs one GET and no S3 call. */
-export async function warmCache(deps: WarmDeps, options: WarmOptions = {}): Promise<WarmResult> {
+export async function warmCache(deps: WarmDeps, given: WarmOptions = {}): Promise<WarmResult> {
+  const options = readOptions(given, DEFAULTS)
   const bucket = options.bucket ?? deps.bucket
   validateKey(bucket, 'bucket')
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+  const { concurrency } = options
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
     throw new CacheConfigError('concurrency', 'expected an integer from 1 to 1000')
   if (options.keys !== undefined && options.prefix !== undefined)
@@ -105,10 +76,10 @@ export async function warmCache(deps: WarmDeps, options: WarmOptions = {}): Prom
       // The listing says how large an object is: one over the limit is never downloaded.
       if (size !== undefined && size > deps.maxObjectBytes) progress.skipped++
       else {
-        const { status, entry } = await deps.read(key, bucket)
+        const { status, bytes } = await deps.read(key, bucket)
         if (status === 'miss') {
           progress.loaded++
-          progress.bytes += entry.body.byteLength
+          progress.bytes += bytes
         } else progress.skipped++
       }
     } catch (error) {

@@ -1,10 +1,11 @@
-import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import { startValkey } from '@valkey-s3-cache/testkit'
 import { Redis } from 'iovalkey'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { decodeEntry } from '../src/entry'
 import { entryKeys } from '../src/keys'
 import { cacheContract } from './support/contract'
-import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
+import { putRaw, sleep, uniqueKey } from './support/harness'
+import { commandCount, useServers } from './support/servers'
 
 cacheContract('valkey standalone', async () => {
   const server = await startValkey()
@@ -23,46 +24,18 @@ cacheContract('valkey standalone', async () => {
   }
 })
 
-/** Sum of all command calls except INFO itself, from INFO commandstats. */
-async function commandCount(admin: Redis): Promise<number> {
-  const stats = (await admin.info('commandstats')) as string
-  let total = 0
-  for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (match[1] !== 'info') total += Number(match[2])
-  }
-  return total
-}
-
 describe('cache on real Valkey: counts and stored bytes', () => {
-  let s3: S3Server
-  let server: ValkeyServer
-  let admin: Redis
-  const made: TestCache[] = []
-  const cacheOnOwnClient = (options: Parameters<typeof makeCache>[1] | object = {}) => {
-    const c = makeCache(s3, { valkey: new Redis(server.options()), ...options })
-    made.push(c)
-    return c
-  }
-
-  beforeAll(async () => {
-    s3 = await startS3()
-    server = await startValkey()
-    admin = await server.adminClient()
-  })
-  afterAll(async () => {
-    for (const c of made) await c.cache.close()
-    await server.stop()
-    await s3.stop()
-  })
+  const servers = useServers()
+  const { cacheOnOwnClient } = servers
 
   it('answers an L2 hit with exactly one Valkey command and no S3 call', async () => {
     const { cache, getObjectCalls } = cacheOnOwnClient()
     const key = uniqueKey()
-    await putRaw(s3, key, JSON.stringify({ hello: 'world' }))
+    await putRaw(servers.s3, key, JSON.stringify({ hello: 'world' }))
     await cache.get(key)
-    const before = await commandCount(admin)
+    const before = await commandCount(servers.admin)
     const hit = await cache.get(key)
-    const after = await commandCount(admin)
+    const after = await commandCount(servers.admin)
     expect(hit.status).toBe('hit')
     expect(after - before).toBe(1)
     expect(getObjectCalls()).toBe(1)
@@ -71,7 +44,7 @@ describe('cache on real Valkey: counts and stored bytes', () => {
   it('makes one S3 call for 4 caches on 4 clients × 50 concurrent gets of a cold key', async () => {
     const caches = Array.from({ length: 4 }, () => cacheOnOwnClient())
     const key = uniqueKey('stampede')
-    await putRaw(s3, key, JSON.stringify({ big: 'x'.repeat(5000) }))
+    await putRaw(servers.s3, key, JSON.stringify({ big: 'x'.repeat(5000) }))
     const reads = caches.flatMap(({ cache }) => Array.from({ length: 50 }, () => cache.getJson(key)))
     const bodies = await Promise.all(reads)
     expect(bodies.every((b) => (b as { big: string }).big.length === 5000)).toBe(true)
@@ -81,12 +54,12 @@ describe('cache on real Valkey: counts and stored bytes', () => {
   it('heals a corrupt entry: random bytes at the key are a miss, reported, and overwritten', async () => {
     const { cache, events } = cacheOnOwnClient()
     const key = uniqueKey('corrupt')
-    await putRaw(s3, key, '{"good":true}')
-    const valkeyKey = entryKeys('s3c:', 'o', s3.bucket, key).entry
+    await putRaw(servers.s3, key, '{"good":true}')
+    const valkeyKey = entryKeys('s3c:', 'o', servers.bucket, key).entry
     for (const junk of [Buffer.from('hello'), Buffer.from(crypto.getRandomValues(new Uint8Array(300)))]) {
-      await admin.set(valkeyKey, junk)
+      await servers.admin.set(valkeyKey, junk)
       expect(await cache.getJson(key)).toEqual({ good: true })
-      const stored = await admin.getBuffer(valkeyKey)
+      const stored = await servers.admin.getBuffer(valkeyKey)
       expect(decodeEntry(stored as Buffer).etag).toMatch(/^"/)
     }
     expect(events.filter((e) => e.type === 'error' && e.operation === 'corrupt-entry')).toHaveLength(2)
@@ -95,11 +68,11 @@ describe('cache on real Valkey: counts and stored bytes', () => {
   it('treats a truncated entry as a miss', async () => {
     const { cache } = cacheOnOwnClient()
     const key = uniqueKey('truncated')
-    await putRaw(s3, key, JSON.stringify({ pad: 'y'.repeat(3000) }))
+    await putRaw(servers.s3, key, JSON.stringify({ pad: 'y'.repeat(3000) }))
     await cache.get(key)
-    const valkeyKey = entryKeys('s3c:', 'o', s3.bucket, key).entry
-    const whole = (await admin.getBuffer(valkeyKey)) as Buffer
-    await admin.set(valkeyKey, whole.subarray(0, whole.length - 10))
+    const valkeyKey = entryKeys('s3c:', 'o', servers.bucket, key).entry
+    const whole = (await servers.admin.getBuffer(valkeyKey)) as Buffer
+    await servers.admin.set(valkeyKey, whole.subarray(0, whole.length - 10))
     expect((await cache.get(key)).status).toBe('miss')
   })
 
@@ -108,15 +81,15 @@ describe('cache on real Valkey: counts and stored bytes', () => {
     const ttls: number[] = []
     for (let i = 0; i < 30; i++) {
       const key = uniqueKey('jitter')
-      await putRaw(s3, key, '{}')
+      await putRaw(servers.s3, key, '{}')
       await cache.get(key)
-      ttls.push(await admin.pttl(entryKeys('jit:', 'o', s3.bucket, key).entry))
+      ttls.push(await servers.admin.pttl(entryKeys('jit:', 'o', servers.bucket, key).entry))
     }
     expect(Math.min(...ttls)).toBeGreaterThanOrEqual(49_000)
     expect(Math.max(...ttls)).toBeLessThanOrEqual(100_000)
     expect(new Set(ttls.map((t) => Math.round(t / 5000))).size).toBeGreaterThan(2)
-    const keys = await admin.keys('jit:*')
-    for (const k of keys) expect(await admin.pttl(k)).toBeGreaterThan(0)
+    const keys = await servers.admin.keys('jit:*')
+    for (const k of keys) expect(await servers.admin.pttl(k)).toBeGreaterThan(0)
   })
 
   it('stores a 100 KiB JSON object compressed (zstd or gzip) in far fewer bytes', async () => {
@@ -126,26 +99,25 @@ describe('cache on real Valkey: counts and stored bytes', () => {
       rows: Array.from({ length: 1500 }, (_, i) => ({ id: i, name: `name-${i}`, ok: true })),
     })
     expect(body.length).toBeGreaterThan(50_000)
-    await putRaw(s3, key, body)
+    await putRaw(servers.s3, key, body)
     await cache.get(key)
-    const stored = await admin.strlen(entryKeys('bytes:', 'o', s3.bucket, key).entry)
+    const stored = await servers.admin.strlen(entryKeys('bytes:', 'o', servers.bucket, key).entry)
     expect(stored).toBeLessThan(body.length / 4)
   })
 
   it('fails open to S3 while Valkey is down and recovers when it is back', async () => {
     const { cache, events, getObjectCalls } = cacheOnOwnClient({ timeouts: { valkey: 100 } })
     const key = uniqueKey('failopen')
-    await putRaw(s3, key, '{"up":1}')
+    await putRaw(servers.s3, key, '{"up":1}')
     await cache.get(key)
-    await server.process.stop()
+    await servers.valkey.process.stop()
     for (let i = 0; i < 5; i++) expect(await cache.getJson(key)).toEqual({ up: 1 })
     expect(getObjectCalls()).toBe(6)
     const errors = events.filter((e) => e.type === 'error')
     expect(errors.length).toBeGreaterThan(0)
     expect(errors.length).toBeLessThanOrEqual(4)
     expect(errors.some((e) => e.type === 'error' && e.operation === 'circuit-open')).toBe(true)
-    await server.process.start()
-    admin = await server.adminClient()
+    await servers.valkey.process.start()
     let status = ''
     for (let i = 0; i < 50 && status !== 'hit'; i++) {
       await sleep(100)

@@ -1,55 +1,26 @@
-import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
-import { Redis } from 'iovalkey'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { S3CacheOptions } from '../src'
+import { describe, expect, it } from 'vitest'
 import { entryKeys } from '../src/keys'
-import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
-
-/** Sum of command calls except INFO, from INFO commandstats. */
-async function commandCount(admin: Redis): Promise<number> {
-  const stats = (await admin.info('commandstats')) as string
-  let total = 0
-  for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-    if (match[1] !== 'info') total += Number(match[2])
-  return total
-}
+import { putRaw, sleep, uniqueKey } from './support/harness'
+import { commandCount, useServers } from './support/servers'
 
 describe('cache.inspect on real Valkey', () => {
-  let s3: S3Server
-  let server: ValkeyServer
-  let admin: Redis
-  const made: TestCache[] = []
-  const cacheOnOwnClient = (options: Partial<S3CacheOptions> = {}) => {
-    const c = makeCache(s3, { valkey: new Redis(server.options()), ...options })
-    made.push(c)
-    return c
-  }
-
-  beforeAll(async () => {
-    s3 = await startS3()
-    server = await startValkey()
-    admin = await server.adminClient()
-  })
-  afterAll(async () => {
-    for (const c of made) await c.cache.close()
-    await server.stop()
-    await s3.stop()
-  })
+  const servers = useServers()
+  const { cacheOnOwnClient } = servers
 
   it('describes a fresh, compressed object with one GET and no S3 call', async () => {
     const { cache, calls } = cacheOnOwnClient({ ttl: '1m', staleTtl: '1m', jitter: 0 })
     const key = uniqueKey('inspect')
     const body = JSON.stringify({ rows: Array.from({ length: 200 }, (_, i) => ({ i })) })
-    await putRaw(s3, key, body)
+    await putRaw(servers.s3, key, body)
     const loaded = await cache.get(key)
     calls.reset()
-    const before = await commandCount(admin)
+    const before = await commandCount(servers.admin)
     const found = await cache.inspect(key)
-    expect((await commandCount(admin)) - before).toBe(1)
+    expect((await commandCount(servers.admin)) - before).toBe(1)
     expect(calls.total()).toBe(0)
     expect(found).toMatchObject({
       present: true,
-      valkeyKey: entryKeys('s3c:', 'o', s3.bucket, key).entry,
+      valkeyKey: entryKeys('s3c:', 'o', servers.bucket, key).entry,
       kind: 'object',
       state: 'fresh',
       etag: loaded.etag,
@@ -68,18 +39,18 @@ describe('cache.inspect on real Valkey', () => {
     const absent = uniqueKey('absent')
     expect(await cache.inspect(absent)).toEqual({
       present: false,
-      valkeyKey: entryKeys('s3c:', 'o', s3.bucket, absent).entry,
+      valkeyKey: entryKeys('s3c:', 'o', servers.bucket, absent).entry,
     })
     const missing = uniqueKey('missing')
     await cache.get(missing).catch(() => {})
     expect(await cache.inspect(missing)).toMatchObject({ present: true, kind: 'missing', bodyBytes: 0 })
     const stale = uniqueKey('stale')
-    await putRaw(s3, stale, 'x'.repeat(2000), 'text/plain')
+    await putRaw(servers.s3, stale, 'x'.repeat(2000), 'text/plain')
     await cache.get(stale)
     await sleep(150)
     expect(await cache.inspect(stale)).toMatchObject({ state: 'stale', codec: 'none', bodyBytes: 2000 })
     const corrupt = uniqueKey('corrupt')
-    await admin.set(entryKeys('s3c:', 'o', s3.bucket, corrupt).entry, 'hello')
+    await servers.admin.set(entryKeys('s3c:', 'o', servers.bucket, corrupt).entry, 'hello')
     expect(await cache.inspect(corrupt)).toMatchObject({ present: true, kind: 'corrupt', storedBytes: 5 })
     expect(calls.count('GetObjectCommand')).toBe(2)
   })

@@ -1,41 +1,24 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import { startValkey } from '@valkey-s3-cache/testkit'
 import { Redis } from 'iovalkey'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { invalidateFromS3Event, type S3CacheOptions } from '../src'
+import { describe, expect, it } from 'vitest'
+import { invalidateFromS3Event } from '../src'
 import { entryKeys } from '../src/keys'
 import { eventBridge, nextSequencer, notification, notificationRecord, sqs } from './support/events'
-import { makeCache, putRaw, type TestCache, uniqueKey } from './support/harness'
+import { putRaw, uniqueKey } from './support/harness'
+import { useServers } from './support/servers'
 
 describe('S3 events on real Valkey and S3', () => {
-  let s3: S3Server
-  let server: ValkeyServer
-  let admin: Redis
-  const made: TestCache[] = []
-  const cacheOnOwnClient = (options: Partial<S3CacheOptions> = {}) => {
-    const c = makeCache(s3, { valkey: new Redis(server.options()), ...options })
-    made.push(c)
-    return c
-  }
+  const servers = useServers({ extraBuckets: ['other-bucket'] })
+  const { cacheOnOwnClient } = servers
   const text = (body: Uint8Array) => new TextDecoder().decode(body)
 
-  beforeAll(async () => {
-    s3 = await startS3({ extraBuckets: ['other-bucket'] })
-    server = await startValkey()
-    admin = await server.adminClient()
-  })
-  afterAll(async () => {
-    for (const c of made) await c.cache.close()
-    await server.stop()
-    await s3.stop()
-  })
-
   /** Caches v1 of `key` in a reader, writes v2 to S3, and returns a check that the reader now sees v2. */
-  async function changedObject(key: string, bucket = s3.bucket) {
+  async function changedObject(key: string, bucket = servers.bucket) {
     const reader = cacheOnOwnClient()
-    await putRaw(s3, key, '{"v":1}')
+    await putRaw(servers.s3, key, '{"v":1}')
     expect(text((await reader.cache.get(key, { bucket })).body)).toBe('{"v":1}')
-    await putRaw(s3, key, '{"v":2}')
+    await putRaw(servers.s3, key, '{"v":2}')
     return async () => {
       const read = await reader.cache.get(key, { bucket })
       expect(read.status).toBe('miss')
@@ -47,7 +30,9 @@ describe('S3 events on real Valkey and S3', () => {
     const invalidator = cacheOnOwnClient()
     const keys = ['dir/a b.json', 'dir/a+b.json', 'dir/100% off.json', 'ключ/ü ✓ (1).json']
     const checks = await Promise.all(keys.map((key) => changedObject(key)))
-    const event = notification(...keys.map((key) => ({ bucket: s3.bucket, key, sequencer: nextSequencer() })))
+    const event = notification(
+      ...keys.map((key) => ({ bucket: servers.bucket, key, sequencer: nextSequencer() })),
+    )
     expect(event.Records[1]?.s3.object.key).toBe('dir/a%2Bb.json')
     expect(await invalidateFromS3Event(invalidator.cache, event)).toMatchObject({ applied: 4, failed: 0 })
     for (const check of checks) await check()
@@ -56,7 +41,7 @@ describe('S3 events on real Valkey and S3', () => {
   it('applies EventBridge events, whose keys arrive unencoded', async () => {
     const key = 'eb/a+b c%20.json'
     const check = await changedObject(key)
-    const event = eventBridge({ bucket: s3.bucket, key, sequencer: nextSequencer() })
+    const event = eventBridge({ bucket: servers.bucket, key, sequencer: nextSequencer() })
     const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, event)
     expect(outcome).toEqual({
       source: 'eventbridge',
@@ -71,13 +56,13 @@ describe('S3 events on real Valkey and S3', () => {
   it('applies SQS bodies of every form and ignores the S3 test event', async () => {
     const keys = [uniqueKey('sqs'), uniqueKey('sqs'), uniqueKey('sqs')]
     const checks = await Promise.all(keys.map((key) => changedObject(key)))
-    const [a, b, c] = keys.map((key) => ({ bucket: s3.bucket, key, sequencer: nextSequencer() }))
+    const [a, b, c] = keys.map((key) => ({ bucket: servers.bucket, key, sequencer: nextSequencer() }))
     if (!a || !b || !c) throw new Error('three keys')
     const event = sqs(
       notification(a),
       eventBridge(b),
       { Type: 'Notification', Message: JSON.stringify(notification(c)) },
-      { Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: s3.bucket },
+      { Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: servers.bucket },
     )
     const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, event)
     expect(outcome).toEqual({ source: 'sqs', applied: 3, ignored: 1, failed: 0, batchItemFailures: [] })
@@ -87,13 +72,13 @@ describe('S3 events on real Valkey and S3', () => {
   it('reports exactly the bad messages of an SQS batch and applies the rest', async () => {
     const keys = [uniqueKey('batch'), uniqueKey('batch')]
     const checks = await Promise.all(keys.map((key) => changedObject(key)))
-    const badKey = notification({ bucket: s3.bucket, key: 'x' })
+    const badKey = notification({ bucket: servers.bucket, key: 'x' })
     if (badKey.Records[0]) badKey.Records[0].s3.object.key = 'broken%E0%A4'
     const errors: unknown[] = []
     const event = sqs(
-      notification({ bucket: s3.bucket, key: keys[0] as string }),
+      notification({ bucket: servers.bucket, key: keys[0] as string }),
       '{"Records": [',
-      notification({ bucket: s3.bucket, key: keys[1] as string }),
+      notification({ bucket: servers.bucket, key: keys[1] as string }),
       badKey,
     )
     const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, event, {
@@ -111,13 +96,13 @@ describe('S3 events on real Valkey and S3', () => {
   it("ignores other buckets' events unless listed in buckets", async () => {
     const key = uniqueKey('other')
     const reader = cacheOnOwnClient()
-    await s3.client.send(new PutObjectCommand({ Bucket: 'other-bucket', Key: key, Body: '1' }))
+    await servers.s3.client.send(new PutObjectCommand({ Bucket: 'other-bucket', Key: key, Body: '1' }))
     await reader.cache.get(key, { bucket: 'other-bucket' })
     const event = notification({ bucket: 'other-bucket', key, sequencer: nextSequencer() })
     const invalidator = cacheOnOwnClient()
     expect(await invalidateFromS3Event(invalidator.cache, event)).toMatchObject({ applied: 0, ignored: 1 })
     expect((await reader.cache.get(key, { bucket: 'other-bucket' })).status).toBe('hit')
-    const listed = { buckets: [s3.bucket, 'other-bucket'] }
+    const listed = { buckets: [servers.bucket, 'other-bucket'] }
     expect(await invalidateFromS3Event(invalidator.cache, event, listed)).toMatchObject({ applied: 1 })
     expect((await reader.cache.get(key, { bucket: 'other-bucket' })).status).toBe('miss')
   })
@@ -125,16 +110,19 @@ describe('S3 events on real Valkey and S3', () => {
   it('keeps the last sequencer next to the entry, in its hash tag, with a TTL', async () => {
     const key = uniqueKey('seqkey')
     const sequencer = nextSequencer()
-    await invalidateFromS3Event(cacheOnOwnClient().cache, notification({ bucket: s3.bucket, key, sequencer }))
-    const keys = entryKeys('s3c:', 'o', s3.bucket, key)
+    await invalidateFromS3Event(
+      cacheOnOwnClient().cache,
+      notification({ bucket: servers.bucket, key, sequencer }),
+    )
+    const keys = entryKeys('s3c:', 'o', servers.bucket, key)
     expect(keys.sequencer.startsWith(`${keys.entry}:`)).toBe(true)
-    expect(await admin.get(keys.sequencer)).toBe(sequencer)
-    expect(await admin.pttl(keys.sequencer)).toBeGreaterThan(23 * 3_600_000)
-    expect(Number(await admin.get(keys.generation))).toBe(1)
+    expect(await servers.admin.get(keys.sequencer)).toBe(sequencer)
+    expect(await servers.admin.pttl(keys.sequencer)).toBeGreaterThan(23 * 3_600_000)
+    expect(Number(await servers.admin.get(keys.generation))).toBe(1)
   })
 
   it('applies 300 records of one event concurrently (pipelined, at most 32 at once), one script each', async () => {
-    const client = new Redis(server.options())
+    const client = new Redis(servers.valkey.options())
     const { cache } = cacheOnOwnClient({ valkey: client })
     // Instrumentation only: the calls still go to the real server.
     let inFlight = 0
@@ -145,14 +133,14 @@ describe('S3 events on real Valkey and S3', () => {
       return evalsha(...args).finally(() => inFlight--)
     }
     const records = Array.from({ length: 300 }, () =>
-      notificationRecord({ bucket: s3.bucket, key: uniqueKey('many'), sequencer: nextSequencer() }),
+      notificationRecord({ bucket: servers.bucket, key: uniqueKey('many'), sequencer: nextSequencer() }),
     )
-    await admin.config('RESETSTAT')
+    await servers.admin.config('RESETSTAT')
     const outcome = await invalidateFromS3Event(cache, { Records: records })
     expect(outcome).toMatchObject({ applied: 300, failed: 0 })
     expect(most).toBeGreaterThan(1)
     expect(most).toBeLessThanOrEqual(32)
-    const stats = (await admin.info('commandstats')) as string
+    const stats = (await servers.admin.info('commandstats')) as string
     const succeeded = (name: string) => {
       const line = new RegExp(`cmdstat_${name}:calls=(\\d+).*failed_calls=(\\d+)`).exec(stats)
       return line ? Number(line[1]) - Number(line[2]) : 0
@@ -162,12 +150,11 @@ describe('S3 events on real Valkey and S3', () => {
 
   it('fails every record honestly when Valkey is down, so SQS retries them', async () => {
     const down = await startValkey()
-    const invalidator = makeCache(s3, { valkey: new Redis(down.options()), timeouts: { valkey: 100 } })
-    made.push(invalidator)
+    const invalidator = cacheOnOwnClient({ valkey: new Redis(down.options()), timeouts: { valkey: 100 } })
     await down.process.stop()
     const event = sqs(
-      notification({ bucket: s3.bucket, key: 'a' }),
-      eventBridge({ bucket: s3.bucket, key: 'b' }),
+      notification({ bucket: servers.bucket, key: 'a' }),
+      eventBridge({ bucket: servers.bucket, key: 'b' }),
     )
     const outcome = await invalidateFromS3Event(invalidator.cache, event)
     expect(outcome).toMatchObject({ applied: 0, failed: 2 })

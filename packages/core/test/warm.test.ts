@@ -1,55 +1,32 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import {
-  countS3Calls,
-  type S3Server,
-  startS3,
-  startValkey,
-  type ValkeyServer,
-} from '@valkey-s3-cache/testkit'
+import { countS3Calls } from '@valkey-s3-cache/testkit'
 import { Redis } from 'iovalkey'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  CacheConfigError,
-  createS3Cache,
-  InvalidKeyError,
-  type S3CacheOptions,
-  type WarmProgress,
-} from '../src'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { CacheConfigError, createS3Cache, InvalidKeyError, type WarmProgress } from '../src'
 import { forEachConcurrent } from '../src/concurrency'
-import { makeCache, putRaw, type TestCache } from './support/harness'
+import { putRaw } from './support/harness'
 import { startPagingS3 } from './support/paging-s3'
+import { useServers } from './support/servers'
 
 describe('cache.warm on real Valkey and S3', () => {
-  let s3: S3Server
-  let server: ValkeyServer
-  const made: TestCache[] = []
-  const cacheOnOwnClient = (options: Partial<S3CacheOptions> = {}) => {
-    const c = makeCache(s3, { valkey: new Redis(server.options()), ...options })
-    made.push(c)
-    return c
-  }
+  const servers = useServers()
+  const { cacheOnOwnClient } = servers
   const KEYS = Array.from({ length: 500 }, (_, i) => `warm/${String(i).padStart(3, '0')}.json`)
 
+  // Runs after useServers' beforeAll, so the servers are up.
   beforeAll(async () => {
-    s3 = await startS3()
-    server = await startValkey()
-    await forEachConcurrent(KEYS, 16, (key) => putRaw(s3, key, JSON.stringify({ key })))
-    await putRaw(s3, 'big/huge.bin', new Uint8Array(5000), 'application/octet-stream')
-    await putRaw(s3, 'big/small.json', '{}')
-  })
-  afterAll(async () => {
-    for (const c of made) await c.cache.close()
-    await server.stop()
-    await s3.stop()
+    await forEachConcurrent(KEYS, 16, (key) => putRaw(servers.s3, key, JSON.stringify({ key })))
+    await putRaw(servers.s3, 'big/huge.bin', new Uint8Array(5000), 'application/octet-stream')
+    await putRaw(servers.s3, 'big/small.json', '{}')
   })
 
   it('loads 500 listed objects once each with concurrency 16, and a second run loads none', async () => {
-    const { cache, calls } = cacheOnOwnClient()
+    const { cache, calls, client } = cacheOnOwnClient()
     // Instrumentation on the real S3 client: how many GetObject calls are in flight at once.
     let inFlight = 0
     let most = 0
     const progress: WarmProgress[] = []
-    made[made.length - 1]?.client.middlewareStack.add(
+    client.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName !== 'GetObjectCommand') return next(args)
         most = Math.max(most, ++inFlight)
@@ -108,7 +85,7 @@ describe('cache.warm on real Valkey and S3', () => {
       const cache = createS3Cache({
         s3: client,
         bucket: paging.bucket,
-        valkey: new Redis(server.options()),
+        valkey: new Redis(servers.valkey.options()),
         keyPrefix: 'page:',
       })
       const progress: WarmProgress[] = []

@@ -1,5 +1,6 @@
 import { CacheConfigError, createS3Cache, type S3Cache, type S3CacheOptions } from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
+import { requireS3Cache } from './cache-option'
 import type { MiddyLikeMiddleware, MiddyLikeRequest } from './types'
 
 /** The Lambda context as a handler behind {@link s3Cache} sees it. */
@@ -14,16 +15,6 @@ export interface S3CacheContext extends Context {
  */
 export type S3CacheMiddlewareOptions = { cache: S3Cache } | S3CacheOptions
 
-function isCache(value: unknown): value is S3Cache {
-  const cache = value as Partial<S3Cache> | null
-  return (
-    typeof cache === 'object' &&
-    cache !== null &&
-    typeof cache.get === 'function' &&
-    typeof cache.wrap === 'function'
-  )
-}
-
 /**
  * Puts one {@link S3Cache} per execution environment on `context.s3Cache`.
  *
@@ -37,11 +28,10 @@ export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<
   }
   let cache: S3Cache | undefined
   if ('cache' in options) {
-    if (!isCache(options.cache)) throw new CacheConfigError('cache', 'expected a cache made by createS3Cache')
     if (Object.keys(options).length > 1) {
       throw new CacheConfigError('cache', 'pass either { cache } or the options of createS3Cache, not both')
     }
-    cache = options.cache
+    cache = requireS3Cache(options.cache)
   }
   const cacheOptions = options as S3CacheOptions
 

@@ -1,14 +1,16 @@
 import {
   CacheConfigError,
   invalidateFromS3Event,
+  readOptions,
   type S3Cache,
-  S3CacheError,
   type S3ChangeEvent,
+  S3EventFailedError,
   type S3EventOptions,
   type SqsBatchResponse,
   type SqsEvent,
 } from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
+import { requireS3Cache } from './cache-option'
 
 /** Options of {@link s3EventInvalidator}: the cache, plus the options of core's `invalidateFromS3Event`. */
 export interface S3EventInvalidatorOptions extends S3EventOptions {
@@ -42,7 +44,14 @@ export type S3EventInvalidatorHandler = <TEvent extends S3ChangeEvent>(
   context?: Context,
 ) => Promise<S3EventInvalidatorResult<TEvent>>
 
-const KNOWN = new Set(['cache', 'throwOnFailure', 'buckets', 'refresh', 'concurrency', 'onError'])
+/** The defaults of this handler's own options; the rest are `invalidateFromS3Event`'s, checked there. */
+const defaults = {
+  throwOnFailure: true,
+  buckets: undefined,
+  refresh: undefined,
+  concurrency: undefined,
+  onError: undefined,
+} satisfies Omit<S3EventInvalidatorOptions, 'cache'>
 
 const logFailure: NonNullable<S3EventOptions['onError']> = (error, record) => {
   const where = [
@@ -70,29 +79,17 @@ const logFailure: NonNullable<S3EventOptions['onError']> = (error, record) => {
 export function s3EventInvalidator(options: S3EventInvalidatorOptions): S3EventInvalidatorHandler {
   if (typeof options !== 'object' || options === null)
     throw new CacheConfigError('options', 'expected { cache }')
-  const cache = options.cache as Partial<S3Cache> | undefined
-  if (
-    typeof cache?.invalidate !== 'function' ||
-    typeof cache.get !== 'function' ||
-    typeof cache.bucket !== 'string'
-  )
-    throw new CacheConfigError('cache', 'expected a cache made by createS3Cache')
-  for (const name of Object.keys(options))
-    if (!KNOWN.has(name)) throw new CacheConfigError(name, `unknown option (known: ${[...KNOWN].join(', ')})`)
-  if (options.throwOnFailure !== undefined && typeof options.throwOnFailure !== 'boolean')
-    throw new CacheConfigError('throwOnFailure', 'expected a boolean')
-  const { cache: _cache, throwOnFailure = true, ...rest } = options
-  const eventOptions: S3EventOptions = { onError: logFailure, ...rest }
+  const { cache, throwOnFailure, ...rest } = readOptions(options, defaults, { required: ['cache'] })
+  const checkedCache = requireS3Cache(cache)
+  if (typeof throwOnFailure !== 'boolean') throw new CacheConfigError('throwOnFailure', 'expected a boolean')
+  const eventOptions: S3EventOptions = { ...rest, onError: rest.onError ?? logFailure }
 
   return async function s3EventInvalidatorHandler<TEvent extends S3ChangeEvent>(event: TEvent) {
-    const outcome = await invalidateFromS3Event(options.cache, event, eventOptions)
+    const outcome = await invalidateFromS3Event(checkedCache, event, eventOptions)
     if (outcome.source === 'sqs')
       return { batchItemFailures: outcome.batchItemFailures } as S3EventInvalidatorResult<TEvent>
     const { applied, ignored, failed } = outcome
-    if (failed > 0 && throwOnFailure) {
-      const total = applied + ignored + failed
-      throw new S3CacheError('S3_EVENT_FAILED', `${failed} of ${total} S3 event records could not be applied`)
-    }
+    if (failed > 0 && throwOnFailure) throw new S3EventFailedError({ applied, ignored, failed })
     return { applied, ignored, failed } as S3EventInvalidatorResult<TEvent>
   }
 }

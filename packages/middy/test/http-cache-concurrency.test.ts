@@ -2,29 +2,16 @@ import middy from '@middy/core'
 import { createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
 import { httpCache } from '@valkey-s3-cache/middy'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  makeApp,
-  makeCache,
-  putJson,
-  readObject,
-  type Servers,
-  sleep,
-  startServers,
-  uniqueKey,
-} from './support/app'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { makeApp, putJson, readObject, sleep, uniqueKey } from './support/app'
 import { eventVersions, header, v1Event } from './support/events'
+import { useServers } from './support/servers'
 
-let servers: Servers
+const servers = useServers()
 let cache: S3Cache
 
-beforeAll(async () => {
-  servers = await startServers()
-  ;({ cache } = makeCache(servers))
-})
-afterAll(async () => {
-  await cache.close()
-  await servers.stop()
+beforeAll(() => {
+  ;({ cache } = servers.makeCache())
 })
 
 /** The handler, slowed so that every request arrives while the first one is still running. */

@@ -1,20 +1,16 @@
 import type { S3Cache } from '@valkey-s3-cache/core'
 import type { S3CallCounter } from '@valkey-s3-cache/testkit'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeApp, makeCache, putJson, type Servers, startServers, uniqueKey } from './support/app'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { makeApp, putJson, uniqueKey } from './support/app'
 import { eventVersions, header } from './support/events'
+import { useServers } from './support/servers'
 
-let servers: Servers
+const servers = useServers()
 let cache: S3Cache
 let s3Calls: S3CallCounter
 
-beforeAll(async () => {
-  servers = await startServers()
-  ;({ cache, s3Calls } = makeCache(servers))
-})
-afterAll(async () => {
-  await cache.close()
-  await servers.stop()
+beforeAll(() => {
+  ;({ cache, s3Calls } = servers.makeCache())
 })
 
 describe.each(eventVersions)('httpCache on $version events', ({ event }) => {

@@ -1,18 +1,14 @@
 import type { S3Cache } from '@valkey-s3-cache/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeApp, makeCache, putJson, type Servers, startServers, uniqueKey } from './support/app'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { makeApp, putJson, uniqueKey } from './support/app'
 import { eventVersions, header, v1Event } from './support/events'
+import { useServers } from './support/servers'
 
-let servers: Servers
+const servers = useServers()
 let cache: S3Cache
 
-beforeAll(async () => {
-  servers = await startServers()
-  ;({ cache } = makeCache(servers))
-})
-afterAll(async () => {
-  await cache.close()
-  await servers.stop()
+beforeAll(() => {
+  ;({ cache } = servers.makeCache())
 })
 
 const json = { 'Content-Type': 'application/json' }

@@ -1,28 +1,15 @@
 import { ObjectNotFoundError, type S3Cache } from '@valkey-s3-cache/core'
 import type { APIGatewayProxyResult } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  makeApp,
-  makeCache,
-  putJson,
-  type Respond,
-  type Servers,
-  sleep,
-  startServers,
-  uniqueKey,
-} from './support/app'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { makeApp, putJson, type Respond, sleep, uniqueKey } from './support/app'
 import { eventVersions, header } from './support/events'
+import { useServers } from './support/servers'
 
-let servers: Servers
+const servers = useServers()
 let cache: S3Cache
 
-beforeAll(async () => {
-  servers = await startServers()
-  ;({ cache } = makeCache(servers))
-})
-afterAll(async () => {
-  await cache.close()
-  await servers.stop()
+beforeAll(() => {
+  ;({ cache } = servers.makeCache())
 })
 
 const ok = (

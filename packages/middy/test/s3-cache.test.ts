@@ -1,24 +1,18 @@
 import middy from '@middy/core'
 import { CacheConfigError, createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
 import { type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeCache, putJson, type Servers, startServers, uniqueKey } from './support/app'
+import { describe, expect, it } from 'vitest'
+import { putJson, uniqueKey } from './support/app'
+import { useServers } from './support/servers'
 
-let servers: Servers
-
-beforeAll(async () => {
-  servers = await startServers()
-})
-afterAll(async () => {
-  await servers.stop()
-})
+const servers = useServers()
 
 const invoke = <T>(handler: (event: unknown, context: S3CacheContext) => Promise<T>) =>
   handler({}, {} as S3CacheContext)
 
 describe('s3Cache', () => {
   it('puts the given cache on context.s3Cache for every invocation', async () => {
-    const { cache } = makeCache(servers)
+    const { cache } = servers.makeCache()
     const key = uniqueKey()
     await putJson(servers, key, { title: 'from S3' })
     const seen: S3Cache[] = []
@@ -31,7 +25,6 @@ describe('s3Cache', () => {
     expect(await invoke(handler)).toEqual({ title: 'from S3' })
     expect(await invoke(handler)).toEqual({ title: 'from S3' })
     expect(seen).toEqual([cache, cache])
-    await cache.close()
   })
 
   it('creates one cache from options on the first invocation and reuses it afterwards', async () => {

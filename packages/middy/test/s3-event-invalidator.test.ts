@@ -1,30 +1,17 @@
 import middy from '@middy/core'
-import { CacheConfigError, type S3Cache, type S3EventBridgeEvent } from '@valkey-s3-cache/core'
+import { CacheConfigError, type S3EventBridgeEvent } from '@valkey-s3-cache/core'
 import { s3EventInvalidator } from '@valkey-s3-cache/middy'
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { makeCache, putJson, type Servers, startServers, uniqueKey } from './support/app'
+import { describe, expect, it, vi } from 'vitest'
+import { putJson, uniqueKey } from './support/app'
 import { s3EventBridge, s3Notification } from './support/s3-events'
+import { useServers } from './support/servers'
 
-let servers: Servers
-const caches: S3Cache[] = []
-const cacheFor = () => {
-  const made = makeCache(servers)
-  caches.push(made.cache)
-  return made
-}
-
-beforeAll(async () => {
-  servers = await startServers()
-})
-afterAll(async () => {
-  for (const cache of caches) await cache.close()
-  await servers.stop()
-})
+const servers = useServers()
 
 /** A reader that has v1 of `key` cached while S3 now holds v2. */
 async function staleReader(key: string) {
-  const reader = cacheFor()
+  const reader = servers.makeCache()
   await putJson(servers, key, { v: 1 })
   expect(await reader.cache.getJson(key)).toEqual({ v: 1 })
   await putJson(servers, key, { v: 2 })
@@ -40,7 +27,7 @@ describe('s3EventInvalidator', () => {
   it('works as a plain Lambda handler for S3 notifications, returning counts', async () => {
     const key = uniqueKey('plain a b')
     const reader = await staleReader(key)
-    const handler = s3EventInvalidator({ cache: cacheFor().cache })
+    const handler = s3EventInvalidator({ cache: servers.makeCache().cache })
     expect(await handler(s3Notification(servers.s3.bucket, key))).toEqual({
       applied: 1,
       ignored: 0,
@@ -55,7 +42,7 @@ describe('s3EventInvalidator', () => {
     const failures: unknown[] = []
     const handler = middy<SQSEvent, SQSBatchResponse>().handler(
       s3EventInvalidator({
-        cache: cacheFor().cache,
+        cache: servers.makeCache().cache,
         onError: (_error, record) => failures.push(record.messageId),
       }),
     )
@@ -74,7 +61,9 @@ describe('s3EventInvalidator', () => {
   it('applies EventBridge events, and a replay of the same event is ignored', async () => {
     const key = uniqueKey('eb+plus')
     const reader = await staleReader(key)
-    const handler = middy<S3EventBridgeEvent>().handler(s3EventInvalidator({ cache: cacheFor().cache }))
+    const handler = middy<S3EventBridgeEvent>().handler(
+      s3EventInvalidator({ cache: servers.makeCache().cache }),
+    )
     const event = s3EventBridge(servers.s3.bucket, key)
     expect(await handler(event, {} as Context)).toEqual({ applied: 1, ignored: 0, failed: 0 })
     expect(await handler(event, {} as Context)).toEqual({ applied: 0, ignored: 1, failed: 0 })
@@ -87,12 +76,12 @@ describe('s3EventInvalidator', () => {
     if (record) record.s3.object.key = '%E0%A4'
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
-      await expect(s3EventInvalidator({ cache: cacheFor().cache })(bad)).rejects.toMatchObject({
+      await expect(s3EventInvalidator({ cache: servers.makeCache().cache })(bad)).rejects.toMatchObject({
         code: 'S3_EVENT_FAILED',
         message: '1 of 1 S3 event records could not be applied',
       })
       expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^valkey-s3-cache: S3 event not applied/))
-      const lenient = s3EventInvalidator({ cache: cacheFor().cache, throwOnFailure: false })
+      const lenient = s3EventInvalidator({ cache: servers.makeCache().cache, throwOnFailure: false })
       expect(await lenient(bad)).toEqual({ applied: 0, ignored: 0, failed: 1 })
     } finally {
       logged.mockRestore()
@@ -100,7 +89,7 @@ describe('s3EventInvalidator', () => {
   })
 
   it('rejects bad options when created', () => {
-    const { cache } = cacheFor()
+    const { cache } = servers.makeCache()
     expect(() => s3EventInvalidator({} as never)).toThrow(CacheConfigError)
     expect(() => s3EventInvalidator({ cache, refersh: true } as never)).toThrow(/"refersh"/)
     expect(() => s3EventInvalidator({ cache, throwOnFailure: 'yes' } as never)).toThrow(/throwOnFailure/)

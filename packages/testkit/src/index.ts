@@ -10,6 +10,7 @@ export { ensureValkey, findValkeyCli, findValkeyServer, ValkeyNotFoundError } fr
 export { type Version, VersionHistory } from './history'
 export { freePort, freePorts } from './ports'
 export { countS3Calls, type S3CallCounter, type S3Server, s3rverClient, startS3 } from './s3'
+export { ServerPair } from './server-pair'
 export { makeTlsMaterial, type TlsMaterial } from './tls'
 export { type StartValkeyOptions, startValkey, tlsClientOptions, type ValkeyServer } from './valkey'
 export { ValkeyProcess } from './valkey-process'

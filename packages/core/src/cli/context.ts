@@ -6,6 +6,7 @@ import { toValkeyError } from '../connect/errors'
 import { fromEnv } from '../connect/from-env'
 import type { ValkeyClient, ValkeyConnectionOptions } from '../connect/options'
 import { resolveConnection } from '../connect/resolve'
+import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
 import { resolveKeyPrefix } from '../options'
 import { UsageError } from './args'
@@ -33,14 +34,6 @@ export function connectionSettings(env: Env): { options: ValkeyConnectionOptions
   return { options: { commandTimeout: CLI_COMMAND_TIMEOUT_MS, ...options }, keyPrefix }
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ValkeyConnectionError(message)), ms)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
-}
-
 /**
  * Connects and proves it with a PING, all within connect timeout plus command timeout: an unreachable,
  * silent or refusing server fails here, in seconds, with a message naming host and port only.
@@ -54,11 +47,21 @@ export async function connect(env: Env): Promise<Connection> {
   let client: ValkeyClient | undefined
   try {
     client = await withDeadline(
-      createValkeyClient(options),
       deadlineMs,
-      failure(`no answer within ${deadlineMs} ms`),
+      async (signal) => {
+        const created = await createValkeyClient(options)
+        // Too late: nobody will use or close it.
+        if (signal.aborted) created.disconnect()
+        return created
+      },
+      () => new ValkeyConnectionError(failure(`no answer within ${deadlineMs} ms`)),
     )
-    await withDeadline(client.ping(), deadlineMs, failure(`no answer to PING within ${deadlineMs} ms`))
+    const pinging = client.ping()
+    await withDeadline(
+      deadlineMs,
+      () => pinging,
+      () => new ValkeyConnectionError(failure(`no answer to PING within ${deadlineMs} ms`)),
+    )
   } catch (error) {
     client?.disconnect()
     const mapped = toValkeyError(error, resolved.username)

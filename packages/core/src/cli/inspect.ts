@@ -1,4 +1,4 @@
-import type { EntryInspection } from '../inspect'
+import type { EntryInspection } from '../cache-api'
 import { validateKey } from '../keys'
 import { bucketArgument, type CommandSpec, type ParsedCommand, UsageError } from './args'
 import { type CliIo, cliCache, connect, s3Client } from './context'

@@ -1,4 +1,4 @@
-import type { WarmProgress } from '../warm'
+import type { WarmProgress } from '../cache-api'
 import { bucketArgument, type CommandSpec, integerFlag, type ParsedCommand } from './args'
 import { type CliIo, cliCache, connect, s3Client } from './context'
 import { formatBytes, formatDuration, progressDisplay, table } from './format'

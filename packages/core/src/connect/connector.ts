@@ -1,6 +1,7 @@
 import { createConnection, Socket } from 'node:net'
 import { type ConnectionOptions, connect as connectTls } from 'node:tls'
 import { AbstractConnector } from 'iovalkey'
+import { withDeadline } from '../deadline'
 import type { CredentialSource } from './credentials'
 import type { ValkeyCredentials } from './options'
 
@@ -71,17 +72,6 @@ function authenticate(socket: Socket, credentials: ValkeyCredentials, secure: bo
   })
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string, onTimeout = () => {}): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout()
-      reject(timeoutError(what, ms))
-    }, ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
 /**
  * An iovalkey `Connector` that fetches credentials for every connection and sends `AUTH` itself
  * before handing the socket over. iovalkey reads `username`/`password` once per connect, before any
@@ -109,7 +99,11 @@ export function credentialConnector(source: CredentialSource) {
       const started = Date.now()
       let socket: Socket | undefined
       try {
-        const credentials = await withDeadline(source(), budget, 'fetching credentials')
+        const credentials = await withDeadline(
+          budget,
+          () => source(),
+          () => timeoutError('fetching credentials', budget),
+        )
         if (!this.connecting) throw new Error(CONNECTION_CLOSED)
         const target = { host: host ?? 'localhost', port: port ?? 6379, ...(family ? { family } : {}) }
         socket = tls ? connectTls({ ...target, ...tls }) : createConnection(target)
@@ -117,8 +111,14 @@ export function credentialConnector(source: CredentialSource) {
         socket.on('error', () => {})
         this.stream = socket
         const left = Math.max(1, budget - (Date.now() - started))
-        await withDeadline(authenticate(socket, credentials, Boolean(tls)), left, 'connecting and AUTH', () =>
-          socket?.destroy(),
+        const opened = socket
+        await withDeadline(
+          left,
+          (signal) => {
+            signal.addEventListener('abort', () => opened.destroy())
+            return authenticate(opened, credentials, Boolean(tls))
+          },
+          () => timeoutError('connecting and AUTH', left),
         )
         return socket
       } catch (error) {

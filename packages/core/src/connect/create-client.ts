@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, Redis } from 'iovalkey'
+import { withDeadline } from '../deadline'
 import { CacheConfigError, ValkeyConnectionError } from '../errors'
 import { credentialConnector } from './connector'
 import type { ValkeyClient, ValkeyConnectionOptions } from './options'
@@ -72,28 +73,30 @@ function createCluster(resolved: ResolvedConnection): Cluster {
 function firstReady(client: Redis, resolved: ResolvedConnection): Promise<void> {
   const map = errorMapper(resolved, () => false)
   const ms = resolved.connectTimeoutMs + 2 * resolved.commandTimeoutMs
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error) => {
-      clearTimeout(timer)
-      client.off('ready', onReady)
-      client.off('error', onError)
-      if (error) reject(error)
-      else resolve()
-    }
-    const onReady = () => done()
-    const onError = (error: unknown) => done(map(error))
-    const timer = setTimeout(
-      () =>
-        done(
-          new ValkeyConnectionError(
-            `Valkey at ${resolved.host}:${resolved.port} was not ready within ${ms} ms`,
-          ),
-        ),
-      ms,
-    )
-    client.once('ready', onReady)
-    client.on('error', onError)
-  })
+  const notReady = () =>
+    new ValkeyConnectionError(`Valkey at ${resolved.host}:${resolved.port} was not ready within ${ms} ms`)
+  return withDeadline(
+    ms,
+    (signal) =>
+      new Promise<void>((resolve, reject) => {
+        const stop = () => {
+          client.off('ready', onReady)
+          client.off('error', onError)
+        }
+        const onReady = () => {
+          stop()
+          resolve()
+        }
+        const onError = (error: unknown) => {
+          stop()
+          reject(map(error))
+        }
+        client.once('ready', onReady)
+        client.on('error', onError)
+        signal.addEventListener('abort', stop)
+      }),
+    notReady,
+  )
 }
 
 /** The one command of `cluster: 'auto'`: `INFO cluster` on a first connection. */

@@ -100,12 +100,36 @@ export interface ValkeyConnectionOptions {
   onError?: (error: Error) => void
 }
 
-/** The defaults stated above, in one place. */
+/**
+ * The defaults stated above, in one place, by option name (`undefined`: none, or the URL's part).
+ * Its keys are the known option names: any other name is refused.
+ */
 export const CONNECTION_DEFAULTS = {
-  port: 6379,
+  url: undefined,
+  host: undefined,
+  port: undefined,
+  db: undefined,
   cluster: 'auto',
+  tls: undefined,
+  username: undefined,
+  password: undefined,
+  credentials: undefined,
+  iam: undefined,
   readFrom: 'primary',
-  connectTimeoutMs: 2000,
-  commandTimeoutMs: 250,
-  reauthenticateMs: 3_600_000,
-} as const
+  connectTimeout: 2000,
+  commandTimeout: 250,
+  onError: undefined,
+} as const satisfies Record<keyof ValkeyConnectionOptions, unknown>
+
+/** The port when neither `port` nor the URL names one. */
+export const DEFAULT_PORT = 6379
+
+/** The defaults of {@link IamAuthOptions}, by option name. */
+export const IAM_DEFAULTS = {
+  userId: undefined,
+  cacheName: undefined,
+  region: undefined,
+  serverless: undefined,
+  credentials: undefined,
+  reauthenticateEvery: '1h',
+} as const satisfies Record<keyof IamAuthOptions, unknown>

@@ -1,10 +1,17 @@
 import type { ConnectionOptions } from 'node:tls'
-import { type Duration, toMs } from '../duration'
+import { positiveMs } from '../duration'
 import { CacheConfigError } from '../errors'
+import { readOptions } from '../option-reader'
 import { type CredentialSource, credentialSource } from './credentials'
 import { rememberSecret } from './errors'
 import { createIamAuthToken } from './iam'
-import { CONNECTION_DEFAULTS, type IamAuthOptions, type ValkeyConnectionOptions } from './options'
+import {
+  CONNECTION_DEFAULTS,
+  DEFAULT_PORT,
+  IAM_DEFAULTS,
+  type IamAuthOptions,
+  type ValkeyConnectionOptions,
+} from './options'
 import { parseValkeyUrl } from './url'
 
 /** Validated connection settings, every default applied. */
@@ -45,21 +52,6 @@ function optionalString(value: unknown, option: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : fail(option, 'expected a non-empty string')
 }
 
-function positiveMs(
-  value: Duration | undefined,
-  fallback: number,
-  option: string,
-  max = Number.POSITIVE_INFINITY,
-): number {
-  const ms = toMs(value ?? fallback, option)
-  return ms > 0 && ms < max
-    ? ms
-    : fail(
-        option,
-        `expected more than 0 ms${max < Number.POSITIVE_INFINITY ? ` and less than ${max} ms` : ''}, got ${ms}`,
-      )
-}
-
 function resolveTls(value: unknown, fromUrl: boolean): ConnectionOptions | undefined {
   if (value === false && fromUrl) fail('tls', 'false contradicts the valkeys:// or rediss:// URL')
   if (value === true || (value === undefined && fromUrl)) return {}
@@ -70,10 +62,11 @@ function resolveTls(value: unknown, fromUrl: boolean): ConnectionOptions | undef
 }
 
 function resolveIam(
-  iam: IamAuthOptions,
+  given: IamAuthOptions,
   host: string,
 ): { source: CredentialSource; reauthenticateMs: number } {
-  if (typeof iam !== 'object' || iam === null) fail('iam', 'expected { userId, cacheName, region? }')
+  if (typeof given !== 'object' || given === null) fail('iam', 'expected { userId, cacheName, region? }')
+  const iam = readOptions(given, IAM_DEFAULTS, { path: 'iam' })
   const userId = optionalString(iam.userId, 'iam.userId') ?? fail('iam.userId', 'required')
   // ElastiCache stores cache IDs in lowercase and signs against that name.
   const cacheName = (
@@ -92,12 +85,7 @@ function resolveIam(
     (typeof credentials?.accessKeyId === 'string' && typeof credentials.secretAccessKey === 'string')
   if (!validCredentials)
     fail('iam.credentials', 'expected { accessKeyId, secretAccessKey, sessionToken? } or a function')
-  const reauthenticateMs = positiveMs(
-    iam.reauthenticateEvery,
-    CONNECTION_DEFAULTS.reauthenticateMs,
-    'iam.reauthenticateEvery',
-    TWELVE_HOURS_MS,
-  )
+  const reauthenticateMs = positiveMs(iam.reauthenticateEvery, 'iam.reauthenticateEvery', TWELVE_HOURS_MS)
   const token = async () => ({
     username: userId,
     password: await createIamAuthToken({ userId, cacheName, region, serverless, credentials }),
@@ -107,25 +95,26 @@ function resolveIam(
 
 /** Validates options (or a URL) once, at creation; a bad value throws {@link CacheConfigError} naming the option. */
 export function resolveConnection(input: ValkeyConnectionOptions | string): ResolvedConnection {
-  const options: ValkeyConnectionOptions = typeof input === 'string' ? { url: input } : input
-  if (typeof options !== 'object' || options === null)
+  const given: ValkeyConnectionOptions = typeof input === 'string' ? { url: input } : input
+  if (typeof given !== 'object' || given === null)
     fail('valkey', 'expected a URL string or connection options')
+  const options = readOptions(given, CONNECTION_DEFAULTS)
   if (options.url !== undefined && typeof options.url !== 'string') fail('url', 'expected a string')
   const url = options.url === undefined ? undefined : parseValkeyUrl(options.url)
   const host = optionalString(options.host, 'host') ?? url?.host ?? fail('host', 'set url or host')
-  const port = options.port ?? url?.port ?? CONNECTION_DEFAULTS.port
+  const port = options.port ?? url?.port ?? DEFAULT_PORT
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     fail('port', `expected an integer from 1 to 65535, got ${port}`)
   const db = options.db ?? url?.db ?? 0
   if (!Number.isInteger(db) || db < 0) fail('db', `expected an integer >= 0, got ${db}`)
   const tls = resolveTls(options.tls, url?.tls ?? false)
 
-  let cluster = options.cluster ?? CONNECTION_DEFAULTS.cluster
+  let cluster = options.cluster
   if (cluster !== true && cluster !== false && cluster !== 'auto')
     fail('cluster', "expected true, false or 'auto'")
   if (cluster === 'auto' && isServerlessHost(host)) cluster = true
   if (cluster === true && db !== 0) fail('db', 'cluster mode has only database 0')
-  const readFrom = options.readFrom ?? CONNECTION_DEFAULTS.readFrom
+  const readFrom = options.readFrom
   if (readFrom !== 'primary' && readFrom !== 'replica') fail('readFrom', "expected 'primary' or 'replica'")
   if (readFrom === 'replica' && cluster === false)
     fail('readFrom', "'replica' needs cluster mode (a cluster or Serverless cache)")
@@ -162,16 +151,8 @@ export function resolveConnection(input: ValkeyConnectionOptions | string): Reso
     tls,
     cluster,
     readFrom,
-    connectTimeoutMs: positiveMs(
-      options.connectTimeout,
-      CONNECTION_DEFAULTS.connectTimeoutMs,
-      'connectTimeout',
-    ),
-    commandTimeoutMs: positiveMs(
-      options.commandTimeout,
-      CONNECTION_DEFAULTS.commandTimeoutMs,
-      'commandTimeout',
-    ),
+    connectTimeoutMs: positiveMs(options.connectTimeout, 'connectTimeout'),
+    commandTimeoutMs: positiveMs(options.commandTimeout, 'commandTimeout'),
     username: user,
     password: source ? undefined : password,
     source,

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'iovalkey'
 import { toValkeyError, withTlsHint } from './errors'
 import type { ValkeyClient } from './options'
+import { outageReporter } from './outage'
 import type { ResolvedConnection } from './resolve'
 
 /**
@@ -14,26 +15,6 @@ export function errorMapper(
   return (error) => {
     const mapped = toValkeyError(error, resolved.username)
     return everReady() ? mapped : withTlsHint(mapped, resolved.tls !== undefined)
-  }
-}
-
-/** Calls `onError` once per distinct error per outage: retries repeat the same error every second or two. */
-function outageReporter(resolved: ResolvedConnection, map: (error: unknown) => Error) {
-  const seen = new Set<string>()
-  return {
-    report(error: unknown): void {
-      const mapped = map(error)
-      if (seen.has(mapped.message)) return
-      seen.add(mapped.message)
-      try {
-        resolved.onError?.(mapped)
-      } catch {
-        // A broken logger must not turn a connection error into a crash.
-      }
-    },
-    recovered(): void {
-      seen.clear()
-    },
   }
 }
 
@@ -70,7 +51,7 @@ function keepAuthenticated(
 export function supervise<T extends ValkeyClient>(client: T, resolved: ResolvedConnection): T {
   let everReady = false
   const reporter = outageReporter(
-    resolved,
+    resolved.onError,
     errorMapper(resolved, () => everReady),
   )
   client.on('error', reporter.report)

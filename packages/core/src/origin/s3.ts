@@ -1,41 +1,21 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import type { Entry, EntryData } from '../entry'
-import { EntryKind } from '../entry'
+import { withDeadline } from '../deadline'
+import { type Entry, EntryKind } from '../entry'
 import { OriginError } from '../errors'
-
-/** What a load from the origin produced. */
-export type LoadOutcome =
-  /** A body to serve; `cacheable: false` means too large to store (served as `bypass`). */
-  | { type: 'entry'; data: Omit<EntryData, 'freshUntil' | 'staleUntil'>; cacheable: boolean }
-  /** The origin confirmed the previous entry is current (S3 answered 304 to IfNoneMatch). */
-  | { type: 'unchanged' }
-  /** The object does not exist (S3 NoSuchKey). */
-  | { type: 'missing' }
+import type { LoadOutcome } from '../read-contract'
 
 interface S3Failure {
   name?: string
   $metadata?: { httpStatusCode?: number }
 }
 
-/** Bounds an S3 call, body included: the signal aborts the request, the race guards the body stream. */
-async function withTimeout<T>(
-  timeoutMs: number,
-  what: string,
-  fn: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort()
-      reject(new OriginError(`S3 ${what} did not answer within ${timeoutMs} ms`))
-    }, timeoutMs)
-  })
-  try {
-    return await Promise.race([fn(controller.signal), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
+/** Bounds an S3 call, body included: the signal aborts the request, the deadline also covers the body stream. */
+function bounded<T>(timeoutMs: number, what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withDeadline(
+    timeoutMs,
+    run,
+    () => new OriginError(`S3 ${what} did not answer within ${timeoutMs} ms`),
+  )
 }
 
 export interface LoadRequest {
@@ -48,11 +28,11 @@ export interface LoadRequest {
   maxObjectBytes: number
 }
 
-/** GetObject, conditional on the previous ETag when revalidating. */
+/** GetObject, conditional on the previous ETag when revalidating: the S3 side of the read path's {@link LoadOutcome}. */
 export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
   const { s3, bucket, key, previous } = request
   try {
-    return await withTimeout(request.timeoutMs, 'GetObject', async (abortSignal) => {
+    return await bounded(request.timeoutMs, 'GetObject', async (abortSignal) => {
       const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: previous?.etag })
       const response = await s3.send(command, { abortSignal })
       const body = (await response.Body?.transformToByteArray()) ?? new Uint8Array(0)
@@ -99,7 +79,7 @@ export interface PutRequest {
 export async function putObject(request: PutRequest): Promise<{ etag: string | undefined }> {
   const { s3, bucket, key, body } = request
   try {
-    return await withTimeout(request.timeoutMs, 'PutObject', async (abortSignal) => {
+    return await bounded(request.timeoutMs, 'PutObject', async (abortSignal) => {
       const command = new PutObjectCommand({
         Bucket: bucket,
         Key: key,
@@ -134,7 +114,7 @@ export async function* listObjects(request: {
 }): AsyncGenerator<ListedObject[]> {
   let token: string | undefined
   do {
-    const page = await withTimeout(request.timeoutMs, 'ListObjectsV2', (abortSignal) =>
+    const page = await bounded(request.timeoutMs, 'ListObjectsV2', (abortSignal) =>
       request.s3
         .send(
           new ListObjectsV2Command({

@@ -1,26 +1,23 @@
 import type { S3Cache } from '../cache-api'
 import { forEachConcurrent } from '../concurrency'
 import { CacheConfigError, ObjectNotFoundError } from '../errors'
+import { readOptions } from '../option-reader'
 import { type Change, parseS3ChangeEvent } from './parse'
 import type { S3ChangeEvent, S3EventOptions, S3EventOutcome } from './types'
 
-const DEFAULT_CONCURRENCY = 32
+/** The defaults stated in {@link S3EventOptions}, in one place. */
+const DEFAULTS = { buckets: undefined, refresh: false, concurrency: 32, onError: undefined } as const
 
 function resolve(cache: S3Cache, options: S3EventOptions) {
-  const buckets = options.buckets ?? [cache.bucket]
+  const { buckets = [cache.bucket], refresh, concurrency, onError } = readOptions(options, DEFAULTS)
   if (!Array.isArray(buckets) || buckets.some((bucket) => typeof bucket !== 'string' || bucket === ''))
     throw new CacheConfigError('buckets', 'expected an array of bucket names')
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new CacheConfigError('concurrency', 'expected an integer >= 1')
-  if (options.onError !== undefined && typeof options.onError !== 'function')
+  if (typeof refresh !== 'boolean') throw new CacheConfigError('refresh', 'expected a boolean')
+  if (onError !== undefined && typeof onError !== 'function')
     throw new CacheConfigError('onError', 'expected a function')
-  return {
-    buckets: new Set(buckets),
-    concurrency,
-    refresh: options.refresh === true,
-    onError: options.onError,
-  }
+  return { buckets: new Set(buckets), concurrency, refresh, onError }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withDeadline } from '../deadline'
 import type { CacheEventListener, ErrorOperation } from '../events'
 import type { Store } from './store'
 
@@ -55,15 +56,13 @@ export class GuardedStore {
       this.probing = probe = true
     }
     const started = performance.now()
-    let timer: NodeJS.Timeout | undefined
+    const { timeoutMs } = this.settings
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new StoreTimeoutError(`Valkey did not answer within ${this.settings.timeoutMs} ms`)),
-          this.settings.timeoutMs,
-        )
-      })
-      const value = await Promise.race([fn(this.store), timeout])
+      const value = await withDeadline(
+        timeoutMs,
+        () => fn(this.store),
+        () => new StoreTimeoutError(`Valkey did not answer within ${timeoutMs} ms`),
+      )
       this.failures = 0
       return value
     } catch (raw) {
@@ -78,7 +77,6 @@ export class GuardedStore {
       }
       return FAILED
     } finally {
-      clearTimeout(timer)
       if (probe) this.probing = false
     }
   }

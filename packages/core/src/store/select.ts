@@ -1,5 +1,7 @@
 import { createValkeyClient } from '../connect/create-client'
+import { toValkeyError } from '../connect/errors'
 import type { ValkeyClient, ValkeyConnectionOptions } from '../connect/options'
+import { outageReporter } from '../connect/outage'
 import { resolveConnection } from '../connect/resolve'
 import { MemoryStore } from './memory'
 import type { Store } from './store'
@@ -18,13 +20,9 @@ function isClient(value: unknown): value is ValkeyClient {
  */
 function superviseInstance(client: ValkeyClient, onError: (error: Error) => void): void {
   if (client.listenerCount('error') > 0) return
-  const seen = new Set<string>()
-  client.on('ready', () => seen.clear())
-  client.on('error', (error: Error) => {
-    if (seen.has(error.message)) return
-    seen.add(error.message)
-    onError(error)
-  })
+  const reporter = outageReporter(onError, (error) => toValkeyError(error))
+  client.on('ready', reporter.recovered)
+  client.on('error', reporter.report)
 }
 
 /**

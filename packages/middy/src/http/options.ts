@@ -1,5 +1,6 @@
-import { CacheConfigError, type Duration, type S3Cache, toMs } from '@valkey-s3-cache/core'
+import { CacheConfigError, type Duration, readOptions, type S3Cache, toMs } from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
+import { requireS3Cache } from '../cache-option'
 import type { HttpEvent } from './event'
 
 /** Options of {@link httpCache}. Each default is stated once, here. */
@@ -54,7 +55,6 @@ const defaults = {
   honorNoCache: false,
 } satisfies Omit<HttpCacheOptions, 'cache'>
 
-const KNOWN = new Set(['cache', ...Object.keys(defaults)])
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 function tokenList(option: string, value: unknown, allowEmpty: boolean): string[] {
@@ -74,18 +74,9 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions): HttpCacheSet
   if (typeof options !== 'object' || options === null) {
     throw new CacheConfigError('options', 'expected an object')
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new CacheConfigError(name, 'unknown option')
-  }
-  // An option given as `undefined` keeps its default.
-  const given = Object.fromEntries(
-    Object.entries(options).filter(([, value]) => value !== undefined),
-  ) as HttpCacheOptions
-  const merged = { ...defaults, ...given }
-  const { cache, ttl, key, cacheControl, honorNoCache } = merged
-  if (typeof cache?.wrap !== 'function') {
-    throw new CacheConfigError('cache', 'expected a cache made by createS3Cache')
-  }
+  const merged = readOptions(options, defaults, { required: ['cache'] })
+  const { ttl, key, cacheControl, honorNoCache } = merged
+  const cache = requireS3Cache(merged.cache)
   if (ttl !== undefined && toMs(ttl, 'ttl') <= 0) throw new CacheConfigError('ttl', 'must be greater than 0')
   if (key !== undefined && typeof key !== 'function') throw new CacheConfigError('key', 'expected a function')
   if (cacheControl !== undefined && typeof cacheControl !== 'string') {

@@ -3,7 +3,7 @@ import middy from '@middy/core'
 import httpCors from '@middy/http-cors'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
-import { createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
+import type { S3Cache } from '@valkey-s3-cache/core'
 import {
   type HttpCacheOptions,
   type HttpEvent,
@@ -11,52 +11,15 @@ import {
   type S3CacheContext,
   s3Cache,
 } from '@valkey-s3-cache/middy'
-import {
-  countS3Calls,
-  type S3CallCounter,
-  type S3Server,
-  startS3,
-  startValkey,
-  type ValkeyServer,
-} from '@valkey-s3-cache/testkit'
+import type { ServerPair } from '@valkey-s3-cache/testkit'
 import type { APIGatewayProxyResult } from 'aws-lambda'
-
-export interface Servers {
-  s3: S3Server
-  valkey: ValkeyServer
-  stop(): Promise<void>
-}
-
-export async function startServers(): Promise<Servers> {
-  const [s3, valkey] = await Promise.all([startS3(), startValkey()])
-  return {
-    s3,
-    valkey,
-    async stop() {
-      await Promise.all([s3.stop(), valkey.stop()])
-    },
-  }
-}
-
-/** A cache on its own S3 client (so its GetObject calls can be counted), on the real Valkey. */
-export function makeCache(servers: Servers): { cache: S3Cache; s3Calls: S3CallCounter } {
-  const client = servers.s3.newClient()
-  const s3Calls = countS3Calls(client)
-  const cache = createS3Cache({
-    s3: client,
-    bucket: servers.s3.bucket,
-    valkey: servers.valkey.url,
-    ttl: '1m',
-  })
-  return { cache, s3Calls }
-}
 
 let counter = 0
 /** An S3 key no other test uses. */
 export const uniqueKey = (label = 'doc') =>
   `${label}/${process.pid}-${Date.now().toString(36)}-${++counter}.json`
 
-export async function putJson(servers: Servers, key: string, value: unknown): Promise<void> {
+export async function putJson(servers: Pick<ServerPair, 's3'>, key: string, value: unknown): Promise<void> {
   const command = new PutObjectCommand({
     Bucket: servers.s3.bucket,
     Key: key,

@@ -1,0 +1,24 @@
+/**
+ * The read path's contract with what it reads from: an origin (S3, or a `wrap` loader) implements
+ * {@link Load}, and every read answers a {@link ReadResult}. A leaf: the read path and the origins
+ * both depend on it, so no adapter imports the read path itself.
+ */
+import type { ReadStatus } from './cache-api'
+import type { Entry, EntryData } from './entry'
+
+export interface ReadResult {
+  entry: Entry
+  status: ReadStatus
+}
+
+/** What a load from the origin (S3, or a `wrap` loader) produced. The read path's contract: origins implement it. */
+export type LoadOutcome =
+  /** A body to serve; `cacheable: false` means too large to store (served as `bypass`). */
+  | { type: 'entry'; data: Omit<EntryData, 'freshUntil' | 'staleUntil'>; cacheable: boolean }
+  /** The origin confirmed the previous entry is current (S3 answered 304 to IfNoneMatch). */
+  | { type: 'unchanged' }
+  /** The object does not exist (S3 NoSuchKey). */
+  | { type: 'missing' }
+
+/** Loads from the origin; `previous` is the stale entry being revalidated, if any. */
+export type Load = (previous: Entry | undefined) => Promise<LoadOutcome>
