@@ -1,24 +1,50 @@
 import { S3CacheError, ValkeyAuthError, ValkeyConnectionError } from '../errors'
 
-// Passwords and tokens this process has used, so that no message can repeat them. Bounded:
-// rotation adds one per rotation, IAM one per token.
-const secrets: string[] = []
+// Passwords and tokens this process has used, each with the forms a message could hold it in (as
+// is, percent-encoded, JSON-escaped), so that no message can repeat them. Bounded: rotation adds one
+// per rotation, IAM one per token.
+const secrets: { secret: string; forms: string[] }[] = []
 const MAX_SECRETS = 32
 
 /** Remembers a password or token; `scrub` removes it from every later message. */
 export function rememberSecret(secret: string | undefined): void {
-  if (!secret || secret.length < 4 || secrets.includes(secret)) return
-  secrets.push(secret)
+  if (!secret || secret.length < 4 || secrets.some((known) => known.secret === secret)) return
+  const forms = new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])
+  // Longest first: a form that holds another (`ab%` in `ab%25`) goes whole.
+  secrets.push({ secret, forms: [...forms].sort((a, b) => b.length - a.length) })
   if (secrets.length > MAX_SECRETS) secrets.shift()
+}
+
+const URL_START = /[a-z][a-z0-9+.-]*:\/\//gi
+
+/**
+ * Replaces the user info of every URL (`scheme://user:password@host`) with `user:***`, or `***`.
+ * The user info runs to the last `@` on the line, whatever the password's characters (`/`, `@`,
+ * spaces, quotes): several URLs on one line may lose more than their user info, never less.
+ */
+function scrubUrls(text: string): string {
+  let out = ''
+  let from = 0
+  for (const match of text.matchAll(URL_START)) {
+    const start = match.index + match[0].length
+    if (start <= from) continue
+    const newline = text.indexOf('\n', start)
+    const lineEnd = newline < 0 ? text.length : newline
+    const at = text.lastIndexOf('@', lineEnd - 1)
+    if (at < start) continue
+    const user = /^[^:/@\s"'<>]*:/.exec(text.slice(start, at))?.[0] ?? ''
+    out += `${text.slice(from, start)}${user}***@`
+    from = at + 1
+  }
+  return out + text.slice(from)
 }
 
 /** Removes remembered secrets, SigV4 signatures and URL passwords from a text. */
 export function scrub(text: string): string {
   let out = text
-  for (const secret of secrets) out = out.split(secret).join('***')
-  return out
-    .replace(/(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s"']+/gi, '$1***')
-    .replace(/([a-z]+:\/\/[^:/@\s]*):[^/@\s]*@/gi, '$1:***@')
+  for (const { forms } of secrets) for (const form of forms) out = out.split(form).join('***')
+  out = out.replace(/(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s"']+/gi, '$1***')
+  return scrubUrls(out)
 }
 
 interface CommandInfo {
