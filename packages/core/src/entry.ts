@@ -51,6 +51,11 @@ export interface Entry extends EntryData {
   /** Bytes the entry takes in the store (header + stored body). */
   storedBytes: number
   codec: Codec
+  /**
+   * The CRC-32 stored at bytes 20–23, on an entry decoded from stored bytes (absent on one built in
+   * memory). A 304 refresh names the entry it revalidated by it, so it never rewrites another entry.
+   */
+  checksum?: number | undefined
 }
 
 /** Thrown by {@link decodeEntry} for truncated, corrupt, foreign or other-version values. */
@@ -117,7 +122,8 @@ export function decodeEntry(buf: Buffer): Entry {
     throw new CorruptEntryError('not an entry')
   if (buf[2] !== FORMAT_VERSION)
     throw new CorruptEntryError(`entry format ${buf[2]} is not ${FORMAT_VERSION}`)
-  if (buf.readUInt32BE(20) !== checksum(buf)) throw new CorruptEntryError('checksum mismatch')
+  const stored = buf.readUInt32BE(20)
+  if (stored !== checksum(buf)) throw new CorruptEntryError('checksum mismatch')
   const flags = buf[3] as number
   const kind = (flags & 0b11) as EntryKind
   const codec = ((flags >> 2) & 0b11) as Codec
@@ -150,6 +156,7 @@ export function decodeEntry(buf: Buffer): Entry {
       freshUntil,
       staleUntil,
       storedBytes: buf.length,
+      checksum: stored,
     }
   } catch (error) {
     if (error instanceof CorruptEntryError) throw error

@@ -1,7 +1,9 @@
 /**
  * S3 event sequencers. S3 gives every PUT and DELETE event of an object key a hexadecimal
- * `sequencer`; events of one key are ordered by it, but only after the shorter string is padded
- * with leading zeros (the strings may differ in length). They say nothing across keys.
+ * `sequencer`; events of one key are ordered by it. They say nothing across keys. Strings of equal
+ * length compare as strings; for strings of different lengths S3's guides disagree (the current one
+ * pads the shorter on the right, older ones and real values, such as EventBridge's
+ * `617f08299329d189` for a notification's `00617F08299329D189`, on the left), so no order is certain.
  */
 
 const HEX = /^[0-9A-Fa-f]{1,128}$/
@@ -11,7 +13,20 @@ export function normalizeSequencer(value: unknown): string | undefined {
   return typeof value === 'string' && HEX.test(value) ? value.toUpperCase() : undefined
 }
 
-/** Negative, zero or positive as `a` is older than, the same event as, or newer than `b` (both normalized). */
+/**
+ * Whether the event with sequencer `candidate` is certainly not newer than the one with `last` (both
+ * normalized): the same length and not greater. Only such an event may be skipped; every other one is
+ * applied, since applying an invalidation twice costs one reload and skipping a newer one leaves a
+ * stale entry for a ttl.
+ */
+export function certainlyNotNewer(candidate: string, last: string): boolean {
+  return candidate.length === last.length && candidate <= last
+}
+
+/**
+ * Negative, zero or positive as `a` is older than, the same event as, or newer than `b` (both
+ * normalized), under left-padding with zeros. Not used to skip events (see {@link certainlyNotNewer}).
+ */
 export function compareSequencers(a: string, b: string): number {
   const width = Math.max(a.length, b.length)
   const left = a.padStart(width, '0')

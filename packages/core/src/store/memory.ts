@@ -1,8 +1,11 @@
 import { LRUCache } from 'lru-cache'
 import { TIMES_OFFSET } from '../entry'
 import type { EntryKeys } from '../keys'
-import { compareSequencers } from '../sequencer'
-import { GENERATION_TTL_MS, type LoadTicket, type Store } from './store'
+import { certainlyNotNewer } from '../sequencer'
+import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
+
+/** Where an entry keeps its CRC-32 (see entry.ts). */
+const CHECKSUM_OFFSET = 20
 
 /** Default bound of the memory store: 64 MiB of stored values. */
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -25,16 +28,20 @@ export class MemoryStore implements Store {
     return this.data.get(key)
   }
 
-  private generationOf(keys: EntryKeys): string {
-    return this.read(keys.generation)?.toString() ?? '0'
+  /** The generation key's value; `undefined` when absent (never created, evicted or expired). */
+  private generationOf(keys: EntryKeys): string | undefined {
+    return this.read(keys.generation)?.toString()
   }
 
   private releaseNow(keys: EntryKeys, token: string): void {
     if (token && this.read(keys.lease)?.toString() === token) this.data.delete(keys.lease)
   }
 
+  /** As the scripts: PEXPIRE, and INCR only if the key exists. */
   private bump(keys: EntryKeys): void {
-    const next = String(Number(this.generationOf(keys)) + 1)
+    const current = this.generationOf(keys)
+    if (current === undefined) return
+    const next = String(BigInt(current) + 1n)
     this.data.set(keys.generation, Buffer.from(next), { ttl: GENERATION_TTL_MS })
   }
 
@@ -43,12 +50,18 @@ export class MemoryStore implements Store {
   }
 
   async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
+    const px = leaseMs === 0 ? 0 : pxMs(leaseMs)
     let leased = false
-    if (leaseMs > 0 && !this.read(keys.lease)) {
-      this.data.set(keys.lease, Buffer.from(token), { ttl: leaseMs })
+    if (px > 0 && !this.read(keys.lease)) {
+      this.data.set(keys.lease, Buffer.from(token), { ttl: px })
       leased = true
     }
-    return { generation: this.generationOf(keys), leased }
+    let generation = this.generationOf(keys)
+    if (generation === undefined) {
+      generation = freshGeneration()
+      this.data.set(keys.generation, Buffer.from(generation), { ttl: GENERATION_TTL_MS })
+    }
+    return { generation, leased }
   }
 
   async commit(
@@ -58,8 +71,9 @@ export class MemoryStore implements Store {
     value: Buffer,
     ttlMs: number,
   ): Promise<boolean> {
+    const px = pxMs(ttlMs)
     const written = this.generationOf(keys) === generation
-    if (written) this.data.set(keys.entry, value, { ttl: ttlMs })
+    if (written) this.data.set(keys.entry, value, { ttl: px })
     this.releaseNow(keys, token)
     return written
   }
@@ -68,15 +82,22 @@ export class MemoryStore implements Store {
     keys: EntryKeys,
     generation: string,
     token: string,
+    checksum: number | undefined,
     times: Buffer,
     ttlMs: number,
   ): Promise<boolean> {
+    const px = pxMs(ttlMs)
     const current = this.read(keys.entry)
-    const written = current !== undefined && this.generationOf(keys) === generation
+    const written =
+      current !== undefined &&
+      checksum !== undefined &&
+      current.length >= CHECKSUM_OFFSET + 4 &&
+      current.readUInt32BE(CHECKSUM_OFFSET) === checksum &&
+      this.generationOf(keys) === generation
     if (written) {
       const copy = Buffer.from(current)
       times.copy(copy, TIMES_OFFSET)
-      this.data.set(keys.entry, copy, { ttl: ttlMs })
+      this.data.set(keys.entry, copy, { ttl: px })
     }
     this.releaseNow(keys, token)
     return written
@@ -87,14 +108,15 @@ export class MemoryStore implements Store {
   }
 
   async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void> {
+    const px = pxMs(ttlMs)
     this.bump(keys)
-    this.data.set(keys.entry, value, { ttl: ttlMs })
+    this.data.set(keys.entry, value, { ttl: px })
   }
 
   async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {
     if (sequencer !== undefined) {
       const last = this.read(keys.sequencer)?.toString()
-      if (last !== undefined && compareSequencers(sequencer, last) <= 0) return false
+      if (last !== undefined && certainlyNotNewer(sequencer, last)) return false
       this.data.set(keys.sequencer, Buffer.from(sequencer), { ttl: GENERATION_TTL_MS })
     }
     this.bump(keys)

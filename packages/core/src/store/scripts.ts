@@ -11,18 +11,25 @@ function script(source: string): Script {
 }
 
 // Every script touches only the keys of one object; they share a hash tag, so one slot.
+//
+// The generation key (`…:gen`) exists while a load may depend on it: BEGIN creates it when absent,
+// with a fresh random integer (never '0' or '1', so a counter recreated after an eviction or expiry
+// cannot repeat a value a load saw), and COMMIT and TOUCH write only while it exists with the value
+// their load saw. A bump (put, invalidate, event) increments it if it exists; if it does not exist,
+// no load can still write under it, so there is nothing to bump.
 
-/** KEYS: lease, generation. ARGV: token, leaseMs. Returns { generation, leased }. */
+/** KEYS: lease, generation. ARGV: token, leaseMs, fresh generation, generationTtlMs. Returns { generation, leased }. */
 export const BEGIN = script(`
 local leased = 0
 if tonumber(ARGV[2]) > 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then leased = 1 end
-return { redis.call('GET', KEYS[2]) or '0', leased }
+redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4])
+return { redis.call('GET', KEYS[2]), leased }
 `)
 
 /** KEYS: entry, generation, lease. ARGV: generation, token, value, ttlMs. Returns 1 when written. */
 export const COMMIT = script(`
 local written = 0
-if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
+if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
   written = 1
 end
@@ -30,10 +37,13 @@ if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL'
 return written
 `)
 
-/** KEYS: entry, generation, lease. ARGV: generation, token, times (16 bytes at offset 4), ttlMs. Returns 1 when written. */
+/**
+ * KEYS: entry, generation, lease. ARGV: generation, token, times (16 bytes at offset 4), ttlMs,
+ * checksum (the 4 bytes at offset 20 of the entry revalidated; '' matches nothing). Returns 1 when written.
+ */
 export const TOUCH = script(`
 local written = 0
-if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] and redis.call('EXISTS', KEYS[1]) == 1 then
+if redis.call('GET', KEYS[2]) == ARGV[1] and #ARGV[5] == 4 and redis.call('GETRANGE', KEYS[1], 20, 23) == ARGV[5] then
   redis.call('SETRANGE', KEYS[1], 4, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   written = 1
@@ -50,28 +60,24 @@ return 0
 
 /** KEYS: entry, generation. ARGV: value ('' = delete), ttlMs, generationTtlMs. Bumps the generation, then writes or deletes. */
 export const REPLACE = script(`
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if redis.call('PEXPIRE', KEYS[2], ARGV[3]) == 1 then redis.call('INCR', KEYS[2]) end
 if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return 0
 `)
 
 /**
  * KEYS: entry, generation, sequencer. ARGV: sequencer (uppercase hex), generationTtlMs.
- * Applies an S3 event only if its sequencer is newer than the last one applied to this object:
+ * Applies an S3 event unless it is certainly not newer than the last one applied to this object:
  * records it, bumps the generation (a load in flight can no longer write) and removes the entry.
- * The comparison pads the shorter sequencer with zeros, as S3 documents. Returns 1 when applied.
+ * Sequencers of different lengths are not comparable for certain (S3's guides disagree on the
+ * padding), so such an event is applied: the cost is one reload. Returns 1 when applied.
  */
 export const APPLY_EVENT = script(`
 local new = ARGV[1]
 local last = redis.call('GET', KEYS[3])
-if last then
-  local width = math.max(#last, #new)
-  if string.rep('0', width - #new) .. new <= string.rep('0', width - #last) .. last then return 0 end
-end
+if last and #last == #new and new <= last then return 0 end
 redis.call('SET', KEYS[3], new, 'PX', ARGV[2])
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if redis.call('PEXPIRE', KEYS[2], ARGV[2]) == 1 then redis.call('INCR', KEYS[2]) end
 redis.call('DEL', KEYS[1])
 return 1
 `)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { EntryKeys } from '../keys'
 
 /**
@@ -6,9 +7,35 @@ import type { EntryKeys } from '../keys'
  */
 export const GENERATION_TTL_MS = 24 * 3_600_000
 
+/** Valkey's answer to a PX it cannot take; both stores refuse such a ttl or lease with it. */
+export const NOT_AN_INTEGER = 'ERR value is not an integer or out of range'
+
+/**
+ * A ttl or lease as a PX argument: whole milliseconds above 0 (the caller rounds, see `entryTimes`).
+ * Anything else (a fraction, 0, negative, NaN, ±Infinity) throws {@link NOT_AN_INTEGER}, Valkey's own
+ * answer, in both stores and before anything is written (Valkey would refuse it only at the command
+ * that takes it, after a script's earlier writes).
+ */
+export function pxMs(ms: number): number {
+  if (!(Number.isSafeInteger(ms) && ms > 0)) throw new Error(NOT_AN_INTEGER)
+  return ms
+}
+
+/**
+ * The value of a generation key created at {@link Store.begin}: a random integer of 60 bits plus 2
+ * (decimal, so INCR works on it), so a counter recreated after an eviction or expiry does not repeat
+ * a value a load in flight saw (one chance in 2^60), and never '0' or '1'.
+ */
+export function freshGeneration(): string {
+  return String((randomBytes(8).readBigUInt64BE() >> 4n) + 2n)
+}
+
 /** What a loader learns before it goes to the origin. */
 export interface LoadTicket {
-  /** The generation when the load began; a write is accepted only while it is unchanged. */
+  /**
+   * The generation when the load began; a write is accepted only while the generation key still
+   * holds it (not after a bump, nor once the key was evicted or expired).
+   */
   generation: string
   /** Whether this caller holds the stampede lease. */
   leased: boolean
@@ -18,24 +45,41 @@ export interface LoadTicket {
  * The small interface behind which Valkey and the in-process memory store sit.
  * Both run the same contract test suite. Every write that a loader makes is
  * conditional on the generation it saw at {@link Store.begin}: a `put` or
- * `invalidate` that happens during a load can never be undone by it (no stale set).
+ * `invalidate` that happens during a load can never be undone by it (no stale set), and
+ * neither can an eviction of the generation key (the write is then refused).
+ * Every ttl and lease goes through {@link pxMs}.
  */
 export interface Store {
   /** Reads an entry: exactly one command (GET) on Valkey. */
   get(key: string): Promise<Buffer | null>
-  /** Reads the generation and, when `leaseMs > 0`, tries to take the lease for `token`. One round trip. */
+  /**
+   * Reads the generation (creating the generation key with {@link freshGeneration} when absent) and,
+   * when `leaseMs` is not 0, tries to take the lease for `token`. One round trip.
+   */
   begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket>
-  /** Writes `value` for `ttlMs` if the generation is unchanged, and releases `token`'s lease. Resolves to whether it wrote. */
+  /** Writes `value` for `ttlMs` if the generation key still holds `generation`, and releases `token`'s lease. Resolves to whether it wrote. */
   commit(keys: EntryKeys, generation: string, token: string, value: Buffer, ttlMs: number): Promise<boolean>
-  /** Rewrites the entry's 16 time bytes in place (a 304 revalidation) if the generation is unchanged and the entry exists. */
-  touch(keys: EntryKeys, generation: string, token: string, times: Buffer, ttlMs: number): Promise<boolean>
+  /**
+   * A 304 revalidation: rewrites the entry's 16 time bytes in place and its TTL, only if the generation
+   * key still holds `generation` and the stored entry is the one revalidated (its checksum, bytes 20–23, is `checksum`;
+   * `undefined` matches nothing), then releases `token`'s lease. Resolves to whether it wrote.
+   */
+  touch(
+    keys: EntryKeys,
+    generation: string,
+    token: string,
+    checksum: number | undefined,
+    times: Buffer,
+    ttlMs: number,
+  ): Promise<boolean>
   /** Releases `token`'s lease, if it still holds it. */
   release(keys: EntryKeys, token: string): Promise<void>
-  /** For `put`: bumps the generation and writes `value` for `ttlMs`. */
+  /** For `put`: bumps the generation (if its key exists) and writes `value` for `ttlMs`. */
   replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void>
   /**
-   * Bumps the generation and removes the entry. With `sequencer` (an S3 event's, uppercase hex),
-   * only if it is newer than the last one applied to this object, which it then records.
+   * Bumps the generation (if its key exists) and removes the entry. With `sequencer` (an S3 event's,
+   * uppercase hex), unless it is certainly not newer than the last one applied to this object (the
+   * same length and not greater); an applied sequencer is recorded.
    * Resolves to whether it applied (always `true` without `sequencer`).
    */
   invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean>

@@ -1,7 +1,7 @@
 import type { ValkeyClient } from '../connect/options'
 import type { EntryKeys } from '../keys'
 import { APPLY_EVENT, BEGIN, COMMIT, RELEASE, REPLACE, type Script, TOUCH } from './scripts'
-import { GENERATION_TTL_MS, type LoadTicket, type Store } from './store'
+import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
 
 /** How long after a failed client creation the next use tries again. */
 const RECREATE_COOLDOWN_MS = 1000
@@ -66,7 +66,8 @@ export class ValkeyStore implements Store {
   }
 
   async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
-    const [generation, leased] = (await this.run(BEGIN, [keys.lease, keys.generation], [token, leaseMs])) as [
+    const args = [token, leaseMs === 0 ? 0 : pxMs(leaseMs), freshGeneration(), GENERATION_TTL_MS]
+    const [generation, leased] = (await this.run(BEGIN, [keys.lease, keys.generation], args)) as [
       string,
       number,
     ]
@@ -81,18 +82,21 @@ export class ValkeyStore implements Store {
     ttlMs: number,
   ): Promise<boolean> {
     const keyList = [keys.entry, keys.generation, keys.lease]
-    return (await this.run(COMMIT, keyList, [generation, token, value, Math.max(1, Math.ceil(ttlMs))])) === 1
+    return (await this.run(COMMIT, keyList, [generation, token, value, pxMs(ttlMs)])) === 1
   }
 
   async touch(
     keys: EntryKeys,
     generation: string,
     token: string,
+    checksum: number | undefined,
     times: Buffer,
     ttlMs: number,
   ): Promise<boolean> {
     const keyList = [keys.entry, keys.generation, keys.lease]
-    return (await this.run(TOUCH, keyList, [generation, token, times, Math.max(1, Math.ceil(ttlMs))])) === 1
+    const expected = Buffer.alloc(checksum === undefined ? 0 : 4) // empty matches nothing
+    if (checksum !== undefined) expected.writeUInt32BE(checksum)
+    return (await this.run(TOUCH, keyList, [generation, token, times, pxMs(ttlMs), expected])) === 1
   }
 
   async release(keys: EntryKeys, token: string): Promise<void> {
@@ -100,11 +104,7 @@ export class ValkeyStore implements Store {
   }
 
   async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void> {
-    await this.run(
-      REPLACE,
-      [keys.entry, keys.generation],
-      [value, Math.max(1, Math.ceil(ttlMs)), GENERATION_TTL_MS],
-    )
+    await this.run(REPLACE, [keys.entry, keys.generation], [value, pxMs(ttlMs), GENERATION_TTL_MS])
   }
 
   async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {

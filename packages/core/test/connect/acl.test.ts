@@ -27,6 +27,7 @@ redis.call('SETRANGE', KEYS[1], 0, 'X')
 redis.call('PEXPIRE', KEYS[1], 30000)
 local generation = redis.call('INCR', KEYS[2])
 local exists = redis.call('EXISTS', KEYS[1])
+redis.call('GETRANGE', KEYS[1], 20, 23)
 local value = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[3])
 return { value, generation, exists }`
@@ -84,6 +85,7 @@ describe('the access string in docs/security.md', () => {
       '+incr',
       '+pexpire',
       '+setrange',
+      '+getrange',
       '+exists',
     ]) {
       expect(rules).toContain(command)

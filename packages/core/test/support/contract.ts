@@ -2,6 +2,10 @@ import { type S3Server, startS3 } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { InvalidKeyError, ObjectNotFoundError, type S3CacheOptions, SchemaValidationError } from '../../src'
+import { decodeEntry, EntryKind, encodeEntry, encodeTimes } from '../../src/entry'
+import { entryKeys } from '../../src/keys'
+import { selectStore } from '../../src/store/select'
+import type { Store } from '../../src/store/store'
 import { s3EventContract } from './contract-events'
 import { holdResponses, makeCache, putRaw, sleep, type TestCache, uniqueKey } from './harness'
 
@@ -29,6 +33,14 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
     /** Another process's cache over the same store, or the same cache when the store is not shared. */
     const peerOf = (made: TestCache, options: Partial<S3CacheOptions> = {}) =>
       fixture.shared ? cacheWith(options) : made
+    const stores: Store[] = []
+    const storeErrors: Error[] = []
+    /** The store itself (as the cache selects it for the fixture's `valkey`), for store-level checks. */
+    const storeOf = () => {
+      const store = selectStore(fixture.valkey(), (error) => storeErrors.push(error))
+      stores.push(store)
+      return store
+    }
 
     beforeAll(async () => {
       s3 = await startS3()
@@ -36,6 +48,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
     })
     afterAll(async () => {
       await Promise.all(caches.map((c) => c.cache.close()))
+      await Promise.all(stores.map((store) => store.close()))
       await fixture?.stop()
       await s3?.stop()
     })
@@ -292,9 +305,90 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
 
     s3EventContract({ s3: () => s3, cacheWith, peerOf })
 
+    it('applies an event whose sequencer length differs from the last applied one, and ignores a same-length older or duplicate one', async () => {
+      const reader = cacheWith()
+      const writer = peerOf(reader)
+      const key = uniqueKey('seqlen')
+      await putRaw(s3, key, '{"v":1}')
+      const invalidate = (sequencer: string) => writer.cache.invalidate(key, { sequencer })
+      // A notification's sequencer, then an EventBridge one of the same event family, 2 digits shorter:
+      // right-padding orders the shorter one later, left-padding earlier. Applying it costs one reload.
+      expect(await invalidate('00617F08299329D18A')).toBe(true)
+      expect((await reader.cache.get(key)).status).toBe('miss')
+      expect(await invalidate('617F08299329D189')).toBe(true)
+      expect((await reader.cache.get(key)).status).toBe('miss')
+      expect(await invalidate('617f08299329d189')).toBe(false) // a duplicate
+      expect(await invalidate('617F08299329D188')).toBe(false) // older, same length
+      expect((await reader.cache.get(key)).status).toBe('hit')
+      expect(await invalidate('00617F08299329D18A')).toBe(true) // its length differs from the last applied one
+      expect(await invalidate('00617F08299329D18A')).toBe(false)
+      expect((await reader.cache.get(key)).status).toBe('miss')
+      expect(reader.getObjectCalls()).toBe(3)
+    })
+
+    /** A stored entry with `text` as its body, fresh for a minute. */
+    const entryOf = (text: string, kind: EntryKind = EntryKind.object) => {
+      const now = Date.now()
+      const data = { kind, body: Buffer.from(text), freshUntil: now + 60_000, staleUntil: now + 120_000 }
+      return encodeEntry(data, false).value
+    }
+
+    it('store: a 304 refresh (touch) rewrites only the entry it revalidated, matched by its checksum', async () => {
+      const store = storeOf()
+      const keys = entryKeys('s3c:', 'o', s3.bucket, uniqueKey('touch'))
+      const revalidated = entryOf('{"v":"revalidated"}')
+      const ticket = await store.begin(keys, 'reader-token', 5000)
+      expect(await store.commit(keys, ticket.generation, '', revalidated, 60_000)).toBe(true)
+      const times = encodeTimes(Date.now() + 600_000, Date.now() + 900_000)
+      const checksum = decodeEntry(revalidated).checksum
+      // Another writer stores another body (then a cached NoSuchKey) under the same generation.
+      for (const other of [entryOf('{"v":"other writer"}'), entryOf('', EntryKind.missing)]) {
+        const theirs = await store.begin(keys, '', 0)
+        expect(theirs.generation).toBe(ticket.generation)
+        expect(await store.commit(keys, theirs.generation, '', other, 60_000)).toBe(true)
+        expect(await store.touch(keys, ticket.generation, '', checksum, times, 600_000)).toBe(false)
+        expect(await store.touch(keys, ticket.generation, '', undefined, times, 600_000)).toBe(false)
+        expect(await store.get(keys.entry)).toEqual(other)
+      }
+      // The lease is released whether or not the touch wrote.
+      expect(await store.touch(keys, ticket.generation, 'reader-token', checksum, times, 600_000)).toBe(false)
+      expect((await store.begin(keys, 'next', 5000)).leased).toBe(true)
+      await store.release(keys, 'next')
+      // The entry it revalidated is refreshed: new times, same body and checksum.
+      expect(await store.commit(keys, ticket.generation, '', revalidated, 60_000)).toBe(true)
+      expect(await store.touch(keys, ticket.generation, '', checksum, times, 600_000)).toBe(true)
+      const touched = decodeEntry((await store.get(keys.entry)) as Buffer)
+      expect(touched.freshUntil).toBe(times.readDoubleBE(0))
+      expect(touched.staleUntil).toBe(times.readDoubleBE(8))
+      expect(touched.checksum).toBe(checksum)
+      expect(Buffer.from(touched.body).toString()).toBe('{"v":"revalidated"}')
+    })
+
+    it('store: refuses a ttl or lease that Valkey cannot take (2500.5, 0, negative, NaN, Infinity) with its own error, writing nothing', async () => {
+      const store = storeOf()
+      const keys = entryKeys('s3c:', 'o', s3.bucket, uniqueKey('px'))
+      const value = entryOf('{"px":true}')
+      const refused = /ERR value is not an integer or out of range/
+      const { generation } = await store.begin(keys, '', 0)
+      for (const bad of [2500.5, 0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        // A lease of 0 ms means no lease.
+        if (bad !== 0) await expect(store.begin(keys, 'token', bad)).rejects.toThrow(refused)
+        await expect(store.commit(keys, generation, '', value, bad)).rejects.toThrow(refused)
+        await expect(store.touch(keys, generation, '', 0, encodeTimes(1, 2), bad)).rejects.toThrow(refused)
+        await expect(store.replace(keys, value, bad)).rejects.toThrow(refused)
+      }
+      // Nothing was written by a refused call.
+      expect(await store.get(keys.entry)).toBeNull()
+      expect((await store.begin(keys, 'token', 2501)).leased).toBe(true)
+      expect(await store.commit(keys, generation, 'token', value, 2501)).toBe(true)
+      expect(await store.get(keys.entry)).toEqual(value)
+      await store.replace(keys, value, 2501)
+    })
+
     it('reported no store or connection error in any test above', () => {
       const errors = caches.flatMap((c) => c.events).filter((e) => e.type === 'error')
       expect(errors.map((e) => e.type === 'error' && `${e.operation}: ${e.error.message}`)).toEqual([])
+      expect(storeErrors).toEqual([])
     })
 
     it('keeps keys with braces, globs and unicode apart', async () => {
