@@ -66,10 +66,12 @@ export interface InvalidateOptions {
   /** Default: the cache's `bucket`. */
   bucket?: string
   /**
-   * The S3 event `sequencer` (hex) of the change being applied. The entry is removed only if it is
-   * newer than the last sequencer applied to this object (shorter strings are padded with zeros, as S3
-   * documents), so a duplicate or late event changes nothing; anything but hex digits throws
-   * `CacheConfigError`. Default: none (always remove).
+   * The S3 event's `sequencer` (hex, any case). The invalidation is skipped only when it is certainly not
+   * newer than the last one applied to this object: the same length and not greater (a duplicate or a
+   * late event). A sequencer whose length differs from the last applied one is always applied and
+   * recorded, since S3's guides disagree on how to pad, and an extra invalidation costs one reload.
+   * Anything but hex digits throws `CacheConfigError`. Resolves to `false` when skipped. Default: none
+   * (always remove).
    */
   sequencer?: string
 }

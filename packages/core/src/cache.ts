@@ -1,7 +1,7 @@
 import type { CachedObject, GetOptions, S3Cache, WrapOptions, WrapValue } from './cache-api'
 import { toValkeyError } from './connect/errors'
 import { EntryKind } from './entry'
-import { ObjectNotFoundError } from './errors'
+import { InvalidValueError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
 import { describeEntry } from './inspect'
 import { objectTarget, wrapTarget } from './keys'
@@ -19,6 +19,23 @@ import { WriteThrough } from './write-through'
 
 const textDecoder = new TextDecoder()
 const textEncoder = new TextEncoder()
+
+/** A `wrap` value as JSON, or {@link InvalidValueError} before anything is stored: plain JS returns `undefined` easily. */
+function toJson(key: string, value: unknown): string {
+  const kind = typeof value
+  if (kind === 'undefined' || kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+    const what = kind === 'undefined' ? 'undefined' : `a ${kind}`
+    throw new InvalidValueError(key, `the loader returned ${what}, which JSON cannot hold`)
+  }
+  try {
+    return JSON.stringify(value)
+  } catch (error) {
+    const reason = (error as Error).message
+    throw new InvalidValueError(key, `the loader's value cannot be encoded as JSON: ${reason}`, {
+      cause: error,
+    })
+  }
+}
 
 /**
  * Creates a cache: the assembly of its parts (store, L1, read path, write path). Options are
@@ -104,9 +121,9 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       options: WrapOptions = {},
     ): Promise<T> {
       const load = async (): Promise<LoadOutcome> => {
-        const value = await loader()
+        const value: unknown = await loader()
         const bytes = value instanceof Uint8Array
-        const body = bytes ? value : textEncoder.encode(JSON.stringify(value))
+        const body = bytes ? value : textEncoder.encode(toJson(key, value))
         const kind = bytes ? EntryKind.bytes : EntryKind.json
         return {
           type: 'entry',
@@ -122,12 +139,23 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       return (entry.kind === EntryKind.bytes ? entry.body : JSON.parse(textDecoder.decode(entry.body))) as T
     },
 
-    put(key, body, options = {}) {
-      return writer.put(target(key, options.bucket), body, options)
+    async put(key, body, options = {}) {
+      const object = target(key, options.bucket)
+      try {
+        return await writer.put(object, body, options)
+      } finally {
+        // Read-your-writes: no later read in this process joins an older load or finds an older L1 entry.
+        reader.wrote(object.id)
+      }
     },
 
-    invalidate(key, options = {}) {
-      return writer.invalidate(target(key, options.bucket), options)
+    async invalidate(key, options = {}) {
+      const object = target(key, options.bucket)
+      try {
+        return await writer.invalidate(object, options)
+      } finally {
+        reader.wrote(object.id)
+      }
     },
 
     warm(options) {

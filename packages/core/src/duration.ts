@@ -6,10 +6,14 @@ export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
 
-/** Parses a {@link Duration} into milliseconds; throws {@link CacheConfigError} naming `option` when invalid. */
+/**
+ * Parses a {@link Duration} into whole milliseconds (Valkey takes only integers for `PX`, so a fraction
+ * is rounded here, at creation, not refused by Valkey on every read); throws {@link CacheConfigError}
+ * naming `option` when invalid.
+ */
 export function toMs(value: Duration, option: string): number {
   if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value
+    if (Number.isFinite(value) && value >= 0) return Math.round(value)
     throw new CacheConfigError(option, `expected a duration >= 0, got ${value}`)
   }
   const match = typeof value === 'string' ? PATTERN.exec(value.trim()) : null

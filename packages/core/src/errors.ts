@@ -9,6 +9,7 @@ export type S3CacheErrorCode =
   | 'CACHE_WRITE'
   | 'VALKEY_CONNECTION'
   | 'INVALID_EVENT'
+  | 'INVALID_VALUE'
   | 'S3_EVENT_FAILED'
 
 /** Base class of every error this library throws: a stable `code`, the original `cause`, and HTTP hints for `@middy/http-error-handler`. */
@@ -169,5 +170,20 @@ export class S3EventFailedError extends S3CacheError {
     this.applied = counts.applied
     this.ignored = counts.ignored
     this.failed = counts.failed
+  }
+}
+
+/** A `wrap` loader returned a value the cache cannot store and give back: `undefined`, a function, a symbol, a bigint, or one JSON cannot encode. Nothing was stored. */
+export class InvalidValueError extends S3CacheError {
+  override name = 'InvalidValueError'
+  readonly key: string
+
+  constructor(key: string, message: string, options: { cause?: unknown } = {}) {
+    super('INVALID_VALUE', `wrap(${JSON.stringify(key)}): ${message}`, {
+      ...options,
+      statusCode: 500,
+      expose: false,
+    })
+    this.key = key
   }
 }

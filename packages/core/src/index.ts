@@ -29,6 +29,7 @@ export {
   CacheWriteError,
   InvalidEventError,
   InvalidKeyError,
+  InvalidValueError,
   ObjectNotFoundError,
   OriginError,
   S3CacheError,

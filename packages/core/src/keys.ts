@@ -16,10 +16,17 @@ export interface EntryKeys {
   readonly sequencer: string
 }
 
-/** Throws {@link InvalidKeyError} unless `key` is a non-empty string of at most 1024 UTF-8 bytes. */
+/**
+ * Throws {@link InvalidKeyError} unless `key` is a non-empty, well-formed string of at most 1024 UTF-8
+ * bytes. A lone surrogate is refused: UTF-8 encoding would replace it with U+FFFD, so `'id\uD800'` and
+ * `'id\uFFFD'` would share one Valkey key but not one L1 id, and one caller would get another's value.
+ */
 export function validateKey(key: unknown, what = 'key'): asserts key is string {
   if (typeof key !== 'string' || key.length === 0)
     throw new InvalidKeyError(`${what} must be a non-empty string`)
+  // String.prototype.isWellFormed: Node 20+, typed from ES2024 on.
+  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed())
+    throw new InvalidKeyError(`${what} is not well-formed UTF-16 (it holds a lone surrogate)`)
   // Fast path: a string of at most 256 UTF-16 units cannot exceed 1024 UTF-8 bytes.
   if (key.length > MAX_KEY_BYTES / 4 && Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
     throw new InvalidKeyError(`${what} is longer than ${MAX_KEY_BYTES} bytes of UTF-8`)

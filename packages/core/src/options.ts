@@ -102,6 +102,15 @@ const L1_DEFAULTS = { maxBytes: 16 * 1024 * 1024, ttl: '5s' } as const
 const LOCK_DEFAULTS = { ttl: '10s', wait: '2s' } as const
 const TIMEOUT_DEFAULTS = { valkey: 250, s3: '3s', revalidate: 500 } as const
 
+/** A number of bytes: a positive integer, never a duration. */
+function byteCount(value: unknown, option: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
+  throw new CacheConfigError(
+    option,
+    `expected a number of bytes (an integer > 0), got ${JSON.stringify(value)}`,
+  )
+}
+
 function resolveCompression(value: S3CacheOptions['compression']): CompressionSettings | false {
   if (value === false) return false
   const { codec, minBytes } = readOptions(value, COMPRESSION_DEFAULTS, { path: 'compression' })
@@ -163,7 +172,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
     maxObjectBytes,
     compression: resolveCompression(given.compression),
     l1: l1 && {
-      maxBytes: positiveMs(l1.maxBytes, 'l1.maxBytes'),
+      maxBytes: byteCount(l1.maxBytes, 'l1.maxBytes'),
       ttlMs: positiveMs(l1.ttl, 'l1.ttl'),
     },
     lock: lock && {

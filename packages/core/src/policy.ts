@@ -36,7 +36,7 @@ export function readPolicy(defaults: PolicyDefaults, overrides: PolicyOverrides 
 export interface EntryTimes {
   freshUntil: number
   staleUntil: number
-  /** How long Valkey keeps it: until `staleUntil`. */
+  /** How long Valkey keeps it: until `staleUntil`, in whole ms (at least 1). */
   ttlMs: number
 }
 
@@ -49,5 +49,5 @@ export function entryTimes(policy: ReadPolicy, now: number, negative = false): E
   const ttlMs = negative ? policy.negativeTtlMs : policy.ttlMs
   const freshUntil = now + ttlMs * (1 - policy.jitter * Math.random())
   const staleUntil = freshUntil + (negative ? 0 : policy.staleMs)
-  return { freshUntil, staleUntil, ttlMs: staleUntil - now }
+  return { freshUntil, staleUntil, ttlMs: Math.max(1, Math.ceil(staleUntil - now)) }
 }

@@ -1,5 +1,5 @@
 import { Codec, type CompressionSettings } from './compression'
-import { leaseToken, waitForEntry } from './coordination/lease'
+import { LEASE_GONE, leaseToken, waitForEntry } from './coordination/lease'
 import { SingleFlight } from './coordination/single-flight'
 import { withDeadline } from './deadline'
 import { CorruptEntryError, decodeEntry, type Entry, EntryKind, encodeEntry, encodeTimes } from './entry'
@@ -28,14 +28,27 @@ export interface ReadSettings {
 export class ReadThrough {
   private readonly settings: ReadSettings
   private readonly flights = new SingleFlight<ReadResult>()
+  /**
+   * Counts this process's own puts and invalidations. A read remembers the count it began under: it
+   * joins only flights begun under the same count, and fills L1 only while the count is unchanged, so
+   * no read that starts after a local write resolves can see what was there before it.
+   */
+  private localWrites = 0
 
   constructor(settings: ReadSettings) {
     this.settings = settings
   }
 
+  /** Called when a local put or invalidate of `id` has resolved (or failed): see {@link localWrites}. */
+  wrote(id: string): void {
+    this.localWrites++
+    this.settings.l1?.delete(id)
+  }
+
   async read(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
     const started = performance.now()
     const { l1, emit } = this.settings
+    const epoch = this.localWrites
     if (l1 && !policy.forceRefresh) {
       const entry = l1.get(target.id)
       if (entry) {
@@ -50,7 +63,9 @@ export class ReadThrough {
       }
     }
     const flightKey = policy.forceRefresh ? `${target.id}\0refresh` : target.id
-    const result = await this.flights.run(flightKey, () => this.readShared(target, policy, load))
+    const result = await this.flights.run(flightKey, epoch, () =>
+      this.readShared(target, policy, load, epoch),
+    )
     const durationMs = performance.now() - started
     const base = { key: target.key, bucket: target.bucket, durationMs }
     if (result.status === 'hit') emit({ ...base, type: 'hit', layer: 'l2' })
@@ -60,17 +75,27 @@ export class ReadThrough {
     return result
   }
 
-  private async readShared(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
+  /** Puts an entry in L1 unless a local write has resolved since the read that produced it began. */
+  private fill(target: CacheTarget, entry: Entry, epoch: number): void {
+    if (epoch === this.localWrites) this.settings.l1?.set(target.id, entry)
+  }
+
+  private async readShared(
+    target: CacheTarget,
+    policy: ReadPolicy,
+    load: Load,
+    epoch: number,
+  ): Promise<ReadResult> {
     if (!policy.forceRefresh) {
       const stored = await this.readStored(target)
       const now = Date.now()
       if (stored && now < stored.freshUntil) {
-        this.settings.l1?.set(target.id, stored)
+        this.fill(target, stored, epoch)
         return { entry: stored, status: 'hit' }
       }
-      if (stored && now < stored.staleUntil) return this.revalidate(target, policy, load, stored)
+      if (stored && now < stored.staleUntil) return this.revalidate(target, policy, load, stored, epoch)
     }
-    return this.loadAndStore(target, policy, load, undefined)
+    return this.loadAndStore(target, policy, load, undefined, epoch)
   }
 
   /** One GET; a failed, missing or corrupt entry reads as `undefined` (corrupt ones are reported and later overwritten). */
@@ -99,6 +124,7 @@ export class ReadThrough {
     policy: ReadPolicy,
     load: Load,
     stale: Entry,
+    epoch: number,
   ): Promise<ReadResult> {
     const started = performance.now()
     const staleAnswer = (
@@ -123,7 +149,7 @@ export class ReadThrough {
     try {
       const result = await withDeadline(
         this.settings.revalidateWaitMs,
-        () => this.loadAndStore(target, policy, load, stale),
+        () => this.loadAndStore(target, policy, load, stale, epoch),
         () => timeout,
       )
       return result.status === 'stale' ? staleAnswer('lease-held') : result
@@ -137,6 +163,7 @@ export class ReadThrough {
     policy: ReadPolicy,
     load: Load,
     stale: Entry | undefined,
+    epoch: number,
   ): Promise<ReadResult> {
     const { store, lock } = this.settings
     const token = leaseToken()
@@ -147,14 +174,12 @@ export class ReadThrough {
     if (ticket && lock && !ticket.leased) {
       // Another process is loading this object: serve stale at once, or wait for its entry.
       if (stale) return { entry: stale, status: 'stale' }
-      const written = await waitForEntry(async () => {
-        const entry = await this.readStored(target)
-        return entry && Date.now() < entry.freshUntil ? entry : undefined
-      }, lock.waitMs)
+      const written = await waitForEntry(() => this.leaderResult(target), lock.waitMs)
       if (written) {
-        this.settings.l1?.set(target.id, written)
+        this.fill(target, written, epoch)
         return { entry: written, status: 'hit' }
       }
+      // The leader stored nothing (too large, a miss not cached, a failed loader) or the wait ended: load here.
     }
     const started = performance.now()
     let outcome: LoadOutcome
@@ -165,7 +190,21 @@ export class ReadThrough {
       throw error
     }
     const loadMs = performance.now() - started
-    return this.finishLoad(target, policy, outcome, stale, ticket, token, loadMs)
+    return this.finishLoad(target, policy, outcome, stale, ticket, token, loadMs, epoch)
+  }
+
+  /**
+   * One poll of a lease waiter: the leader's fresh entry, `LEASE_GONE` when the leader has let go of the
+   * lease without storing anything (so the waiter goes on now, not when its wait ends), else `undefined`.
+   */
+  private async leaderResult(target: CacheTarget): Promise<Entry | typeof LEASE_GONE | undefined> {
+    const fresh = (entry: Entry | undefined) => (entry && Date.now() < entry.freshUntil ? entry : undefined)
+    const entry = fresh(await this.readStored(target))
+    if (entry) return entry
+    const lease = await this.settings.store.call('valkey-lease', target.key, (s) => s.get(target.keys.lease))
+    if (lease !== null) return undefined
+    // Released: the leader may have committed between the two reads.
+    return fresh(await this.readStored(target)) ?? LEASE_GONE
   }
 
   /** Writes what the load produced (conditionally on the generation) and builds the answer. */
@@ -177,6 +216,7 @@ export class ReadThrough {
     ticket: LoadTicket | undefined,
     token: string,
     loadMs: number,
+    epoch: number,
   ): Promise<ReadResult> {
     const { store, emit } = this.settings
     const base = { key: target.key, bucket: target.bucket, durationMs: loadMs }
@@ -185,14 +225,16 @@ export class ReadThrough {
 
     if (outcome.type === 'unchanged' && stale) {
       const entry: Entry = { ...stale, freshUntil, staleUntil }
+      let touched: boolean | typeof FAILED = false
       if (ticket) {
         const times = encodeTimes(freshUntil, staleUntil)
-        await store.call('valkey-write', target.key, (s) =>
-          s.touch(target.keys, ticket.generation, heldToken, times, ttlMs),
+        touched = await store.call('valkey-write', target.key, (s) =>
+          s.touch(target.keys, ticket.generation, heldToken, stale.checksum, times, ttlMs),
         )
       }
       emit({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
-      this.settings.l1?.set(target.id, entry)
+      // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
+      if (touched === true) this.fill(target, entry, epoch)
       return { entry, status: 'hit' }
     }
 
@@ -204,8 +246,9 @@ export class ReadThrough {
     const encoded = cacheable
       ? encodeEntry({ ...data, freshUntil, staleUntil }, this.settings.compression)
       : undefined
+    let committed: boolean | typeof FAILED = false
     if (ticket && encoded) {
-      await store.call('valkey-write', target.key, (s) =>
+      committed = await store.call('valkey-write', target.key, (s) =>
         s.commit(target.keys, ticket.generation, heldToken, encoded.value, ttlMs),
       )
     } else if (ticket?.leased) {
@@ -222,7 +265,8 @@ export class ReadThrough {
     const source =
       outcome.type === 'missing' ? 'not-found' : target.bucket === undefined ? 'loader' : 'origin'
     emit({ ...base, type: 'load', source, bytes: data.body.byteLength, storedBytes: entry.storedBytes })
-    if (encoded) this.settings.l1?.set(target.id, entry)
+    // L1 takes only what Valkey accepted: a refused commit means a put or invalidate came after this load began.
+    if (committed === true) this.fill(target, entry, epoch)
     return { entry, status: cacheable || outcome.type === 'missing' ? 'miss' : 'bypass' }
   }
 }
