@@ -24,6 +24,8 @@ import { type Codec, type CompressionSettings, compress, decompress } from './co
  */
 export const FORMAT_VERSION = 1
 export const TIMES_OFFSET = 4
+/** Where the CRC-32 sits: a 304 refresh names the entry it revalidated by it. */
+export const CHECKSUM_OFFSET = 20
 const HEADER_BYTES = 44
 const MAGIC_0 = 0x56
 const MAGIC_1 = 0x53
@@ -95,7 +97,7 @@ export function encodeEntry(
     out.set(part, offset)
     offset += part.byteLength
   }
-  out.writeUInt32BE(checksum(out), 20)
+  out.writeUInt32BE(checksum(out), CHECKSUM_OFFSET)
   return { value: out, codec }
 }
 
@@ -122,7 +124,7 @@ export function decodeEntry(buf: Buffer): Entry {
     throw new CorruptEntryError('not an entry')
   if (buf[2] !== FORMAT_VERSION)
     throw new CorruptEntryError(`entry format ${buf[2]} is not ${FORMAT_VERSION}`)
-  const stored = buf.readUInt32BE(20)
+  const stored = buf.readUInt32BE(CHECKSUM_OFFSET)
   if (stored !== checksum(buf)) throw new CorruptEntryError('checksum mismatch')
   const flags = buf[3] as number
   const kind = (flags & 0b11) as EntryKind

@@ -22,14 +22,3 @@ export function normalizeSequencer(value: unknown): string | undefined {
 export function certainlyNotNewer(candidate: string, last: string): boolean {
   return candidate.length === last.length && candidate <= last
 }
-
-/**
- * Negative, zero or positive as `a` is older than, the same event as, or newer than `b` (both
- * normalized), under left-padding with zeros. Not used to skip events (see {@link certainlyNotNewer}).
- */
-export function compareSequencers(a: string, b: string): number {
-  const width = Math.max(a.length, b.length)
-  const left = a.padStart(width, '0')
-  const right = b.padStart(width, '0')
-  return left < right ? -1 : left > right ? 1 : 0
-}

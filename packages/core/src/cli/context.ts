@@ -56,10 +56,10 @@ export async function connect(env: Env): Promise<Connection> {
       },
       () => new ValkeyConnectionError(failure(`no answer within ${deadlineMs} ms`)),
     )
-    const pinging = client.ping()
+    const ready = client
     await withDeadline(
       deadlineMs,
-      () => pinging,
+      () => ready.ping(),
       () => new ValkeyConnectionError(failure(`no answer to PING within ${deadlineMs} ms`)),
     )
   } catch (error) {

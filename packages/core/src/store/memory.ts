@@ -1,11 +1,8 @@
 import { LRUCache } from 'lru-cache'
-import { TIMES_OFFSET } from '../entry'
+import { CHECKSUM_OFFSET, TIMES_OFFSET } from '../entry'
 import type { EntryKeys } from '../keys'
 import { certainlyNotNewer } from '../sequencer'
 import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
-
-/** Where an entry keeps its CRC-32 (see entry.ts). */
-const CHECKSUM_OFFSET = 20
 
 /** Default bound of the memory store: 64 MiB of stored values. */
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { CHECKSUM_OFFSET, TIMES_OFFSET } from '../entry'
 
 /** A Lua script sent with EVALSHA, falling back to EVAL once per node when the script cache is empty. */
 export interface Script {
@@ -43,8 +44,8 @@ return written
  */
 export const TOUCH = script(`
 local written = 0
-if redis.call('GET', KEYS[2]) == ARGV[1] and #ARGV[5] == 4 and redis.call('GETRANGE', KEYS[1], 20, 23) == ARGV[5] then
-  redis.call('SETRANGE', KEYS[1], 4, ARGV[3])
+if redis.call('GET', KEYS[2]) == ARGV[1] and #ARGV[5] == 4 and redis.call('GETRANGE', KEYS[1], ${CHECKSUM_OFFSET}, ${CHECKSUM_OFFSET + 3}) == ARGV[5] then
+  redis.call('SETRANGE', KEYS[1], ${TIMES_OFFSET}, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   written = 1
 end
