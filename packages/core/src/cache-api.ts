@@ -81,8 +81,8 @@ export interface WarmOptions {
   /** Warm the objects whose keys start with this (ListObjectsV2, paginated). Default: the whole bucket. */
   prefix?: string
   /**
-   * Warm exactly these keys instead of listing the bucket. Their sizes are unknown beforehand, so an
-   * object over `maxObjectBytes` is downloaded once and skipped. Default: none (list).
+   * Warm exactly these keys instead of listing the bucket. An object over `maxObjectBytes` is skipped
+   * by the size S3 announces, before its body is read. Default: none (list).
    */
   keys?: readonly string[]
   /** Default: the cache's `bucket`. */
@@ -159,7 +159,7 @@ export interface S3Cache {
   /**
    * Loads many objects into the cache with bounded concurrency: those under `prefix` (listed with
    * ListObjectsV2) or the given `keys`. A fresh entry costs one GET and no S3 call; objects larger
-   * than `maxObjectBytes` are skipped (by their listed size).
+   * than `maxObjectBytes` are skipped, never downloaded.
    */
   warm(options?: WarmOptions): Promise<WarmResult>
   /** Describes the stored entry of an object (state, times, sizes, compression) with one GET, loading nothing. */

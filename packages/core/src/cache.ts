@@ -8,7 +8,7 @@ import { objectTarget, wrapTarget } from './keys'
 import { L1Cache } from './l1'
 import { resolveOptions, type S3CacheOptions } from './options'
 import { loadObject } from './origin/s3'
-import { readPolicy } from './policy'
+import { type PolicyOverrides, readPolicy } from './policy'
 import type { LoadOutcome, ReadResult } from './read-contract'
 import { ReadThrough } from './read-through'
 import { parseJson, type StandardSchemaV1 } from './schema'
@@ -74,9 +74,13 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const target = (key: string, bucket = config.bucket) => objectTarget(config.keyPrefix, bucket, key)
 
   /** An S3 object through the read path; a cached or fresh NoSuchKey is `ObjectNotFoundError`. */
-  const read = async (key: string, options: GetOptions = {}): Promise<ReadResult> => {
+  const read = async (
+    key: string,
+    options: GetOptions & Pick<PolicyOverrides, 'skipOversized'> = {},
+  ): Promise<ReadResult> => {
     const object = target(key, options.bucket)
-    const result = await reader.read(object, readPolicy(config, options), (previous) =>
+    const policy = readPolicy(config, options)
+    const result = await reader.read(object, policy, (previous) =>
       loadObject({
         s3: config.s3,
         bucket: object.bucket,
@@ -84,6 +88,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         previous,
         timeoutMs: config.timeouts.s3Ms,
         maxObjectBytes: config.maxObjectBytes,
+        skipOversized: policy.skipOversized,
       }),
     )
     if (result.entry.kind === EntryKind.missing) throw new ObjectNotFoundError(object.bucket, key)
@@ -166,7 +171,8 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
           maxObjectBytes: config.maxObjectBytes,
           s3TimeoutMs: config.timeouts.s3Ms,
           read: async (key, bucket) => {
-            const { status, entry } = await read(key, { bucket })
+            // Objects over maxObjectBytes are not downloaded: warm-up stores, it does not serve.
+            const { status, entry } = await read(key, { bucket, skipOversized: true })
             return { status, bytes: entry.body.byteLength }
           },
         },

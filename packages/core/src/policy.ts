@@ -9,6 +9,8 @@ export interface ReadPolicy {
   jitter: number
   /** Skip L1 and Valkey and load (the result is stored). */
   forceRefresh: boolean
+  /** Do not download an object over `maxObjectBytes`: answer `bypass` with an empty body (warm-up only). */
+  skipOversized: boolean
 }
 
 /** The cache-wide defaults a policy starts from (the resolved options). */
@@ -19,6 +21,7 @@ export interface PolicyOverrides {
   ttl?: Duration | undefined
   staleTtl?: Duration | undefined
   forceRefresh?: boolean | undefined
+  skipOversized?: boolean | undefined
 }
 
 /** The policy of one call: the cache's defaults with the call's overrides (validated, `CacheConfigError`). */
@@ -29,6 +32,7 @@ export function readPolicy(defaults: PolicyDefaults, overrides: PolicyOverrides 
     negativeTtlMs: defaults.negativeTtlMs,
     jitter: defaults.jitter,
     forceRefresh: overrides.forceRefresh === true,
+    skipOversized: overrides.skipOversized === true,
   }
 }
 

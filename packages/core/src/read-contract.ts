@@ -19,6 +19,8 @@ export type LoadOutcome =
   | { type: 'unchanged' }
   /** The object does not exist (S3 NoSuchKey). */
   | { type: 'missing' }
+  /** The origin did not download the object: it is over `maxObjectBytes` (only when the policy asks, for warm-up). */
+  | { type: 'oversized'; bytes: number }
 
 /** Loads from the origin; `previous` is the stale entry being revalidated, if any. */
 export type Load = (previous: Entry | undefined) => Promise<LoadOutcome>

@@ -21,6 +21,20 @@ export interface ReadSettings {
   revalidateWaitMs: number
 }
 
+/** The answer for an object the origin did not download (`skipOversized`): no body, nothing stored. */
+function notDownloaded(): Entry {
+  const body = new Uint8Array(0)
+  return {
+    kind: EntryKind.object,
+    body,
+    metadata: {},
+    freshUntil: 0,
+    staleUntil: 0,
+    storedBytes: 0,
+    codec: Codec.none,
+  }
+}
+
 /**
  * The read path: L1 → one Valkey GET → origin, with single-flight per process, a lease
  * across processes, stale-while-revalidate within a bounded wait, and conditional writes.
@@ -62,7 +76,11 @@ export class ReadThrough {
         return { entry, status: 'hit' }
       }
     }
-    const flightKey = policy.forceRefresh ? `${target.id}\0refresh` : target.id
+    // Reads that may answer differently never share a flight: a forced refresh, a warm-up that skips large objects.
+    const flightKey =
+      policy.forceRefresh || policy.skipOversized
+        ? `${target.id}\0${policy.forceRefresh ? 'refresh' : ''}\0${policy.skipOversized ? 'warm' : ''}`
+        : target.id
     const result = await this.flights.run(flightKey, epoch, () =>
       this.readShared(target, policy, load, epoch),
     )
@@ -189,6 +207,11 @@ export class ReadThrough {
       if (ticket?.leased) void store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
       throw error
     }
+    if (outcome.type === 'oversized') {
+      // Nothing to store: let the waiters go on at once.
+      if (ticket?.leased) await store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
+      return { entry: notDownloaded(), status: 'bypass' }
+    }
     const loadMs = performance.now() - started
     return this.finishLoad(target, policy, outcome, stale, ticket, token, loadMs, epoch)
   }
@@ -211,7 +234,7 @@ export class ReadThrough {
   private async finishLoad(
     target: CacheTarget,
     policy: ReadPolicy,
-    outcome: LoadOutcome,
+    outcome: Exclude<LoadOutcome, { type: 'oversized' }>,
     stale: Entry | undefined,
     ticket: LoadTicket | undefined,
     token: string,

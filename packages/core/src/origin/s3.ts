@@ -1,4 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { withDeadline } from '../deadline'
 import { type Entry, EntryKind } from '../entry'
 import { OriginError } from '../errors'
@@ -26,6 +32,30 @@ export interface LoadRequest {
   previous?: Entry | undefined
   timeoutMs: number
   maxObjectBytes: number
+  /** Answer `oversized` without reading the body when S3 says it is over `maxObjectBytes` (for warm-up). Default `false`. */
+  skipOversized?: boolean | undefined
+}
+
+type Body = NonNullable<GetObjectCommandOutput['Body']>
+
+/**
+ * The body, buffered once: with a known length, each chunk is copied into one buffer of that size as
+ * it arrives (collecting the chunks and joining them, as the SDK's `transformToByteArray` does, holds
+ * the object twice at the end). A body that ends short of, or runs past, its length is an error.
+ */
+async function readBody(body: Body | undefined, length: number | undefined): Promise<Uint8Array> {
+  if (body === undefined) return new Uint8Array(0)
+  if (length === undefined || !(Symbol.asyncIterator in body)) return body.transformToByteArray()
+  const out = new Uint8Array(length)
+  let offset = 0
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    if (offset + chunk.byteLength > length)
+      throw new OriginError(`S3 body is longer than its ${length} bytes`)
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  if (offset !== length) throw new OriginError(`S3 body ended after ${offset} of its ${length} bytes`)
+  return out
 }
 
 /** GetObject, conditional on the previous ETag when revalidating: the S3 side of the read path's {@link LoadOutcome}. */
@@ -35,7 +65,13 @@ export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
     return await bounded(request.timeoutMs, 'GetObject', async (abortSignal) => {
       const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: previous?.etag })
       const response = await s3.send(command, { abortSignal })
-      const body = (await response.Body?.transformToByteArray()) ?? new Uint8Array(0)
+      const length = response.ContentLength
+      if (request.skipOversized && length !== undefined && length > request.maxObjectBytes) {
+        // Never read: ends the request instead of downloading an object that will not be stored.
+        ;(response.Body as { destroy?: () => void } | undefined)?.destroy?.()
+        return { type: 'oversized', bytes: length }
+      }
+      const body = await readBody(response.Body, length)
       return {
         type: 'entry',
         cacheable: body.byteLength <= request.maxObjectBytes,
