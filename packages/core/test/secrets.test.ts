@@ -368,6 +368,25 @@ describe('no message repeats a Valkey password, whatever its characters (real se
   // from createValkeyClient({ cluster: false }) with a wrong password rejects with iovalkey's raw
   // ReplyError, whose `command.args` holds the password, so console.error(error) prints it. Whatever
   // the password's characters. This test passes while the leak exists; when it is fixed, make it `it`.
+  it('a command on a client with a wrong password rejects without the password (explicit and auto mode)', async () => {
+    const password = NASTY[0] as string
+    for (const cluster of [false, undefined]) {
+      const client = await createValkeyClient({ url: encodedUrl(password, server.port), cluster }).catch(
+        (caught: unknown) => caught,
+      )
+      // 'auto' probes first and rejects with a mapped error; explicit mode hands the client over at once.
+      if (client instanceof Error) {
+        expectNoPassword([errorText(client)], password)
+        continue
+      }
+      const ready = client as Awaited<ReturnType<typeof createValkeyClient>>
+      const error = await ready.ping().catch((caught: unknown) => caught)
+      ready.disconnect()
+      expect(error).toBeInstanceOf(Error)
+      expectNoPassword([errorText(error)], password)
+    }
+  })
+
   it('the CLI as a child process, VALKEY_URL raw and percent-encoded', async () => {
     const passwords = [...NASTY, ...fc.sample(passwordArb, { numRuns: 2, seed: 7 })]
     const cases = passwords.flatMap((password) =>

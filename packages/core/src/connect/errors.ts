@@ -71,6 +71,18 @@ function sanitize(error: Error): Error {
   return copy
 }
 
+/**
+ * Blanks the password in place in an iovalkey AUTH error (`command.args` is `[password]` or `[user,
+ * password]`). iovalkey rejects the commands queued on a connection with this same object, then emits
+ * it as `error`: redacting it in the `error` listener reaches it before any caller's handler runs.
+ */
+export function redactAuthArgs(error: unknown): void {
+  const command = (error as { command?: { name?: unknown; args?: unknown } } | null)?.command
+  if (typeof command?.name !== 'string' || command.name.toLowerCase() !== 'auth') return
+  if (!Array.isArray(command.args) || command.args.length === 0) return
+  command.args[command.args.length - 1] = '***'
+}
+
 function firstKey(command: CommandInfo | undefined): string | undefined {
   if (!command) return undefined
   const scripted = /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(command.name)

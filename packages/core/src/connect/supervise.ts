@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'iovalkey'
-import { toValkeyError, withTlsHint } from './errors'
+import { redactAuthArgs, toValkeyError, withTlsHint } from './errors'
 import type { ValkeyClient } from './options'
 import { outageReporter } from './outage'
 import type { ResolvedConnection } from './resolve'
@@ -54,7 +54,11 @@ export function supervise<T extends ValkeyClient>(client: T, resolved: ResolvedC
     resolved.onError,
     errorMapper(resolved, () => everReady),
   )
-  client.on('error', reporter.report)
+  const onError = (error: unknown) => {
+    redactAuthArgs(error)
+    reporter.report(error)
+  }
+  client.on('error', onError)
   client.on('ready', () => {
     everReady = true
     reporter.recovered()
@@ -62,7 +66,7 @@ export function supervise<T extends ValkeyClient>(client: T, resolved: ResolvedC
   })
   if (client.isCluster) {
     const cluster = client as Cluster
-    cluster.on('node error', reporter.report)
+    cluster.on('node error', onError)
     cluster.on('+node', (node: Redis) => node.on('ready', reporter.recovered))
     // Before the first ready, Cluster queues commands without a timeout: fail them at every failed
     // attempt, as a standalone client does with maxRetriesPerRequest 0.

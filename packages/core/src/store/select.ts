@@ -1,5 +1,5 @@
 import { createValkeyClient } from '../connect/create-client'
-import { toValkeyError } from '../connect/errors'
+import { redactAuthArgs, toValkeyError } from '../connect/errors'
 import type { ValkeyClient, ValkeyConnectionOptions } from '../connect/options'
 import { outageReporter } from '../connect/outage'
 import { resolveConnection } from '../connect/resolve'
@@ -22,7 +22,10 @@ function superviseInstance(client: ValkeyClient, onError: (error: Error) => void
   if (client.listenerCount('error') > 0) return
   const reporter = outageReporter(onError, (error) => toValkeyError(error))
   client.on('ready', reporter.recovered)
-  client.on('error', reporter.report)
+  client.on('error', (error: unknown) => {
+    redactAuthArgs(error)
+    reporter.report(error)
+  })
 }
 
 /**
