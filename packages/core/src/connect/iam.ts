@@ -1,4 +1,4 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto'
+import { createHmac, hash } from 'node:crypto'
 import type { AwsCredentials } from './options'
 
 /** Lifetime of an ElastiCache IAM token (`X-Amz-Expires`): ElastiCache accepts at most 15 minutes. */
@@ -19,31 +19,6 @@ export interface IamTokenRequest {
   signingDate?: Date | undefined
 }
 
-type SourceData = string | ArrayBuffer | ArrayBufferView
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8')
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  return Buffer.from(data)
-}
-
-/** SHA-256 and HMAC-SHA-256 from node:crypto in the shape the Smithy signer expects (no extra dependency). */
-class Sha256 {
-  private readonly hash: Hash | Hmac
-
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret))
-  }
-
-  update(data: SourceData): void {
-    this.hash.update(toBuffer(data))
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest())
-  }
-}
-
 // Loaded on first use only: the credential chain is large, and a cold start without IAM should not pay for it.
 let defaultChain: Promise<() => Promise<AwsCredentials>> | undefined
 
@@ -59,40 +34,66 @@ function uriEscape(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest()
+
+/** `20240506T070809Z`, the SigV4 timestamp. */
+function amzDate(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
+}
+
 /**
  * An ElastiCache IAM authentication token: the SigV4-presigned URL
  * `http://{cacheName}/?Action=connect&User={userId}[&ResourceType=ServerlessCache]&X-Amz-Expires=900&...`
  * (service `elasticache`) without its `http://` scheme. Valid for 15 minutes; send it as the password
  * of `AUTH {userId} {token}` over TLS.
+ *
+ * Signed here with `node:crypto`, following the SigV4 query-string steps (canonical request, string to
+ * sign, derived key): a signing library would weigh more in a Lambda bundle than the whole cache.
  */
 export async function createIamAuthToken(request: IamTokenRequest): Promise<string> {
-  const credentials = request.credentials ?? (await defaultCredentials())
-  // Loaded on first use: caches without IAM auth never pay for the signer at cold start.
-  const { SignatureV4 } = await import('@smithy/signature-v4')
-  const signer = new SignatureV4({
-    service: 'elasticache',
-    region: request.region,
-    credentials,
-    sha256: Sha256,
-  })
-  const query: Record<string, string> = { Action: 'connect', User: request.userId }
-  if (request.serverless) query.ResourceType = 'ServerlessCache'
-  const signed = await signer.presign(
-    {
-      method: 'GET',
-      protocol: 'http:',
-      hostname: request.cacheName,
-      path: '/',
-      query,
-      headers: { host: request.cacheName },
-    },
-    {
-      expiresIn: IAM_TOKEN_TTL_SECONDS,
-      ...(request.signingDate ? { signingDate: request.signingDate } : {}),
-    },
+  const source = request.credentials ?? (await defaultCredentials())
+  const credentials = typeof source === 'function' ? await source() : source
+  const date = amzDate(request.signingDate ?? new Date())
+  const day = date.slice(0, 8)
+  const scope = `${day}/${request.region}/elasticache/aws4_request`
+  const query: [string, string][] = [
+    ['Action', 'connect'],
+    ['User', request.userId],
+    ...(request.serverless ? ([['ResourceType', 'ServerlessCache']] as [string, string][]) : []),
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Credential', `${credentials.accessKeyId}/${scope}`],
+    ['X-Amz-Date', date],
+    ['X-Amz-Expires', String(IAM_TOKEN_TTL_SECONDS)],
+    ...(credentials.sessionToken
+      ? ([['X-Amz-Security-Token', credentials.sessionToken]] as [string, string][])
+      : []),
+    ['X-Amz-SignedHeaders', 'host'],
+  ]
+  const encoded = query.map(([key, value]) => [uriEscape(key), uriEscape(value)] as const)
+  const pairs = encoded.map(([key, value]) => `${key}=${value}`)
+  // The canonical query is sorted by (encoded) name; the token keeps Action and User first.
+  const canonicalQuery = [...encoded]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&')
+  // No body: the payload hash is that of the empty string.
+  const canonicalRequest = [
+    'GET',
+    '/',
+    canonicalQuery,
+    `host:${request.cacheName}`,
+    '',
+    'host',
+    hash('sha256', ''),
+  ].join('\n')
+  const stringToSign = ['AWS4-HMAC-SHA256', date, scope, hash('sha256', canonicalRequest)].join('\n')
+  const key = hmac(
+    hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), request.region), 'elasticache'),
+    'aws4_request',
   )
-  const pairs = Object.entries(signed.query ?? {}).map(
-    ([key, value]) => `${uriEscape(key)}=${uriEscape(String(value))}`,
-  )
-  return `${request.cacheName}/?${pairs.join('&')}`
+  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex')
+  return `${request.cacheName}/?${pairs.join('&')}&X-Amz-Signature=${signature}`
 }

@@ -62,7 +62,85 @@ function parts(token: string): { prefix: string; query: Record<string, string> }
   return { prefix, query: Object.fromEntries(new URLSearchParams(query)) }
 }
 
+/** The same token from the AWS SDK's own signer (a devDependency): the signing in iam.ts must agree with it. */
+async function sdkToken(request: {
+  userId: string
+  cacheName: string
+  region: string
+  serverless: boolean
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+}): Promise<string> {
+  const { SignatureV4 } = await import('@smithy/signature-v4')
+  const signer = new SignatureV4({
+    service: 'elasticache',
+    region: request.region,
+    credentials: request.credentials,
+    sha256: NodeSha256,
+  })
+  const query: Record<string, string> = { Action: 'connect', User: request.userId }
+  if (request.serverless) query.ResourceType = 'ServerlessCache'
+  const signed = await signer.presign(
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: request.cacheName,
+      path: '/',
+      query,
+      headers: { host: request.cacheName },
+    },
+    { expiresIn: 900, signingDate },
+  )
+  const pairs = Object.entries(signed.query ?? {}).map(
+    ([key, value]) => `${rfc3986(key)}=${rfc3986(String(value))}`,
+  )
+  return `${request.cacheName}/?${pairs.join('&')}`
+}
+
+/** SHA-256 and HMAC from node:crypto in the shape the SDK signer takes. */
+type SourceData = string | ArrayBuffer | ArrayBufferView
+const bytes = (data: SourceData) =>
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data)
+
+class NodeSha256 {
+  private readonly hash
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret))
+  }
+  update(data: SourceData): void {
+    this.hash.update(bytes(data))
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest())
+  }
+}
+
 describe('createIamAuthToken', () => {
+  it.each([
+    { userId: 'app-user', cacheName: 'my-cache', region: 'eu-west-1', serverless: true, credentials },
+    { userId: 'app-user', cacheName: 'my-cache', region: 'us-east-1', serverless: false, credentials },
+    {
+      userId: 'user with spaces+plus/slash*star',
+      cacheName: 'cache-01',
+      region: 'ap-southeast-2',
+      serverless: true,
+      credentials: { accessKeyId: 'AKIDNOTOKEN', secretAccessKey: 'secret/with+chars=' },
+    },
+    {
+      userId: 'ünïcödé-user',
+      cacheName: 'replication-group-7',
+      region: 'eu-central-1',
+      serverless: false,
+      credentials,
+    },
+  ])('signs as the AWS SDK signer does ($userId, $region)', async (request) => {
+    const ours = await createIamAuthToken({ ...request, signingDate })
+    expect(parts(ours)).toEqual(parts(await sdkToken(request)))
+  })
+
   it.each([false, true])('matches an independent SigV4 computation (serverless: %s)', async (serverless) => {
     const token = await createIamAuthToken({
       userId: 'app-user',
