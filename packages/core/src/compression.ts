@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib'
 
-/** zstd ships in node:zlib from Node 22.15 / 23.8; older runtimes fall back to gzip. */
+/** zstd ships in node:zlib from Node 22.15 / 23.8; older runtimes use raw deflate for every size. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function'
 
 /** The output size is known from the entry header: one chunk of exactly that size spares zlib's default buffers. */
@@ -33,6 +33,13 @@ const CODECS = {
       zlib.zstdCompressSync(body, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }),
     decompress: (data, sized) => zlib.zstdDecompressSync(data, sized),
   },
+  // Raw deflate: gzip's stream without its header and second CRC (the entry has its own checksum).
+  deflate: {
+    id: 3,
+    available: true,
+    compress: (body) => zlib.deflateRawSync(body, { level: 6 }),
+    decompress: (data, sized) => zlib.inflateRawSync(data, sized),
+  },
 } as const satisfies Record<string, CodecSpec>
 
 /** A codec's name, as options and `inspect` spell it. */
@@ -62,14 +69,31 @@ export function codecAvailable(name: CodecName): boolean {
 }
 
 export interface CompressionSettings {
-  codec: Codec
+  /** A codec, or `'auto'`: chosen by size (see {@link autoCodec}). */
+  codec: Codec | 'auto'
   /** Bodies smaller than this are stored as they are. */
   minBytes: number
 }
 
-export const defaultCompression: CompressionSettings = {
-  codec: hasZstd ? Codec.zstd : Codec.gzip,
-  minBytes: 1024,
+/**
+ * From this size on, `'auto'` picks zstd. Measured on JSON (docs/benchmarks.md, codecs): below it raw
+ * deflate decompresses faster (zstd pays ~20 µs per call to set up its context) and stores within a
+ * few % of zstd; from 64 KiB zstd decompresses about as fast and compresses 5–10× faster.
+ */
+export const ZSTD_FROM_BYTES = 64 * 1024
+
+/**
+ * Below this, `'auto'` stores bodies as they are: such an entry moves in about two ECPUs' worth of
+ * bytes either way (ElastiCache Serverless bills MAX(1, KB) per GET), so compressing it saves at
+ * most one ECPU per hit while costing every hit a decompression.
+ */
+export const AUTO_MIN_BYTES = 2048
+
+export const defaultCompression: CompressionSettings = { codec: 'auto', minBytes: AUTO_MIN_BYTES }
+
+/** The codec `'auto'` stores a body of `bytes` with. */
+export function autoCodec(bytes: number): Codec {
+  return hasZstd && bytes >= ZSTD_FROM_BYTES ? Codec.zstd : Codec.deflate
 }
 
 /**
@@ -84,10 +108,9 @@ export function compress(
   if (!settings || settings.codec === Codec.none || body.byteLength < settings.minBytes) {
     return { codec: Codec.none, data: body }
   }
-  const data = CODECS[codecName(settings.codec) as CodecName].compress(body)
-  return data.byteLength < body.byteLength
-    ? { codec: settings.codec, data }
-    : { codec: Codec.none, data: body }
+  const codec = settings.codec === 'auto' ? autoCodec(body.byteLength) : settings.codec
+  const data = CODECS[codecName(codec) as CodecName].compress(body)
+  return data.byteLength < body.byteLength ? { codec, data } : { codec: Codec.none, data: body }
 }
 
 export function decompress(codec: Codec, data: Uint8Array, rawLength: number): Uint8Array {

@@ -38,15 +38,23 @@ export interface S3CacheOptions {
   /** Objects larger than this are served with `status: 'bypass'` and never stored. Default `1_048_576` (1 MiB). */
   maxObjectBytes?: number
   /**
-   * Body compression in the stored entry. Default: zstd where `node:zlib` has it, else gzip,
-   * for bodies of 1 KiB and more (and only when it saves bytes). `false` turns it off.
+   * Body compression in the stored entry, only when it saves bytes. Default `{ codec: 'auto', minBytes: 2048 }`:
+   * bodies under 2 KiB as they are, raw deflate up to 64 KiB, zstd from there (raw deflate on a Node.js
+   * without zstd); see docs/benchmarks.md for the measurements. `false` turns it off.
    */
-  compression?: false | { codec?: CompressionCodecName; minBytes?: number }
+  compression?: false | { codec?: CompressionCodecName | 'auto'; minBytes?: number }
   /**
    * An in-process LRU in front of Valkey. Default `false`. With `{ maxBytes, ttl }`
    * (defaults 16 MiB and `'5s'`), other processes' changes are seen within `ttl`.
    */
   l1?: false | { maxBytes?: number; ttl?: Duration }
+  /**
+   * `true`: `getJson` and `wrap` parse (and validate) a stored entry once and hand that one value,
+   * deep-frozen, to every reader of the same entry: concurrent reads of a key that shared one Valkey
+   * GET, and every later L1 hit of it. No parsing per read, but callers must not mutate what they get
+   * (frozen values throw in strict mode). Default `false`: every call gets its own copy.
+   */
+  shareParsed?: boolean
   /**
    * The distributed stampede lease: one process loads a cold key while the others wait up
    * to `wait` for its entry. Default `{ ttl: '10s', wait: '2s' }`; `false` turns it off.
@@ -73,6 +81,7 @@ export interface ResolvedOptions {
   maxObjectBytes: number
   compression: CompressionSettings | false
   l1: { maxBytes: number; ttlMs: number } | false
+  shareParsed: boolean
   lock: { ttlMs: number; waitMs: number } | false
   timeouts: { valkeyMs: number; s3Ms: number; revalidateMs: number }
   onEvent: CacheEventListener | undefined
@@ -92,15 +101,21 @@ const DEFAULTS = {
   maxObjectBytes: 1_048_576,
   compression: {},
   l1: false,
+  shareParsed: false,
   lock: {},
   timeouts: {},
   onEvent: undefined,
 } as const satisfies Omit<S3CacheOptions, 's3' | 'bucket'>
 
-const COMPRESSION_DEFAULTS = { codec: undefined, minBytes: defaultCompression.minBytes } as const
+const COMPRESSION_DEFAULTS = defaultCompression
 const L1_DEFAULTS = { maxBytes: 16 * 1024 * 1024, ttl: '5s' } as const
 const LOCK_DEFAULTS = { ttl: '10s', wait: '2s' } as const
 const TIMEOUT_DEFAULTS = { valkey: 250, s3: '3s', revalidate: 500 } as const
+
+function flag(value: unknown, option: string): boolean {
+  if (typeof value === 'boolean') return value
+  throw new CacheConfigError(option, `expected true or false, got ${JSON.stringify(value)}`)
+}
 
 /** A number of bytes: a positive integer, never a duration. */
 function byteCount(value: unknown, option: string): number {
@@ -114,18 +129,18 @@ function byteCount(value: unknown, option: string): number {
 function resolveCompression(value: S3CacheOptions['compression']): CompressionSettings | false {
   if (value === false) return false
   const { codec, minBytes } = readOptions(value, COMPRESSION_DEFAULTS, { path: 'compression' })
-  const names = CODEC_NAMES.filter((name) => name !== 'none')
-  if (codec !== undefined && !(names as unknown[]).includes(codec)) {
+  const names = ['auto', ...CODEC_NAMES.filter((name) => name !== 'none')]
+  if (!names.includes(codec as string)) {
     throw new CacheConfigError(
       'compression.codec',
       `expected ${names.map((name) => `'${name}'`).join(' or ')}, got ${JSON.stringify(codec)}`,
     )
   }
-  if (codec !== undefined && !codecAvailable(codec))
+  if (codec !== 'auto' && !codecAvailable(codec as CompressionCodecName))
     throw new CacheConfigError('compression.codec', `this Node.js has no ${codec}`)
   if (!Number.isInteger(minBytes) || minBytes < 0)
     throw new CacheConfigError('compression.minBytes', 'expected an integer >= 0')
-  return { codec: codec ? Codec[codec] : defaultCompression.codec, minBytes }
+  return { codec: codec === 'auto' ? 'auto' : Codec[codec as CompressionCodecName], minBytes }
 }
 
 /** The `keyPrefix` option with its default; `option` names it in the error (the CLI reads it from the environment). */
@@ -175,6 +190,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
       maxBytes: byteCount(l1.maxBytes, 'l1.maxBytes'),
       ttlMs: positiveMs(l1.ttl, 'l1.ttl'),
     },
+    shareParsed: flag(given.shareParsed, 'shareParsed'),
     lock: lock && {
       ttlMs: positiveMs(lock.ttl, 'lock.ttl'),
       waitMs: toMs(lock.wait, 'lock.wait'),

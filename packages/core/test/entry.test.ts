@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { Codec } from '../src/compression'
+import { AUTO_MIN_BYTES, Codec, defaultCompression, ZSTD_FROM_BYTES } from '../src/compression'
 import {
   CorruptEntryError,
   decodeEntry,
@@ -60,6 +61,55 @@ describe('stored entry format', () => {
       Buffer.alloc(0),
     ]) {
       expect(() => decodeEntry(bad)).toThrow(CorruptEntryError)
+    }
+  })
+})
+
+/** A JSON body of about `bytes` bytes that compresses as such data does. */
+function jsonOf(bytes: number): Uint8Array {
+  const rows = Array.from({ length: Math.ceil(bytes / 10) }, (_, i) => ({ i, name: `row ${i}` }))
+  return new TextEncoder().encode(JSON.stringify(rows).slice(0, bytes))
+}
+
+describe('default compression: the codec chosen by size', () => {
+  it.each([
+    ['1 KiB', 1024, 'none'],
+    ['just under 2 KiB', AUTO_MIN_BYTES - 1, 'none'],
+    ['2 KiB', AUTO_MIN_BYTES, 'deflate'],
+    ['10 KiB', 10 * 1024, 'deflate'],
+    ['just under 64 KiB', ZSTD_FROM_BYTES - 1, 'deflate'],
+    ['64 KiB', ZSTD_FROM_BYTES, 'zstd'],
+    ['1 MiB', 1024 * 1024, 'zstd'],
+  ] as const)('%s → %s, and the entry reads back', (_, bytes, name) => {
+    const expected = Codec[name]
+    const body = jsonOf(bytes)
+    expect(body.byteLength).toBe(bytes)
+    const { value, codec } = encodeEntry({ ...sample, body }, defaultCompression)
+    expect(codec).toBe(expected)
+    if (expected !== Codec.none) expect(value.length).toBeLessThan(body.length / 2)
+    expect(Buffer.from(decodeEntry(value).body).equals(Buffer.from(body))).toBe(true)
+  })
+
+  it('reads entries written by 0.1.0 (its default zstd, and gzip)', () => {
+    const fixture = JSON.parse(
+      readFileSync(new URL('./fixtures/entries-0.1.0.json', import.meta.url), 'utf8'),
+    )
+    const expectedBody = {
+      release: '0.1.0',
+      rows: Array.from({ length: 150 }, (_, i) => ({ i, name: `row ${i}` })),
+    }
+    for (const [name, codec] of [
+      ['zstd', Codec.zstd],
+      ['gzip', Codec.gzip],
+    ] as const) {
+      const entry = decodeEntry(Buffer.from(fixture.entries[name], 'base64'))
+      expect(entry).toMatchObject({
+        codec,
+        etag: '"0123456789abcdef0123456789abcdef"',
+        contentType: 'application/json',
+        metadata: { team: 'cache' },
+      })
+      expect(JSON.parse(new TextDecoder().decode(entry.body))).toEqual(expectedBody)
     }
   })
 })

@@ -28,6 +28,7 @@ describe('options', () => {
     ['maxObjectBytes', { maxObjectBytes: 1.5 }],
     ['compression.codec', { compression: { codec: 'brotli' as never } }],
     ['l1.ttl', { l1: { ttl: 0 } }],
+    ['shareParsed', { shareParsed: 'yes' as never }],
     ['lock.ttl', { lock: { ttl: 'x' as never } }],
     ['timeouts.valkey', { timeouts: { valkey: 0 } }],
     ['onEvent', { onEvent: 'log' as never }],
@@ -42,6 +43,16 @@ describe('options', () => {
 
   it('accepts the documented defaults', async () => {
     const cache = createS3Cache({ s3, bucket: 'b', l1: { maxBytes: 1024 }, lock: false, compression: false })
+    await cache.close()
+  })
+
+  it.each(['auto', 'deflate', 'gzip', 'zstd'] as const)('accepts compression codec %s', async (codec) => {
+    const cache = createS3Cache({
+      s3,
+      bucket: 'b',
+      compression: { codec, minBytes: 0 },
+      shareParsed: true,
+    })
     await cache.close()
   })
 })

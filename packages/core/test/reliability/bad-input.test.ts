@@ -194,7 +194,7 @@ describe('bad input: keys, bodies and options (fast-check, real Valkey and S3)',
           junk,
           fc.record(
             {
-              codec: field(fc.constantFrom('gzip', 'zstd')),
+              codec: field(fc.constantFrom('auto', 'deflate', 'gzip', 'zstd')),
               minBytes: field(fc.integer({ min: 0, max: 5000 })),
             },
             {
