@@ -4,7 +4,7 @@ import { EntryKind } from './entry'
 import { InvalidValueError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
 import { describeEntry } from './inspect'
-import { objectTarget, wrapTarget } from './keys'
+import { Targets } from './keys'
 import { L1Cache } from './l1'
 import { resolveOptions, type S3CacheOptions } from './options'
 import { loadObject } from './origin/s3'
@@ -12,12 +12,24 @@ import { type PolicyOverrides, readPolicy } from './policy'
 import type { LoadOutcome, ReadResult } from './read-contract'
 import { ReadThrough } from './read-through'
 import { parseJson, type StandardSchemaV1 } from './schema'
+import { SharedValues } from './shared-values'
 import { GuardedStore } from './store/guarded'
 import { selectStore } from './store/select'
 import { warmCache } from './warm'
 import { WriteThrough } from './write-through'
 
 const textDecoder = new TextDecoder()
+const NO_OPTIONS = {}
+
+/** Whether per-call options change the read policy (most calls pass none). */
+function hasPolicy(options: PolicyOverrides): boolean {
+  return (
+    options.ttl !== undefined ||
+    options.staleTtl !== undefined ||
+    options.forceRefresh !== undefined ||
+    options.skipOversized !== undefined
+  )
+}
 const textEncoder = new TextEncoder()
 
 /** A `wrap` value as JSON, or {@link InvalidValueError} before anything is stored: plain JS returns `undefined` easily. */
@@ -47,13 +59,20 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const config = resolveOptions(options)
   const emit = makeEmitter(config.onEvent)
   const onConnectionError = (error: Error) =>
-    emit({ type: 'error', operation: 'valkey-connection', durationMs: 0, error })
+    emit?.({ type: 'error', operation: 'valkey-connection', durationMs: 0, error })
   const store = new GuardedStore(selectStore(config.valkey, onConnectionError), {
     timeoutMs: config.timeouts.valkeyMs,
     emit,
     mapError: (error) => toValkeyError(error),
   })
   const l1 = config.l1 ? new L1Cache(config.l1.maxBytes, config.l1.ttlMs) : undefined
+  const shared = config.shareParsed ? new SharedValues() : undefined
+  /** `parse`'s value; with `shareParsed`, one value per entry, shared by every reader of that entry. */
+  const parsed = <T>(
+    result: ReadResult,
+    schema: StandardSchemaV1 | undefined,
+    parse: () => T | Promise<T>,
+  ) => (shared ? shared.get(result.entry, schema, parse) : parse())
   const reader = new ReadThrough({
     store,
     l1,
@@ -71,16 +90,22 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     compression: config.compression,
     defaults: config,
   })
-  const target = (key: string, bucket = config.bucket) => objectTarget(config.keyPrefix, bucket, key)
+  const targets = new Targets(config.keyPrefix)
+  const target = (key: string, bucket = config.bucket) => targets.object(bucket, key)
+  // Most reads pass no per-call policy: build the cache's own once.
+  const defaultPolicy = readPolicy(config)
 
-  /** An S3 object through the read path; a cached or fresh NoSuchKey is `ObjectNotFoundError`. */
-  const read = async (
+  /**
+   * An S3 object through the read path. Not async, so a read is one promise less: the callers
+   * `await` it and pass the result through {@link found}.
+   */
+  const read = (
     key: string,
-    options: GetOptions & Pick<PolicyOverrides, 'skipOversized'> = {},
+    options: GetOptions & Pick<PolicyOverrides, 'skipOversized'> = NO_OPTIONS,
   ): Promise<ReadResult> => {
     const object = target(key, options.bucket)
-    const policy = readPolicy(config, options)
-    const result = await reader.read(object, policy, (previous) =>
+    const policy = hasPolicy(options) ? readPolicy(config, options) : defaultPolicy
+    return reader.read(object, policy, (previous) =>
       loadObject({
         s3: config.s3,
         bucket: object.bucket,
@@ -91,7 +116,10 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         skipOversized: policy.skipOversized,
       }),
     )
-    if (result.entry.kind === EntryKind.missing) throw new ObjectNotFoundError(object.bucket, key)
+  }
+  /** A read's result, or `ObjectNotFoundError` for a cached or fresh NoSuchKey. */
+  const found = (result: ReadResult, key: string, bucket = config.bucket): ReadResult => {
+    if (result.entry.kind === EntryKind.missing) throw new ObjectNotFoundError(bucket, key)
     return result
   }
 
@@ -99,7 +127,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     bucket: config.bucket,
 
     async get(key, options) {
-      const { entry, status } = await read(key, options)
+      const { entry, status } = found(await read(key, options), key, options?.bucket)
       return {
         bucket: options?.bucket ?? config.bucket,
         key,
@@ -113,11 +141,12 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     },
 
     async getText(key, options) {
-      return textDecoder.decode((await read(key, options)).entry.body)
+      return textDecoder.decode(found(await read(key, options), key, options?.bucket).entry.body)
     },
 
     async getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
-      return parseJson(key, (await read(key, options)).entry.body, schema)
+      const result = found(await read(key, options), key, options?.bucket)
+      return parsed(result, schema, () => parseJson(key, result.entry.body, schema))
     },
 
     async wrap<T extends WrapValue>(
@@ -136,12 +165,14 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
           data: { kind, body, metadata: {} },
         }
       }
-      const { entry } = await reader.read(
-        wrapTarget(config.keyPrefix, key),
-        readPolicy(config, options),
+      const result = await reader.read(
+        targets.wrap(key),
+        hasPolicy(options) ? readPolicy(config, options) : defaultPolicy,
         load,
       )
-      return (entry.kind === EntryKind.bytes ? entry.body : JSON.parse(textDecoder.decode(entry.body))) as T
+      const { entry } = result
+      if (entry.kind === EntryKind.bytes) return entry.body as T
+      return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)
     },
 
     async put(key, body, options = {}) {
@@ -172,7 +203,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
           s3TimeoutMs: config.timeouts.s3Ms,
           read: async (key, bucket) => {
             // Objects over maxObjectBytes are not downloaded: warm-up stores, it does not serve.
-            const { status, entry } = await read(key, { bucket, skipOversized: true })
+            const { status, entry } = found(await read(key, { bucket, skipOversized: true }), key, bucket)
             return { status, bytes: entry.body.byteLength }
           },
         },

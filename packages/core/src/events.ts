@@ -40,9 +40,12 @@ export type CacheEvent =
 
 export type CacheEventListener = (event: CacheEvent) => void
 
-/** Calls the listener, never lets it throw into the read path. */
-export function makeEmitter(listener: CacheEventListener | undefined): CacheEventListener {
-  if (!listener) return () => {}
+/**
+ * Calls the listener, never lets it throw into the read path. `undefined` when nobody listens, so
+ * callers write `emit?.({ ... })` and a read without a listener builds no event object at all.
+ */
+export function makeEmitter(listener: CacheEventListener | undefined): CacheEventListener | undefined {
+  if (!listener) return undefined
   return (event) => {
     try {
       listener(event)

@@ -71,3 +71,52 @@ export function wrapTarget(keyPrefix: string, key: string): CacheTarget {
   validateKey(key)
   return { id: `w\0${key}`, keys: entryKeys(keyPrefix, 'w', '', key), key }
 }
+
+/** How many targets a cache remembers (about 300 bytes each). */
+const REMEMBERED_TARGETS = 1000
+
+/**
+ * The targets of one cache, remembered for the keys it read last: a repeated read of a key neither
+ * validates nor hashes it again, so the entry's CRC-32 is the only hash of a hit.
+ */
+export class Targets {
+  private readonly keyPrefix: string
+  /** By bucket, then key: a lookup needs no string built ('' holds the `wrap` targets). */
+  private readonly remembered = new Map<string, Map<string, CacheTarget>>()
+  private count = 0
+
+  constructor(keyPrefix: string) {
+    this.keyPrefix = keyPrefix
+  }
+
+  /** {@link objectTarget}, remembered. */
+  object(bucket: string, key: string): ObjectTarget {
+    // Only strings are looked up: the number 1 must be refused, not found as the key '1'.
+    const known =
+      typeof key === 'string' && typeof bucket === 'string' && bucket !== ''
+        ? this.remembered.get(bucket)?.get(key)
+        : undefined
+    return (
+      (known as ObjectTarget | undefined) ?? this.remember(bucket, objectTarget(this.keyPrefix, bucket, key))
+    )
+  }
+
+  /** {@link wrapTarget}, remembered. */
+  wrap(key: string): CacheTarget {
+    const known = typeof key === 'string' ? this.remembered.get('')?.get(key) : undefined
+    return known ?? this.remember('', wrapTarget(this.keyPrefix, key))
+  }
+
+  private remember<T extends CacheTarget>(bucket: string, target: T): T {
+    // Forgetting everything at the bound keeps this O(1) and simple; hot keys come back at their next read.
+    if (this.count >= REMEMBERED_TARGETS) {
+      this.remembered.clear()
+      this.count = 0
+    }
+    let keys = this.remembered.get(bucket)
+    if (!keys) this.remembered.set(bucket, (keys = new Map()))
+    keys.set(target.key, target)
+    this.count++
+    return target
+  }
+}

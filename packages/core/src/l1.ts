@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache'
 import type { Entry } from './entry'
+import { ByteLru } from './lru'
 
 /** Bytes counted per L1 item beyond its body (keys, header fields, object overhead). */
 const ITEM_OVERHEAD_BYTES = 256
@@ -10,15 +10,12 @@ const ITEM_OVERHEAD_BYTES = 256
  * `put`/`invalidate` are seen within `l1.ttl`.
  */
 export class L1Cache {
-  private readonly lru: LRUCache<string, Entry>
+  private readonly lru: ByteLru<Entry>
   private readonly ttlMs: number
 
   constructor(maxBytes: number, ttlMs: number) {
     this.ttlMs = ttlMs
-    this.lru = new LRUCache<string, Entry>({
-      maxSize: maxBytes,
-      sizeCalculation: (entry, id) => entry.body.byteLength + id.length + ITEM_OVERHEAD_BYTES,
-    })
+    this.lru = new ByteLru(maxBytes)
   }
 
   get(id: string): Entry | undefined {
@@ -26,9 +23,9 @@ export class L1Cache {
   }
 
   set(id: string, entry: Entry): void {
-    const ttl = Math.min(this.ttlMs, entry.freshUntil - Date.now())
-    if (ttl < 1 || entry.body.byteLength + ITEM_OVERHEAD_BYTES > this.lru.maxSize) return
-    this.lru.set(id, entry, { ttl: Math.floor(ttl) })
+    // An entry with less than a millisecond of freshness left gets ttl 0: not stored (and the old one gone).
+    const ttl = Math.floor(Math.min(this.ttlMs, entry.freshUntil - Date.now()))
+    this.lru.set(id, entry, entry.body.byteLength + id.length + ITEM_OVERHEAD_BYTES, ttl)
   }
 
   delete(id: string): void {

@@ -14,7 +14,8 @@ import type { LoadTicket } from './store/store'
 export interface ReadSettings {
   store: GuardedStore
   l1: L1Cache | undefined
-  emit: CacheEventListener
+  /** `undefined` when nobody listens: a read then measures nothing and builds no event. */
+  emit: CacheEventListener | undefined
   lock: { ttlMs: number; waitMs: number } | false
   compression: CompressionSettings | false
   /** How long a read of a stale entry waits for its revalidation before answering stale. */
@@ -59,21 +60,25 @@ export class ReadThrough {
     this.settings.l1?.delete(id)
   }
 
-  async read(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
-    const started = performance.now()
+  /**
+   * Not async: without a listener, a read is L1's answer or the flight's own promise, with no promise
+   * of its own around it (concurrent callers of one key all wait on that one promise).
+   */
+  read(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
     const { l1, emit } = this.settings
+    const started = emit ? performance.now() : 0
     const epoch = this.localWrites
     if (l1 && !policy.forceRefresh) {
       const entry = l1.get(target.id)
       if (entry) {
-        emit({
+        emit?.({
           type: 'hit',
           layer: 'l1',
           key: target.key,
           bucket: target.bucket,
           durationMs: performance.now() - started,
         })
-        return { entry, status: 'hit' }
+        return Promise.resolve({ entry, status: 'hit' })
       }
     }
     // Reads that may answer differently never share a flight: a forced refresh, a warm-up that skips large objects.
@@ -81,11 +86,19 @@ export class ReadThrough {
       policy.forceRefresh || policy.skipOversized
         ? `${target.id}\0${policy.forceRefresh ? 'refresh' : ''}\0${policy.skipOversized ? 'warm' : ''}`
         : target.id
-    const result = await this.flights.run(flightKey, epoch, () =>
-      this.readShared(target, policy, load, epoch),
-    )
-    const durationMs = performance.now() - started
-    const base = { key: target.key, bucket: target.bucket, durationMs }
+    const flight = this.flights.run(flightKey, epoch, () => this.readShared(target, policy, load, epoch))
+    return emit ? this.reported(flight, target, started, emit) : flight
+  }
+
+  /** The read's event once its flight settles (only when someone listens). */
+  private async reported(
+    flight: Promise<ReadResult>,
+    target: CacheTarget,
+    started: number,
+    emit: CacheEventListener,
+  ): Promise<ReadResult> {
+    const result = await flight
+    const base = { key: target.key, bucket: target.bucket, durationMs: performance.now() - started }
     if (result.status === 'hit') emit({ ...base, type: 'hit', layer: 'l2' })
     else if (result.status === 'miss') emit({ ...base, type: 'miss' })
     else if (result.status === 'bypass')
@@ -124,7 +137,7 @@ export class ReadThrough {
       return decodeEntry(raw)
     } catch (error) {
       if (!(error instanceof CorruptEntryError)) throw error
-      this.settings.emit({
+      this.settings.emit?.({
         type: 'error',
         operation: 'corrupt-entry',
         key: target.key,
@@ -151,14 +164,14 @@ export class ReadThrough {
     ): ReadResult => {
       const durationMs = performance.now() - started
       if (error)
-        this.settings.emit({
+        this.settings.emit?.({
           type: 'error',
           operation: 'revalidate',
           key: target.key,
           durationMs,
           error: error as Error,
         })
-      this.settings.emit({ type: 'stale', reason, key: target.key, bucket: target.bucket, durationMs })
+      this.settings.emit?.({ type: 'stale', reason, key: target.key, bucket: target.bucket, durationMs })
       return { entry: stale, status: 'stale' }
     }
     // Lambda may freeze the process once the handler returns, so the refresh is awaited
@@ -255,7 +268,7 @@ export class ReadThrough {
           s.touch(target.keys, ticket.generation, heldToken, stale.checksum, times, ttlMs),
         )
       }
-      emit({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
+      emit?.({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
       // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
       if (touched === true) this.fill(target, entry, epoch)
       return { entry, status: 'hit' }
@@ -287,7 +300,7 @@ export class ReadThrough {
     }
     const source =
       outcome.type === 'missing' ? 'not-found' : target.bucket === undefined ? 'loader' : 'origin'
-    emit({ ...base, type: 'load', source, bytes: data.body.byteLength, storedBytes: entry.storedBytes })
+    emit?.({ ...base, type: 'load', source, bytes: data.body.byteLength, storedBytes: entry.storedBytes })
     // L1 takes only what Valkey accepted: a refused commit means a put or invalidate came after this load began.
     if (committed === true) this.fill(target, entry, epoch)
     return { entry, status: cacheable || outcome.type === 'missing' ? 'miss' : 'bypass' }

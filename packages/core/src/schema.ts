@@ -27,12 +27,15 @@ export type InferOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** Parses a JSON body and validates it; every failure is a {@link SchemaValidationError}. */
-export async function parseJson<S extends StandardSchemaV1>(
+/**
+ * Parses a JSON body and validates it; every failure is a {@link SchemaValidationError}. Synchronous
+ * unless the schema validates asynchronously: a plain `getJson` adds no promise of its own.
+ */
+export function parseJson<S extends StandardSchemaV1>(
   key: string,
   body: Uint8Array,
   schema?: S,
-): Promise<InferOutput<S>> {
+): InferOutput<S> | Promise<InferOutput<S>> {
   let value: unknown
   try {
     value = JSON.parse(decoder.decode(body))
@@ -44,8 +47,11 @@ export async function parseJson<S extends StandardSchemaV1>(
     )
   }
   if (!schema) return value as InferOutput<S>
-  let result = schema['~standard'].validate(value)
-  if (result instanceof Promise) result = await result
+  const result = schema['~standard'].validate(value)
+  return result instanceof Promise ? result.then((done) => outputOf(key, done)) : outputOf(key, result)
+}
+
+function outputOf<Output>(key: string, result: StandardResult<Output>): Output {
   if (result.issues) throw new SchemaValidationError(key, result.issues)
-  return result.value as InferOutput<S>
+  return result.value
 }

@@ -29,11 +29,23 @@ function authOptions(resolved: ResolvedConnection): NonNullable<ClusterOptions['
   }
 }
 
+/** How a client is built beyond its connection options. */
+interface ClientShape {
+  /**
+   * iovalkey's own timer on every command. The cache bounds its commands itself with one shared timer
+   * (`GuardedStore`), so its clients go without; clients handed to users keep it.
+   */
+  commandTimers: boolean
+}
+
 /** Options shared by a standalone client and every cluster node connection. */
-function connectionOptions(resolved: ResolvedConnection): NonNullable<ClusterOptions['redisOptions']> {
+function connectionOptions(
+  resolved: ResolvedConnection,
+  shape: ClientShape,
+): NonNullable<ClusterOptions['redisOptions']> {
   return {
     connectTimeout: resolved.connectTimeoutMs,
-    commandTimeout: resolved.commandTimeoutMs,
+    ...(shape.commandTimers ? { commandTimeout: resolved.commandTimeoutMs } : {}),
     // A socket left half-open (say, across a Lambda freeze) would time out every command forever;
     // with no byte back for this long while commands wait, iovalkey drops it and reconnects.
     socketTimeout: Math.max(1000, 4 * resolved.commandTimeoutMs),
@@ -45,19 +57,19 @@ function connectionOptions(resolved: ResolvedConnection): NonNullable<ClusterOpt
   }
 }
 
-function createStandalone(resolved: ResolvedConnection): Redis {
+function createStandalone(resolved: ResolvedConnection, shape: ClientShape): Redis {
   return new Redis({
     host: resolved.host,
     port: resolved.port,
     db: resolved.db,
-    ...connectionOptions(resolved),
+    ...connectionOptions(resolved, shape),
     retryStrategy: reconnectDelay,
     // Only until the first ready (see supervise): lets the first request wait for the first connection.
     enableOfflineQueue: true,
   })
 }
 
-function createCluster(resolved: ResolvedConnection): Cluster {
+function createCluster(resolved: ResolvedConnection, shape: ClientShape): Cluster {
   return new Cluster([{ host: resolved.host, port: resolved.port }], {
     // Keep host names: ElastiCache TLS certificates name hosts, not IPs.
     dnsLookup: (address, callback) => callback(null, address),
@@ -65,7 +77,7 @@ function createCluster(resolved: ResolvedConnection): Cluster {
     clusterRetryStrategy: reconnectDelay,
     enableOfflineQueue: true,
     slotsRefreshTimeout: resolved.connectTimeoutMs + resolved.commandTimeoutMs,
-    redisOptions: connectionOptions(resolved),
+    redisOptions: connectionOptions(resolved, shape),
   })
 }
 
@@ -103,7 +115,13 @@ function firstReady(client: Redis, resolved: ResolvedConnection): Promise<void> 
 async function isClusterMode(probe: Redis, resolved: ResolvedConnection): Promise<boolean> {
   await firstReady(probe, resolved)
   try {
-    return /^cluster_enabled:1\s*$/m.test(await probe.info('cluster'))
+    // Bounded here as well: the probe may have no per-command timer (see ClientShape).
+    const info = await withDeadline(
+      resolved.commandTimeoutMs,
+      () => probe.info('cluster'),
+      () => new ValkeyConnectionError(`INFO cluster got no answer within ${resolved.commandTimeoutMs} ms`),
+    )
+    return /^cluster_enabled:1\s*$/m.test(info)
   } catch (error) {
     throw errorMapper(resolved, () => true)(error)
   }
@@ -121,13 +139,25 @@ async function isClusterMode(probe: Redis, resolved: ResolvedConnection): Promis
  * Valkey cannot be reached or refuses the credentials, so create it again later (or set `cluster`).
  * Throws {@link CacheConfigError} for invalid options either way.
  */
-export async function createValkeyClient(options: ValkeyConnectionOptions | string): Promise<ValkeyClient> {
+export function createValkeyClient(options: ValkeyConnectionOptions | string): Promise<ValkeyClient> {
+  return openClient(options, { commandTimers: true })
+}
+
+/** {@link createValkeyClient} for the cache's own store, whose commands `GuardedStore` bounds. */
+export function createStoreClient(options: ValkeyConnectionOptions): Promise<ValkeyClient> {
+  return openClient(options, { commandTimers: false })
+}
+
+async function openClient(
+  options: ValkeyConnectionOptions | string,
+  shape: ClientShape,
+): Promise<ValkeyClient> {
   const resolved = resolveConnection(options)
-  if (resolved.cluster === true) return supervise(createCluster(resolved), resolved)
-  if (resolved.cluster === false) return supervise(createStandalone(resolved), resolved)
+  if (resolved.cluster === true) return supervise(createCluster(resolved, shape), resolved)
+  if (resolved.cluster === false) return supervise(createStandalone(resolved, shape), resolved)
 
   // The probe is a complete standalone client: when the server is standalone, it is the result.
-  const probe = supervise(createStandalone(resolved), resolved)
+  const probe = supervise(createStandalone(resolved, shape), resolved)
   let cluster: boolean
   try {
     cluster = await isClusterMode(probe, resolved)
@@ -143,5 +173,5 @@ export async function createValkeyClient(options: ValkeyConnectionOptions | stri
   probe.disconnect()
   if (resolved.db !== 0)
     throw new CacheConfigError('db', 'this server is a cluster, which has only database 0')
-  return supervise(createCluster(resolved), resolved)
+  return supervise(createCluster(resolved, shape), resolved)
 }

@@ -1,4 +1,4 @@
-import { withDeadline } from '../deadline'
+import { SharedDeadline } from '../deadline'
 import type { CacheEventListener, ErrorOperation } from '../events'
 import type { Store } from './store'
 
@@ -9,7 +9,8 @@ export type Failed = typeof FAILED
 export interface GuardSettings {
   /** Per-command bound, ms. */
   timeoutMs: number
-  emit: CacheEventListener
+  /** `undefined` when nobody listens. */
+  emit: CacheEventListener | undefined
   /** Maps a raw client error to the error reported in events (names NOPERM permissions, scrubs secrets). */
   mapError?: (error: unknown) => Error
   /** Consecutive failures that open the circuit. */
@@ -23,14 +24,16 @@ class StoreTimeoutError extends Error {
 }
 
 /**
- * Fail-open wrapper around a {@link Store}: every call is bounded by `timeoutMs`, failures
+ * Fail-open wrapper around a {@link Store}: every call is bounded by `timeoutMs` (one shared timer,
+ * not one per command), failures
  * become `error` events instead of exceptions, and after a few consecutive failures a
  * circuit breaker stops paying the timeout on every request (one event per outage),
  * letting a single probe through after `cooldownMs`.
  */
 export class GuardedStore {
   readonly store: Store
-  private readonly settings: Required<GuardSettings>
+  private readonly settings: Required<Omit<GuardSettings, 'emit'>> & Pick<GuardSettings, 'emit'>
+  private readonly deadline: SharedDeadline
   private failures = 0
   private openUntil = 0
   private probing = false
@@ -38,6 +41,11 @@ export class GuardedStore {
   constructor(store: Store, settings: GuardSettings) {
     this.store = store
     this.settings = { failureThreshold: 3, cooldownMs: 1000, mapError: (e) => e as Error, ...settings }
+    const { timeoutMs } = settings
+    this.deadline = new SharedDeadline(
+      timeoutMs,
+      () => new StoreTimeoutError(`Valkey did not answer within ${timeoutMs} ms`),
+    )
   }
 
   /** Whether the circuit is open (the store is being skipped). */
@@ -56,13 +64,8 @@ export class GuardedStore {
       this.probing = probe = true
     }
     const started = performance.now()
-    const { timeoutMs } = this.settings
     try {
-      const value = await withDeadline(
-        timeoutMs,
-        () => fn(this.store),
-        () => new StoreTimeoutError(`Valkey did not answer within ${timeoutMs} ms`),
-      )
+      const value = await this.deadline.bound(fn(this.store))
       this.failures = 0
       return value
     } catch (raw) {
@@ -71,9 +74,9 @@ export class GuardedStore {
       const durationMs = performance.now() - started
       if (this.failures === this.settings.failureThreshold || probe) {
         this.openUntil = Date.now() + this.settings.cooldownMs
-        this.settings.emit({ type: 'error', operation: 'circuit-open', key, durationMs, error })
+        this.settings.emit?.({ type: 'error', operation: 'circuit-open', key, durationMs, error })
       } else if (!this.open) {
-        this.settings.emit({ type: 'error', operation, key, durationMs, error })
+        this.settings.emit?.({ type: 'error', operation, key, durationMs, error })
       }
       return FAILED
     } finally {

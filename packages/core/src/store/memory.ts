@@ -1,6 +1,6 @@
-import { LRUCache } from 'lru-cache'
 import { CHECKSUM_OFFSET, TIMES_OFFSET } from '../entry'
 import type { EntryKeys } from '../keys'
+import { ByteLru } from '../lru'
 import { certainlyNotNewer } from '../sequencer'
 import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
 
@@ -12,13 +12,15 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
  * (its scripts become plain synchronous code here), bounded in bytes, LRU-evicted.
  */
 export class MemoryStore implements Store {
-  private readonly data: LRUCache<string, Buffer>
+  private readonly data: ByteLru<Buffer>
 
   constructor(maxBytes = DEFAULT_MAX_BYTES) {
-    this.data = new LRUCache<string, Buffer>({
-      maxSize: maxBytes,
-      sizeCalculation: (value, key) => value.length + key.length,
-    })
+    this.data = new ByteLru(maxBytes)
+  }
+
+  /** Every value is stored with a ttl (as every command the scripts send carries PX). */
+  private write(key: string, value: Buffer, ttlMs: number): void {
+    this.data.set(key, value, value.length + key.length, ttlMs)
   }
 
   private read(key: string): Buffer | undefined {
@@ -39,7 +41,7 @@ export class MemoryStore implements Store {
     const current = this.generationOf(keys)
     if (current === undefined) return
     const next = String(BigInt(current) + 1n)
-    this.data.set(keys.generation, Buffer.from(next), { ttl: GENERATION_TTL_MS })
+    this.write(keys.generation, Buffer.from(next), GENERATION_TTL_MS)
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -50,13 +52,13 @@ export class MemoryStore implements Store {
     const px = leaseMs === 0 ? 0 : pxMs(leaseMs)
     let leased = false
     if (px > 0 && !this.read(keys.lease)) {
-      this.data.set(keys.lease, Buffer.from(token), { ttl: px })
+      this.write(keys.lease, Buffer.from(token), px)
       leased = true
     }
     let generation = this.generationOf(keys)
     if (generation === undefined) {
       generation = freshGeneration()
-      this.data.set(keys.generation, Buffer.from(generation), { ttl: GENERATION_TTL_MS })
+      this.write(keys.generation, Buffer.from(generation), GENERATION_TTL_MS)
     }
     return { generation, leased }
   }
@@ -70,7 +72,7 @@ export class MemoryStore implements Store {
   ): Promise<boolean> {
     const px = pxMs(ttlMs)
     const written = this.generationOf(keys) === generation
-    if (written) this.data.set(keys.entry, value, { ttl: px })
+    if (written) this.write(keys.entry, value, px)
     this.releaseNow(keys, token)
     return written
   }
@@ -94,7 +96,7 @@ export class MemoryStore implements Store {
     if (written) {
       const copy = Buffer.from(current)
       times.copy(copy, TIMES_OFFSET)
-      this.data.set(keys.entry, copy, { ttl: px })
+      this.write(keys.entry, copy, px)
     }
     this.releaseNow(keys, token)
     return written
@@ -107,14 +109,14 @@ export class MemoryStore implements Store {
   async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void> {
     const px = pxMs(ttlMs)
     this.bump(keys)
-    this.data.set(keys.entry, value, { ttl: px })
+    this.write(keys.entry, value, px)
   }
 
   async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {
     if (sequencer !== undefined) {
       const last = this.read(keys.sequencer)?.toString()
       if (last !== undefined && certainlyNotNewer(sequencer, last)) return false
-      this.data.set(keys.sequencer, Buffer.from(sequencer), { ttl: GENERATION_TTL_MS })
+      this.write(keys.sequencer, Buffer.from(sequencer), GENERATION_TTL_MS)
     }
     this.bump(keys)
     this.data.delete(keys.entry)

@@ -1,4 +1,4 @@
-import { createValkeyClient } from '../connect/create-client'
+import { createStoreClient } from '../connect/create-client'
 import { redactAuthArgs, toValkeyError } from '../connect/errors'
 import type { ValkeyClient, ValkeyConnectionOptions } from '../connect/options'
 import { outageReporter } from '../connect/outage'
@@ -59,5 +59,5 @@ export function selectStore(
     },
   }
   resolveConnection(options) // throws CacheConfigError now, not at the first request
-  return new ValkeyStore(() => createValkeyClient(options))
+  return new ValkeyStore(() => createStoreClient(options))
 }

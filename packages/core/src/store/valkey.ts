@@ -2,6 +2,7 @@ import type { ValkeyClient } from '../connect/options'
 import type { EntryKeys } from '../keys'
 import { APPLY_EVENT, BEGIN, COMMIT, RELEASE, REPLACE, type Script, TOUCH } from './scripts'
 import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
+import { WriteBatch } from './write-batch'
 
 /** How long after a failed client creation the next use tries again. */
 const RECREATE_COOLDOWN_MS = 1000
@@ -18,6 +19,8 @@ export class ValkeyStore implements Store {
   private retryAt = 0
   private lastError: unknown
   private closed = false
+  /** GETs of one tick leave in one write (see WriteBatch). */
+  private batch: WriteBatch | undefined
 
   /**
    * Either a client to use (left open by `close()`), or a factory called on first use. A factory
@@ -61,8 +64,12 @@ export class ValkeyStore implements Store {
     }
   }
 
-  async get(key: string): Promise<Buffer | null> {
-    return (this.client ?? (await this.connected())).getBuffer(key)
+  // Not async: a hit's GET is the client's own promise, with no wrapper around it.
+  get(key: string): Promise<Buffer | null> {
+    if (!this.client) return Promise.resolve(this.connected()).then(() => this.get(key))
+    this.batch ??= new WriteBatch(this.client)
+    this.batch.join()
+    return this.client.getBuffer(key)
   }
 
   async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
