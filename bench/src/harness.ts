@@ -7,7 +7,9 @@ import { describeMachine, startEnv } from './env'
 import { writeDocs } from './report/write'
 import { type BenchResults, SCENARIOS, type ScenarioName } from './results'
 import { runBytes } from './scenarios/bytes'
+import { runCodecs } from './scenarios/codecs'
 import { runColdStart } from './scenarios/cold-start'
+import { runHotKey } from './scenarios/hot-key'
 import { runL1Hit } from './scenarios/l1-hit'
 import { runL2Hit } from './scenarios/l2-hit'
 import { runOrigin } from './scenarios/origin'
@@ -75,7 +77,9 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     stampede: () => runStampede(env, settings, log),
     bytes: () => runBytes(env, settings, LIBRARY_IDS, log),
     roundTrips: () => runRoundTrips(env, settings, LIBRARY_IDS, log),
-    coldStart: () => runColdStart(settings, log),
+    coldStart: () => runColdStart(env, settings, log),
+    hotKey: () => runHotKey(env, settings, log),
+    codecs: () => runCodecs(settings, log),
   }
   try {
     for (const name of selected) {

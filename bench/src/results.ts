@@ -1,6 +1,8 @@
 import type { Machine } from './env'
 import type { BytesResult } from './scenarios/bytes'
+import type { CodecsResult } from './scenarios/codecs'
 import type { ColdStartResult } from './scenarios/cold-start'
+import type { HotKeyResult } from './scenarios/hot-key'
 import type { RoundTripResult } from './scenarios/round-trips'
 import type { StampedeResult } from './scenarios/stampede'
 import type { CellResult } from './scenarios/timed'
@@ -25,6 +27,8 @@ export interface BenchResults {
     roundTrips?: RoundTripResult[]
     coldStart?: ColdStartResult
     origin?: CellResult[]
+    hotKey?: HotKeyResult
+    codecs?: CodecsResult
   }
   /** Wall time of each scenario, ms. */
   scenarioMs: Record<string, number>
@@ -39,4 +43,6 @@ export const SCENARIOS: ScenarioName[] = [
   'bytes',
   'roundTrips',
   'coldStart',
+  'hotKey',
+  'codecs',
 ]

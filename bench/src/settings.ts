@@ -23,8 +23,18 @@ export interface Settings {
   stampedeReadsPerChild: number
   /** Hits averaged in the bytes and round-trip scenarios. */
   countedHits: number
-  /** Fresh Node processes per import-time measurement. */
+  /** Fresh Node processes per import-time and first-request measurement. */
   coldStartSamples: number
+  /** JSON document sizes of the codecs scenario, KiB. */
+  codecSizesKiB: number[]
+  /** Each codecs round times a loop of at least this long… */
+  codecMinMs: number
+  /** …and at least this many calls. */
+  codecMinIterations: number
+  /** Document sizes of the hot-key scenario, KiB (a subset of `sizesKiB`). */
+  hotKeySizesKiB: number[]
+  /** Concurrent reads of the one hot key per operation. */
+  hotKeyBatch: number
 }
 
 const base = {
@@ -33,6 +43,9 @@ const base = {
   keyPool: 128,
   stampedeChildren: 4,
   stampedeReadsPerChild: 100,
+  codecSizesKiB: [1, 2, 4, 10, 32, 64, 100, 1000],
+  hotKeySizesKiB: [1, 10],
+  hotKeyBatch: 64,
 }
 
 export function settingsFor(mode: Mode): Settings {
@@ -48,6 +61,8 @@ export function settingsFor(mode: Mode): Settings {
         stampedeTrials: 5,
         countedHits: 100,
         coldStartSamples: 20,
+        codecMinMs: 50,
+        codecMinIterations: 5,
       }
     case 'quick':
       return {
@@ -62,6 +77,8 @@ export function settingsFor(mode: Mode): Settings {
         stampedeTrials: 2,
         countedHits: 50,
         coldStartSamples: 5,
+        codecMinMs: 20,
+        codecMinIterations: 3,
       }
     case 'dry':
       return {
@@ -78,6 +95,8 @@ export function settingsFor(mode: Mode): Settings {
         keyPool: 4,
         countedHits: 5,
         coldStartSamples: 1,
+        codecMinMs: 0,
+        codecMinIterations: 1,
       }
   }
 }

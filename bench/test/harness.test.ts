@@ -52,11 +52,48 @@ describe('npm run bench -- --quick --dry', () => {
     expect(scenarios.bytes?.every((b) => b.bytesPerHit > 0 && b.strlen > 0)).toBe(true)
 
     expect(scenarios.coldStart?.imports.every((i) => i.medianImportMs > 0)).toBe(true)
+    expect(scenarios.coldStart?.imports.map((i) => i.name)).toContain('iovalkey alone')
+    // The first cached read of a fresh process, for core and the raw floor.
+    expect(scenarios.coldStart?.firstRequest?.core.medianMs).toBeGreaterThan(0)
+    expect(scenarios.coldStart?.firstRequest?.raw.medianMs).toBeGreaterThan(0)
+    expect(scenarios.coldStart?.firstRequest?.coreKnownMode?.medianMs).toBeGreaterThan(0)
     // The fixture handlers bundle (examples/api belongs to someone else and may be mid-edit).
     const bundles = scenarios.coldStart?.bundles.filter((b) => b.entry.startsWith('bench/fixtures/')) ?? []
     expect(bundles.map((b) => [b.name, b.error ?? 'ok'])).toEqual(
-      ['core', 'bentocache', 'cache-manager', 'cachified'].map((name) => [name, 'ok']),
+      ['raw iovalkey', 'core', 'bentocache', 'cache-manager', 'cachified'].map((name) => [name, 'ok']),
     )
+
+    // Hot key: every library and core with shareParsed, at 1 and 10 KiB, hits only; core coalesces a batch into one GET.
+    const hot = scenarios.hotKey
+    expect(hot?.cells).toHaveLength(6 * 2)
+    for (const cell of hot?.cells ?? []) {
+      expect(cell.readsPerSec, cell.name).toBeGreaterThan(0)
+      expect(cell.originCalls, cell.name).toBe(0)
+    }
+    for (const counted of hot?.commands.filter((c) => c.contender.startsWith('core')) ?? [])
+      expect(counted).toMatchObject({ perBatch: 1, byCommand: { get: 1 } })
+
+    // Codecs: every size and codec measured, core's default choice recorded.
+    const codecs = scenarios.codecs
+    expect(codecs?.sizes.map((s) => s.sizeKiB)).toEqual([1, 2, 4, 10, 32, 64, 100, 1000])
+    expect(codecs?.sizes.map((s) => s.autoPick)).toEqual([
+      'none',
+      'deflate',
+      'deflate',
+      'deflate',
+      'deflate',
+      'zstd',
+      'zstd',
+      'zstd',
+    ])
+    for (const size of codecs?.sizes ?? []) {
+      expect(size.codecs.map((c) => c.codec)).toEqual(['none', 'deflate', 'gzip', 'zstd'])
+      for (const c of size.codecs.filter((x) => x.available)) {
+        expect(c.storedBytes, `${size.sizeKiB} ${c.codec}`).toBeGreaterThan(0)
+        expect(c.ecpuPerHit).toBeGreaterThanOrEqual(1)
+        expect(c.decompressUs).toBeGreaterThanOrEqual(0)
+      }
+    }
 
     const docs = readFileSync(join(out, 'docs', 'benchmarks.md'), 'utf8')
     for (const heading of [
@@ -65,6 +102,8 @@ describe('npm run bench -- --quick --dry', () => {
       '## 3. Stampede',
       '## 6. Cold start',
       '## 7. Origin',
+      '## 8. Hot key',
+      '## 9. Compression codecs',
     ])
       expect(docs).toContain(heading)
     for (const chart of ['l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg', 'bytes-per-hit.svg']) {

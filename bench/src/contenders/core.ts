@@ -10,10 +10,12 @@ export interface CoreVariant {
   schema?: boolean
   /** Turn the in-process L1 on. */
   l1?: boolean
+  /** `shareParsed: true`: one deep-frozen value per entry for all its readers. */
+  shareParsed?: boolean
   /** `get` (bytes, no parsing) instead of `getJson`. */
   bytes?: boolean
-  /** `false` turns compression off (a diagnostic; the default is on). */
-  compression?: false
+  /** `false` turns compression off, or a fixed codec (diagnostics; the default is `'auto'`). */
+  compression?: false | 'deflate' | 'zstd'
 }
 
 /** @valkey-s3-cache/core as its README shows it: a URL, defaults for everything else. */
@@ -24,9 +26,15 @@ export function createCore(endpoints: Endpoints, variant: CoreVariant): Contende
     bucket: endpoints.bucket,
     valkey: `valkey://${endpoints.valkeyHost}:${endpoints.valkeyPort}`,
     ttl: '1h',
-    ...(variant.compression === false ? { compression: false, keyPrefix: 's3c-plain:' } : {}),
+    ...(variant.compression === undefined
+      ? {}
+      : {
+          compression: variant.compression && { codec: variant.compression },
+          keyPrefix: `s3c-${variant.compression || 'plain'}:`,
+        }),
     // A long L1 ttl so that the measurement sees L1 hits only.
     l1: variant.l1 ? { maxBytes: 16 * 1024 * 1024, ttl: '1h' } : false,
+    shareParsed: variant.shareParsed === true,
   })
   const read = variant.bytes
     ? (key: string) => cache.get(key)

@@ -19,7 +19,8 @@ const specs: ContenderSpec[] = [
   {
     id: 'core',
     name: 'core',
-    description: '`@valkey-s3-cache/core` `getJson(key)` (URL connection, defaults: zstd ≥ 1 KiB, lease on)',
+    description:
+      '`@valkey-s3-cache/core` `getJson(key)` (URL connection, defaults: compression by size, lease on)',
     create: (e) => createCore(e, { name: 'core' }),
   },
   {
@@ -48,15 +49,29 @@ const specs: ContenderSpec[] = [
   },
   {
     id: 'core-plain',
-    name: 'core, no zstd',
+    name: 'core, no compression',
     description: 'diagnostic: core `getJson(key)` with `compression: false` (not the default)',
-    create: (e) => createCore(e, { name: 'core, no zstd', compression: false }),
+    create: (e) => createCore(e, { name: 'core, no compression', compression: false }),
   },
   {
     id: 'core-l1',
     name: 'core L1 getJson',
     description: 'core with `l1: { maxBytes: 16 MiB }`, `getJson(key)` (parses per read)',
     create: (e) => createCore(e, { name: 'core L1 getJson', l1: true }),
+  },
+  {
+    id: 'core-l1-shared',
+    name: 'core L1 shared',
+    description:
+      'core with `l1` and `shareParsed: true`, `getJson(key)`: the parsed value kept, deep-frozen, shared',
+    create: (e) => createCore(e, { name: 'core L1 shared', l1: true, shareParsed: true }),
+  },
+  {
+    id: 'core-shared',
+    name: 'core, shareParsed',
+    description:
+      'core with `shareParsed: true` (no L1): callers of one coalesced read share one deep-frozen value',
+    create: (e) => createCore(e, { name: 'core, shareParsed', shareParsed: true }),
   },
   {
     id: 'core-l1-get',
@@ -101,6 +116,8 @@ export function spec(id: string): ContenderSpec {
 /** Scenario 1 (L2 hit), floor first. */
 export const L2_IDS = ['raw', 'core', 'core-zod', 'bentocache', 'cache-manager', 'cachified', 'core-plain']
 /** Scenario 2 (L1 hit), floor first. */
-export const L1_IDS = ['lru-parse', 'lru', 'core-l1', 'core-l1-get', 'bentocache-l1']
+export const L1_IDS = ['lru-parse', 'lru', 'core-l1', 'core-l1-shared', 'core-l1-get', 'bentocache-l1']
 /** Scenarios 3–5: one per library (core without schema). */
 export const LIBRARY_IDS = ['raw', 'core', 'bentocache', 'cache-manager', 'cachified']
+/** The hot-key scenario: the libraries, and core with `shareParsed` (one value for all callers, as cache-manager gives). */
+export const HOT_KEY_IDS = [...LIBRARY_IDS, 'core-shared']

@@ -1,6 +1,8 @@
-import type { BenchResults } from '../results'
+import { type BenchResults, SCENARIOS } from '../results'
+import { codecsSection } from './codecs-section'
 import { num, seconds, table } from './format'
 import { l1Section, l2Section, originSection } from './hit-sections'
+import { hotKeySection } from './hot-key-section'
 import { bytesSection, coldStartSection, roundTripSection, stampedeSection } from './other-sections'
 import { judgeTargets } from './targets'
 
@@ -70,7 +72,7 @@ const REPRODUCE = [
     'npm run bench -- --report bench/results/<date>.json   # regenerate this page only',
     '```',
   ].join('\n'),
-  'Scenarios: `l2Hit`, `l1Hit`, `origin`, `stampede`, `bytes`, `roundTrips`, `coldStart`. The harness lives in `bench/src/` (one file per scenario, contender and report part); `bench/test/harness.test.ts` runs it in `--quick --dry` mode as part of `npm test`, so it keeps working.',
+  `Scenarios: ${SCENARIOS.map((name) => `\`${name}\``).join(', ')}. The harness lives in \`bench/src/\` (one file per scenario, contender and report part); \`bench/test/harness.test.ts\` runs it in \`--quick --dry\` mode as part of \`npm test\`, so it keeps working.`,
 ].join('\n\n')
 
 /** docs/benchmarks.md, from the results alone. */
@@ -86,6 +88,8 @@ export function renderMarkdown(results: BenchResults, source: string): string {
     roundTripSection(results),
     coldStartSection(results),
     originSection(results),
+    hotKeySection(results),
+    codecsSection(results),
     REPRODUCE,
   ]
   return `${sections.filter(Boolean).join('\n\n')}\n`

@@ -77,11 +77,29 @@ export function coldStartSection(results: BenchResults): string {
     bytes(b.gzipBytes),
     (b.largest ?? []).map((l) => `${l.name} ${bytes(l.bytes)}`).join(', '),
   ])
+  const first = cold.firstRequest
+  const firstRequest = first
+    ? [
+        `First request: a fresh Node process imports the client (not timed), then times creating it and one read of a ${first.sizeKiB} KiB document that is already cached, up to the parsed value: the connect and the hit a Lambda cold start pays on its first invocation (median of ${first.core.firstRequestMs.length}). Both processes create their S3 client before the timer starts, since a handler with an S3 fallback has one either way. core / raw floor: **${first.ratio.toFixed(2)}×**${first.ratioKnownMode === undefined ? '' : ` (with \`cluster: false\`, no \`INFO cluster\` probe, as for an ElastiCache Serverless host name: **${first.ratioKnownMode.toFixed(2)}×**)`}.`,
+        table(
+          ['who', 'timed', 'from', 'median', 'samples'],
+          [first.core, ...(first.coreKnownMode ? [first.coreKnownMode] : []), first.raw].map((f) => [
+            f.name,
+            f.what,
+            f.loadedFrom,
+            `${num(f.medianMs)} ms`,
+            f.firstRequestMs.map(num).join(', '),
+          ]),
+          ['l', 'l', 'l', 'r', 'l'],
+        ),
+      ]
+    : []
   return [
     '## 6. Cold start',
-    `Time to \`import\` in a fresh Node process (median of ${results.settings.coldStartSamples}; “process” is the whole process’s wall time minus an empty \`node -e ""\`, ${num(cold.nodeBaselineMs)} ms). core ${cold.coreDist.built ? `is imported from its built \`dist/\` (built ${cold.coreDist.builtAt})` : 'is imported from its TypeScript source through tsx (no `dist/` was built), which adds transpilation'}; it imports \`@aws-sdk/client-s3\` itself, so that package alone is shown too (Lambda ships it, but loading it still costs).`,
+    `Time to \`import\` in a fresh Node process (median of ${results.settings.coldStartSamples}; “process” is the whole process’s wall time minus an empty \`node -e ""\`, ${num(cold.nodeBaselineMs)} ms). core ${cold.coreDist.built ? `is imported from its built \`dist/\` (built ${cold.coreDist.builtAt})` : 'is imported from its TypeScript source through tsx (no `dist/` was built), which adds transpilation'}; it imports \`@aws-sdk/client-s3\` only when it first reads S3, and uses iovalkey, so both packages alone are shown too (Lambda ships the S3 client, but loading it still costs).`,
     table(['what', 'specifiers', 'from', 'import', 'process'], imports),
-    'Bundles: the small handlers in `bench/fixtures/` (and `examples/api` when present), bundled by esbuild with `--bundle --minify --platform=node --format=esm`, `@aws-sdk/*` external (as the Lambda runtime provides it); core is bundled from its sources.',
+    ...firstRequest,
+    'Bundles: the small handlers in `bench/fixtures/` (and `examples/api` when present; `handler-raw.ts` is the same handler on bare iovalkey, without S3 fallback), bundled by esbuild with `--bundle --minify --platform=node --format=esm`, `@aws-sdk/*` external (as the Lambda runtime provides it); core is bundled from its sources.',
     table(['handler', 'entry', 'minified', 'gzip', 'largest parts'], bundles),
   ].join('\n\n')
 }

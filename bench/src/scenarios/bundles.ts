@@ -15,6 +15,7 @@ export interface BundleResult {
 const ROOT = new URL('../../../', import.meta.url)
 
 const FIXTURES: { name: string; entry: string }[] = [
+  { name: 'raw iovalkey', entry: 'bench/fixtures/handler-raw.ts' },
   { name: 'core', entry: 'bench/fixtures/handler-core.ts' },
   { name: 'bentocache', entry: 'bench/fixtures/handler-bentocache.ts' },
   { name: 'cache-manager', entry: 'bench/fixtures/handler-cache-manager.ts' },

@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createS3Cache } from '@valkey-s3-cache/core'
+import { type BenchEnv, putDoc, s3ClientFor } from '../env'
+import { makeDoc } from '../payload'
 import type { Settings } from '../settings'
 import { median, round } from '../stats'
 import { type BundleResult, bundleHandlers } from './bundles'
@@ -19,11 +22,40 @@ export interface ImportResult {
   medianProcessOverheadMs: number
 }
 
+/** The first cached read of a fresh process: client creation to the first parsed value. */
+export interface FirstRequestSample {
+  /** Client creation to parsed value, ms. */
+  firstRequestMs: number
+}
+
+export interface FirstRequestResult {
+  name: string
+  /** What the fresh process timed. */
+  what: string
+  loadedFrom: ImportResult['loadedFrom']
+  /** One per sample, ms. */
+  firstRequestMs: number[]
+  medianMs: number
+}
+
+export interface FirstRequests {
+  sizeKiB: number
+  core: FirstRequestResult
+  /** core with `cluster: false` (a known mode, as an ElastiCache Serverless host name is): no `INFO cluster` probe. */
+  coreKnownMode?: FirstRequestResult
+  raw: FirstRequestResult
+  /** core's median / raw's median. */
+  ratio: number
+  /** coreKnownMode's median / raw's median. */
+  ratioKnownMode?: number
+}
+
 export interface ColdStartResult {
   nodeBaselineMs: number
   imports: ImportResult[]
   coreDist: { built: boolean; builtAt?: string }
   bundles: BundleResult[]
+  firstRequest?: FirstRequests
 }
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -76,12 +108,173 @@ function ensureCoreDist(mode: Settings['mode'], log: (line: string) => void): Co
   return { built: true, builtAt: statSync(CORE_DIST).mtime.toISOString() }
 }
 
+const FIRST_REQUEST_KEY = 'cold-start/first-request.json'
+const FIRST_REQUEST_SIZE_KIB = 10
+
+/**
+ * One fresh process that imports `target` (untimed), then times creating the client and one read
+ * of a key that is already cached, to the parsed value. Prints `{ ms, id }`.
+ */
+function firstRequestScript(
+  kind: 'core' | 'core-known-mode' | 'raw',
+  target: Target,
+  env: BenchEnv,
+  expectedId: string,
+): string {
+  const { valkeyHost, valkeyPort, s3Endpoint, bucket } = env.endpoints
+  const check = `if (value?.id !== ${JSON.stringify(expectedId)}) throw new Error('unexpected value: ' + JSON.stringify(value).slice(0, 80))`
+  // The application's S3 client exists before the cache or the raw client (both need one for misses): not timed.
+  const s3Client = [
+    `const { S3Client } = await import('@aws-sdk/client-s3')`,
+    `const s3 = new S3Client({ endpoint: ${JSON.stringify(s3Endpoint)}, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } })`,
+  ]
+  if (kind === 'raw') {
+    return [
+      `const { Redis } = await import(${JSON.stringify(target.specifiers[0])})`,
+      ...s3Client,
+      'const t0 = performance.now()',
+      `const redis = new Redis({ host: ${JSON.stringify(valkeyHost)}, port: ${valkeyPort} })`,
+      `const buffer = await redis.getBuffer(${JSON.stringify(`raw:${FIRST_REQUEST_KEY}`)})`,
+      `const value = JSON.parse(buffer.toString('utf8'))`,
+      'const ms = performance.now() - t0',
+      check,
+      'redis.disconnect()',
+      's3.destroy()',
+      'process.stdout.write(JSON.stringify({ ms }))',
+    ].join('\n')
+  }
+  return [
+    `const { createS3Cache } = await import(${JSON.stringify(target.specifiers[0])})`,
+    ...s3Client,
+    'const t0 = performance.now()',
+    `const cache = createS3Cache({ s3, bucket: ${JSON.stringify(bucket)}, valkey: ${JSON.stringify(
+      kind === 'core'
+        ? `valkey://${valkeyHost}:${valkeyPort}`
+        : { url: `valkey://${valkeyHost}:${valkeyPort}`, cluster: false },
+    )} })`,
+    `const value = await cache.getJson(${JSON.stringify(FIRST_REQUEST_KEY)})`,
+    'const ms = performance.now() - t0',
+    check,
+    'await cache.close()',
+    's3.destroy()',
+    'process.stdout.write(JSON.stringify({ ms }))',
+  ].join('\n')
+}
+
+function firstRequestSample(script: string, target: Target): number {
+  const run = spawnSync(process.execPath, [...target.execArgv, '--input-type=module', '-e', script], {
+    cwd: BENCH_DIR,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
+  if (run.status !== 0) throw new Error(`first request of ${target.name} failed: ${run.stderr || run.error}`)
+  return Number((JSON.parse(run.stdout) as { ms: number }).ms)
+}
+
+/**
+ * Caches the document for both: core through one `getJson` with the child's options (default
+ * `keyPrefix`), checked with `inspect`; the raw floor with a SET of its key.
+ */
+async function prepareFirstRequest(env: BenchEnv): Promise<string> {
+  const doc = makeDoc(FIRST_REQUEST_SIZE_KIB)
+  const s3 = s3ClientFor(env.endpoints)
+  try {
+    await putDoc(s3, FIRST_REQUEST_KEY, doc.json)
+    const cache = createS3Cache({
+      s3,
+      bucket: env.endpoints.bucket,
+      valkey: `valkey://${env.endpoints.valkeyHost}:${env.endpoints.valkeyPort}`,
+    })
+    try {
+      await cache.getJson(FIRST_REQUEST_KEY)
+      const entry = await cache.inspect(FIRST_REQUEST_KEY)
+      if (!entry.present || entry.kind !== 'object' || entry.state !== 'fresh')
+        throw new Error(`core did not cache ${FIRST_REQUEST_KEY}: ${JSON.stringify(entry)}`)
+    } finally {
+      await cache.close()
+    }
+  } finally {
+    s3.destroy()
+  }
+  await env.admin.set(`raw:${FIRST_REQUEST_KEY}`, doc.json, 'PX', 3_600_000)
+  return (JSON.parse(doc.json) as { id: string }).id
+}
+
+async function measureFirstRequest(
+  env: BenchEnv,
+  settings: Settings,
+  core: Target,
+  log: (line: string) => void,
+): Promise<FirstRequests> {
+  const expectedId = await prepareFirstRequest(env)
+  const raw: Target = {
+    name: 'raw iovalkey',
+    specifiers: ['iovalkey'],
+    loadedFrom: 'node_modules',
+    execArgv: [],
+  }
+  const kinds = [
+    {
+      kind: 'core' as const,
+      target: core,
+      script: firstRequestScript('core', core, env, expectedId),
+      ms: [] as number[],
+    },
+    {
+      kind: 'core-known-mode' as const,
+      target: core,
+      script: firstRequestScript('core-known-mode', core, env, expectedId),
+      ms: [] as number[],
+    },
+    {
+      kind: 'raw' as const,
+      target: raw,
+      script: firstRequestScript('raw', raw, env, expectedId),
+      ms: [] as number[],
+    },
+  ]
+  for (let i = 0; i < settings.coldStartSamples; i++) {
+    // Alternating which goes first, so neither always runs right after the other's exit.
+    for (const k of i % 2 ? [...kinds].reverse() : kinds) k.ms.push(firstRequestSample(k.script, k.target))
+  }
+  const names = { core: 'core', 'core-known-mode': 'core, cluster: false', raw: 'raw floor' }
+  const whats = {
+    core: '`createS3Cache({ s3, bucket, valkey: url })` + `getJson(key)`',
+    'core-known-mode': 'the same with `valkey: { url, cluster: false }`: no `INFO cluster` probe',
+    raw: '`new Redis({ host, port })` + `getBuffer(key)` + `JSON.parse`',
+  }
+  const [c, known, r] = kinds.map(
+    (k): FirstRequestResult => ({
+      name: names[k.kind],
+      what: whats[k.kind],
+      loadedFrom: k.target.loadedFrom,
+      firstRequestMs: k.ms.map(round),
+      medianMs: round(median(k.ms)),
+    }),
+  ) as [FirstRequestResult, FirstRequestResult, FirstRequestResult]
+  const result: FirstRequests = {
+    sizeKiB: FIRST_REQUEST_SIZE_KIB,
+    core: c,
+    coreKnownMode: known,
+    raw: r,
+    ratio: round(c.medianMs / r.medianMs),
+    ratioKnownMode: round(known.medianMs / r.medianMs),
+  }
+  for (const x of [c, known, r])
+    log(`  first request ${x.name.padEnd(30)} ${x.medianMs} ms [${x.loadedFrom}]`)
+  log(`  first request core / raw: ${result.ratio}× (cluster: false ${result.ratioKnownMode}×)`)
+  return result
+}
+
 /**
  * Scenario 6: the time to import core in a fresh Node process (median of `coldStartSamples`),
- * beside the peers' packages and the S3 client alone, and the minified bundle sizes of small
- * handlers (fixtures/) with `@aws-sdk/*` external, as a Lambda deployment would have them.
+ * beside iovalkey alone, the peers' packages and the S3 client alone; the first cached read of a
+ * fresh process (client creation to parsed value) for core and the raw floor; and the minified
+ * bundle sizes of small handlers (fixtures/) with `@aws-sdk/*` external, as a Lambda deployment
+ * would have them.
  */
 export async function runColdStart(
+  env: BenchEnv,
   settings: Settings,
   log: (line: string) => void,
 ): Promise<ColdStartResult> {
@@ -111,6 +304,7 @@ export async function runColdStart(
   })
   const targets: Target[] = [
     core,
+    peer('iovalkey alone', ['iovalkey']),
     peer('@aws-sdk/client-s3 alone', ['@aws-sdk/client-s3']),
     peer('bentocache + redis driver', ['bentocache', 'bentocache/drivers/redis']),
     peer('cache-manager + keyv + @keyv/valkey', ['cache-manager', 'keyv', '@keyv/valkey']),
@@ -138,6 +332,7 @@ export async function runColdStart(
     )
     return result
   })
+  const firstRequest = await measureFirstRequest(env, settings, core, log)
   const bundles = await bundleHandlers(log)
-  return { nodeBaselineMs, imports, coreDist, bundles }
+  return { nodeBaselineMs, imports, coreDist, bundles, firstRequest }
 }

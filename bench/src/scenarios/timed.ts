@@ -68,6 +68,19 @@ function order<T>(items: T[], round: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)]
 }
 
+/** What one timed operation is: by default one read, round-robin over the cell's keys. */
+export type OperationFactory = (
+  contender: Contender,
+  keys: string[],
+  doc: BenchDoc,
+  id: string,
+) => () => Promise<unknown>
+
+const oneRead: OperationFactory = (contender, keys) => {
+  let next = 0
+  return () => contender.read(keys[next++ % keys.length] as string)
+}
+
 /**
  * Runs each cell for every contender: warm-up, then `settings.rounds` rounds, each contender
  * once per round in a rotating order, all against the same servers in this process.
@@ -78,6 +91,7 @@ export async function runTimed(
   ids: string[],
   cells: Cell[],
   log: Log,
+  operation: OperationFactory = oneRead,
 ): Promise<CellResult[]> {
   const running: { id: string; contender: Contender }[] = ids.map((id) => ({
     id,
@@ -100,22 +114,20 @@ export async function runTimed(
       })
     }
     for (const cell of cells) {
-      const keys = keysFor(docOf(cell), cell.keys)
+      const doc = docOf(cell)
+      const keys = keysFor(doc, cell.keys)
       const before = running.map(({ contender }) => contender.originCalls())
-      const reader = (contender: Contender) => {
-        let next = 0
-        return () => contender.read(keys[next++ % keys.length] as string)
-      }
-      for (const { contender } of running)
-        await warmUp(reader(contender), settings.warmupOps, cell.concurrency)
+      const ops = new Map(running.map(({ id, contender }) => [id, operation(contender, keys, doc, id)]))
+      const reader = (id: string) => ops.get(id) as () => Promise<unknown>
+      for (const { id } of running) await warmUp(reader(id), settings.warmupOps, cell.concurrency)
       const samples = new Map<string, { rounds: RoundResult[]; latencies: Float64Array[] }>(
         running.map(({ id }) => [id, { rounds: [], latencies: [] }]),
       )
       for (let r = 0; r < settings.rounds; r++) {
-        for (const { id, contender } of order(running, r)) {
+        for (const { id } of order(running, r)) {
           // A full GC before each sample, so one contender's garbage is not collected on another's time.
           if (settings.mode !== 'dry') (globalThis as { gc?: () => void }).gc?.()
-          const sample = await measure(reader(contender), {
+          const sample = await measure(reader(id), {
             concurrency: cell.concurrency,
             minMs: settings.minMs,
             minOps: settings.minOps,
