@@ -8,6 +8,7 @@ import { home } from './home'
 // the page that shows it.
 const repoLinks: [RegExp, string][] = [
   [/^(?:docs\/)?(security|deploy|benchmarks|reliability|coherence)\.md$/, '/$1'],
+  [/^docs\/(concepts|guide|operations)\/([\w-]+)\.md$/, '/$1/$2'],
   [/^packages\/(core|middy)(?:\/README\.md)?\/?$/, '/reference/$1'],
   [/^examples\/(api|local)(?:\/README\.md)?\/?$/, '/reference/example-$1'],
   [/^(api|local)\/README\.md$/, '/reference/example-$1'],

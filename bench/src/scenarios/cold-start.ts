@@ -305,6 +305,7 @@ export async function runColdStart(
   const targets: Target[] = [
     core,
     peer('iovalkey alone', ['iovalkey']),
+    peer('iovalkey + @aws-sdk/client-s3', ['iovalkey', '@aws-sdk/client-s3']),
     peer('@aws-sdk/client-s3 alone', ['@aws-sdk/client-s3']),
     peer('bentocache + redis driver', ['bentocache', 'bentocache/drivers/redis']),
     peer('cache-manager + keyv + @keyv/valkey', ['cache-manager', 'keyv', '@keyv/valkey']),

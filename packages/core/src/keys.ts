@@ -114,7 +114,10 @@ export class Targets {
       this.count = 0
     }
     let keys = this.remembered.get(bucket)
-    if (!keys) this.remembered.set(bucket, (keys = new Map()))
+    if (!keys) {
+      keys = new Map()
+      this.remembered.set(bucket, keys)
+    }
     keys.set(target.key, target)
     this.count++
     return target

@@ -1,20 +1,14 @@
-import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3'
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { withDeadline } from '../deadline'
 import { type Entry, EntryKind } from '../entry'
 import { OriginError } from '../errors'
 import type { LoadOutcome } from '../read-contract'
-
-let commands: Promise<typeof import('@aws-sdk/client-s3')> | undefined
-
-/**
- * The S3 command classes, imported at the first S3 call: a hit never needs them, and importing
- * `@aws-sdk/client-s3` at module load would add its ~100 ms to every cold start of a handler
- * that only reads hits (the handler's own `S3Client` import usually loaded it already).
- */
-function s3Commands(): Promise<typeof import('@aws-sdk/client-s3')> {
-  commands ??= import('@aws-sdk/client-s3')
-  return commands
-}
 
 interface S3Failure {
   name?: string
@@ -67,7 +61,6 @@ async function readBody(body: Body | undefined, length: number | undefined): Pro
 /** GetObject, conditional on the previous ETag when revalidating: the S3 side of the read path's {@link LoadOutcome}. */
 export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
   const { s3, bucket, key, previous } = request
-  const { GetObjectCommand } = await s3Commands()
   try {
     return await bounded(request.timeoutMs, 'GetObject', async (abortSignal) => {
       const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: previous?.etag })
@@ -121,7 +114,6 @@ export interface PutRequest {
 /** PutObject; resolves to the new ETag. */
 export async function putObject(request: PutRequest): Promise<{ etag: string | undefined }> {
   const { s3, bucket, key, body } = request
-  const { PutObjectCommand } = await s3Commands()
   try {
     return await bounded(request.timeoutMs, 'PutObject', async (abortSignal) => {
       const command = new PutObjectCommand({
@@ -156,7 +148,6 @@ export async function* listObjects(request: {
   prefix: string | undefined
   timeoutMs: number
 }): AsyncGenerator<ListedObject[]> {
-  const { ListObjectsV2Command } = await s3Commands()
   let token: string | undefined
   do {
     const page = await bounded(request.timeoutMs, 'ListObjectsV2', (abortSignal) =>
