@@ -2,7 +2,7 @@ import { HOT_KEY_IDS, spec } from '../contenders'
 import type { BenchEnv } from '../env'
 import type { Settings } from '../settings'
 import { median, round, type Spread } from '../stats'
-import { ADMIN_COMMANDS } from './round-trips'
+import { commandsPerOp } from './round-trips'
 import { type CellResult, type OperationFactory, type RoundResult, runTimed, verify } from './timed'
 import { commandStats } from './valkey-stats'
 
@@ -153,22 +153,8 @@ async function countCommands(
         await admin.config('RESETSTAT')
         for (let i = 0; i < batches; i++)
           await Promise.all(Array.from({ length: batch }, () => contender.read(doc.key)))
-        const stats = await commandStats(admin)
-        const byCommand: Record<string, number> = {}
-        let total = 0
-        for (const [command, calls] of Object.entries(stats)) {
-          if (ADMIN_COMMANDS.has(command) || command === 'echo') continue
-          byCommand[command] = round(calls / batches)
-          total += calls
-        }
-        out.push({
-          contender: id,
-          name: contender.name,
-          sizeKiB,
-          batches,
-          perBatch: round(total / batches),
-          byCommand,
-        })
+        const { perOp, byCommand } = commandsPerOp(await commandStats(admin), batches)
+        out.push({ contender: id, name: contender.name, sizeKiB, batches, perBatch: perOp, byCommand })
       } finally {
         await contender.close()
       }

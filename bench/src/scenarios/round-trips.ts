@@ -21,7 +21,7 @@ export interface RoundTripResult {
 }
 
 /** Commands of the admin connection itself, left out of the deltas. */
-export const ADMIN_COMMANDS = new Set([
+const ADMIN_COMMANDS = new Set([
   'info',
   'config|resetstat',
   'ping',
@@ -74,7 +74,15 @@ async function count(
   watch.begin()
   await run()
   const sent = await watch.end()
-  const stats = await commandStats(admin)
+  const { perOp, byCommand } = commandsPerOp(await commandStats(admin), ops)
+  return { commands: perOp, byCommand, sent: round(sent / ops) }
+}
+
+/** The library's commands in `INFO commandstats` (the benchmark's own left out), per operation. */
+export function commandsPerOp(
+  stats: Record<string, number>,
+  ops: number,
+): { perOp: number; byCommand: Record<string, number> } {
   const byCommand: Record<string, number> = {}
   let total = 0
   for (const [command, calls] of Object.entries(stats)) {
@@ -82,7 +90,7 @@ async function count(
     byCommand[command] = round(calls / ops)
     total += calls
   }
-  return { commands: round(total / ops), byCommand, sent: round(sent / ops) }
+  return { perOp: round(total / ops), byCommand }
 }
 
 /**
