@@ -21,14 +21,7 @@ export interface RoundTripResult {
 }
 
 /** Commands of the admin connection itself, left out of the deltas. */
-const ADMIN_COMMANDS = new Set([
-  'info',
-  'config|resetstat',
-  'ping',
-  'client|id',
-  'client|list',
-  'monitor',
-])
+const ADMIN_COMMANDS = new Set(['info', 'config|resetstat', 'ping', 'client|id', 'client|list', 'monitor'])
 
 /** Counts client-sent commands between `begin()` and `end()` with MONITOR, ignoring scripts' inner commands and the admin connection. */
 async function watchCommands(admin: Redis) {
