@@ -8,7 +8,7 @@ import { Targets } from './keys'
 import { L1Cache } from './l1'
 import { resolveOptions, type S3CacheOptions } from './options'
 import { loadObject } from './origin/s3'
-import { type PolicyOverrides, readPolicy } from './policy'
+import { overridesPolicy, type PolicyOverrides, readPolicy } from './policy'
 import type { LoadOutcome, ReadResult } from './read-contract'
 import { ReadThrough } from './read-through'
 import { parseJson, type StandardSchemaV1 } from './schema'
@@ -19,18 +19,8 @@ import { warmCache } from './warm'
 import { WriteThrough } from './write-through'
 
 const textDecoder = new TextDecoder()
-const NO_OPTIONS = {}
-
-/** Whether per-call options change the read policy (most calls pass none). */
-function hasPolicy(options: PolicyOverrides): boolean {
-  return (
-    options.ttl !== undefined ||
-    options.staleTtl !== undefined ||
-    options.forceRefresh !== undefined ||
-    options.skipOversized !== undefined
-  )
-}
 const textEncoder = new TextEncoder()
+const NO_OPTIONS = {}
 
 /** A `wrap` value as JSON, or {@link InvalidValueError} before anything is stored: plain JS returns `undefined` easily. */
 function toJson(key: string, value: unknown): string {
@@ -94,6 +84,8 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const target = (key: string, bucket = config.bucket) => targets.object(bucket, key)
   // Most reads pass no per-call policy: build the cache's own once.
   const defaultPolicy = readPolicy(config)
+  const policyOf = (options: PolicyOverrides) =>
+    overridesPolicy(options) ? readPolicy(config, options) : defaultPolicy
 
   /**
    * An S3 object through the read path. Not async, so a read is one promise less: the callers
@@ -104,7 +96,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     options: GetOptions & Pick<PolicyOverrides, 'skipOversized'> = NO_OPTIONS,
   ): Promise<ReadResult> => {
     const object = target(key, options.bucket)
-    const policy = hasPolicy(options) ? readPolicy(config, options) : defaultPolicy
+    const policy = policyOf(options)
     return reader.read(object, policy, (previous) =>
       loadObject({
         s3: config.s3,
@@ -165,11 +157,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
           data: { kind, body, metadata: {} },
         }
       }
-      const result = await reader.read(
-        targets.wrap(key),
-        hasPolicy(options) ? readPolicy(config, options) : defaultPolicy,
-        load,
-      )
+      const result = await reader.read(targets.wrap(key), policyOf(options), load)
       const { entry } = result
       if (entry.kind === EntryKind.bytes) return entry.body as T
       return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)

@@ -112,11 +112,6 @@ const L1_DEFAULTS = { maxBytes: 16 * 1024 * 1024, ttl: '5s' } as const
 const LOCK_DEFAULTS = { ttl: '10s', wait: '2s' } as const
 const TIMEOUT_DEFAULTS = { valkey: 250, s3: '3s', revalidate: 500 } as const
 
-function flag(value: unknown, option: string): boolean {
-  if (typeof value === 'boolean') return value
-  throw new CacheConfigError(option, `expected true or false, got ${JSON.stringify(value)}`)
-}
-
 /** A number of bytes: a positive integer, never a duration. */
 function byteCount(value: unknown, option: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
@@ -170,6 +165,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
   if (!Number.isInteger(maxObjectBytes) || maxObjectBytes < 0 || maxObjectBytes > MAX_STORABLE_BYTES) {
     throw new CacheConfigError('maxObjectBytes', `expected an integer from 0 to ${MAX_STORABLE_BYTES}`)
   }
+  if (typeof given.shareParsed !== 'boolean') throw new CacheConfigError('shareParsed', 'expected a boolean')
   if (onEvent !== undefined && typeof onEvent !== 'function')
     throw new CacheConfigError('onEvent', 'expected a function')
   const l1 = given.l1 && readOptions(given.l1, L1_DEFAULTS, { path: 'l1' })
@@ -190,7 +186,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
       maxBytes: byteCount(l1.maxBytes, 'l1.maxBytes'),
       ttlMs: positiveMs(l1.ttl, 'l1.ttl'),
     },
-    shareParsed: flag(given.shareParsed, 'shareParsed'),
+    shareParsed: given.shareParsed,
     lock: lock && {
       ttlMs: positiveMs(lock.ttl, 'lock.ttl'),
       waitMs: toMs(lock.wait, 'lock.wait'),

@@ -24,6 +24,16 @@ export interface PolicyOverrides {
   skipOversized?: boolean | undefined
 }
 
+/** Whether a call's options override anything (most calls pass none, and can share the cache's own policy). */
+export function overridesPolicy(overrides: PolicyOverrides): boolean {
+  return (
+    overrides.ttl !== undefined ||
+    overrides.staleTtl !== undefined ||
+    overrides.forceRefresh !== undefined ||
+    overrides.skipOversized !== undefined
+  )
+}
+
 /** The policy of one call: the cache's defaults with the call's overrides (validated, `CacheConfigError`). */
 export function readPolicy(defaults: PolicyDefaults, overrides: PolicyOverrides = {}): ReadPolicy {
   return {

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream'
+import type { Cluster, Redis } from 'iovalkey'
 import type { ValkeyClient } from '../connect/options'
 
 /**
@@ -19,8 +20,9 @@ export class WriteBatch {
   /** Call before sending a command. */
   join(): void {
     if (this.corked) return
-    const streams =
-      'nodes' in this.client ? this.client.nodes('all').map((node) => node.stream) : [this.client.stream]
+    const streams = this.client.isCluster
+      ? (this.client as Cluster).nodes('all').map((node) => node.stream)
+      : [(this.client as Redis).stream]
     const corked: Writable[] = []
     for (const stream of streams) {
       if (stream && !stream.destroyed) {
