@@ -9,6 +9,7 @@ import {
   createValkeyClient,
   InvalidKeyError,
   InvalidValueError,
+  type S3CacheOptions,
 } from '../src'
 import { entryKeys } from '../src/keys'
 import { holdResponses, putRaw, sleep, uniqueKey } from './support/harness'
@@ -66,34 +67,31 @@ describe('lease waiters when the leader stores nothing (real Valkey, two caches)
   // Lets the second cache reach the lease (and start polling) before the leader finishes; no assertion depends on it.
   const waiting = () => sleep(100)
 
-  it('an object over maxObjectBytes: the waiter goes on when the leader releases the lease', async () => {
-    const leader = servers.cacheOnOwnClient({ lock, maxObjectBytes: 8 })
-    const waiter = servers.cacheOnOwnClient({ lock, maxObjectBytes: 8 })
+  /** The leader's `get(key)` is held after S3 answered while the waiter's `get(key)` polls the lease; then both go on. */
+  async function leaderAndWaiter(options: Partial<S3CacheOptions>, key: string) {
+    const leader = servers.cacheOnOwnClient({ lock, ...options })
+    const waiter = servers.cacheOnOwnClient({ lock, ...options })
     const held = holdResponses(leader.client)
-    const key = uniqueKey('lease-big')
-    await putRaw(servers.s3, key, 'larger than eight bytes')
     held.hold()
     const first = leader.cache.get(key)
     await held.arrived()
     const second = waiter.cache.get(key)
     await waiting()
     held.release()
+    return { first, second }
+  }
+
+  it('an object over maxObjectBytes: the waiter goes on when the leader releases the lease', async () => {
+    const key = uniqueKey('lease-big')
+    await putRaw(servers.s3, key, 'larger than eight bytes')
+    const { first, second } = await leaderAndWaiter({ maxObjectBytes: 8 }, key)
     expect((await first).status).toBe('bypass')
     expect((await second).status).toBe('bypass')
     expect(text((await second).body)).toBe('larger than eight bytes')
   }, 15_000)
 
   it('a miss with negativeTtl 0: the waiter goes on and gets ObjectNotFoundError', async () => {
-    const leader = servers.cacheOnOwnClient({ lock, negativeTtl: 0 })
-    const waiter = servers.cacheOnOwnClient({ lock, negativeTtl: 0 })
-    const held = holdResponses(leader.client)
-    const key = uniqueKey('lease-missing')
-    held.hold()
-    const first = leader.cache.get(key)
-    await held.arrived()
-    const second = waiter.cache.get(key)
-    await waiting()
-    held.release()
+    const { first, second } = await leaderAndWaiter({ negativeTtl: 0 }, uniqueKey('lease-missing'))
     await expect(first).rejects.toMatchObject({ code: 'OBJECT_NOT_FOUND' })
     await expect(second).rejects.toMatchObject({ code: 'OBJECT_NOT_FOUND' })
   }, 15_000)
