@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { createCore } from '../contenders/core'
 import { createRaw } from '../contenders/raw'
 import { putDoc, startEnv } from '../env'
-import { keysFor } from '../scenarios/timed'
+import { forEachLimit, keysFor } from '../scenarios/timed'
 import { type CpuProfile, flameGraph } from './flame'
 
 const { values } = parseArgs({
@@ -38,13 +38,15 @@ for (const key of keys) await putDoc(env.s3.client, key, doc.json)
 const core = values.raw
   ? createRaw(env.endpoints)
   : createCore(env.endpoints, { name: 'core', l1: values.l1 })
-const run = async (count: number) => {
-  let next = 0
-  const worker = async () => {
-    while (next < count) await core.read(keys[next++ % keys.length] as string)
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-}
+/** `count` reads round-robin over the keys, `concurrency` at a time. */
+const run = (count: number) =>
+  forEachLimit(
+    Array.from({ length: count }, (_, i) => keys[i % keys.length] as string),
+    concurrency,
+    async (key) => {
+      await core.read(key)
+    },
+  )
 await run(keys.length * 2)
 await run(5000)
 

@@ -46,7 +46,11 @@ export function keysFor(doc: BenchDoc, count: number): string[] {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < items.length) await fn(items[next++] as T)
