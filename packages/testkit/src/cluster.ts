@@ -56,6 +56,10 @@ export interface ValkeyClusterServer {
   failover(primaryPort?: number): Promise<number>
   /** Moves `slots` hash slots from one primary to another with `valkey-cli --cluster reshard`, then waits for `cluster_state:ok`. */
   reshard(fromPort: number, toPort: number, slots: number): Promise<void>
+  /** The port of the primary that serves `slot` now. */
+  primaryOf(slot: number): Promise<number>
+  /** Moves one slot, with its keys, to the primary on `toPort` (SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE). */
+  moveSlot(slot: number, toPort: number): Promise<void>
   /** SIGSTOP / SIGCONT one node. */
   pause(port: number): void
   resume(port: number): void
@@ -170,6 +174,18 @@ export async function startValkeyCluster(
     throw new Error(`cluster did not reach cluster_state:ok:\n${last}`)
   }
 
+  const primaryOf = async (slot: number): Promise<number> => {
+    const running = ports.find((port) => node(port).running) as number
+    const ranges = (await withAdmin(running, (c) => c.call('CLUSTER', 'SLOTS'))) as [
+      number,
+      number,
+      [string, number],
+    ][]
+    const range = ranges.find(([first, last]) => first <= slot && slot <= last)
+    if (!range) throw new Error(`no primary serves slot ${slot}`)
+    return range[2][1]
+  }
+
   const auth = admin ? ['--user', admin.username, '--pass', admin.password, '--no-auth-warning'] : []
   const tlsArgs = tls ? ['--tls', '--cacert', tls.caFile, '--sni', 'localhost'] : []
   const cliArgs = (...args: string[]) => [...tlsArgs, ...auth, ...args]
@@ -237,6 +253,28 @@ export async function startValkeyCluster(
         ...cliArgs('--cluster', 'reshard', `127.0.0.1:${fromPort}`),
         ...['--cluster-from', from, '--cluster-to', to, '--cluster-slots', String(slots), '--cluster-yes'],
       ])
+      await waitUntilOk()
+    },
+    primaryOf,
+    async moveSlot(slot, toPort) {
+      const fromPort = await primaryOf(slot)
+      if (fromPort === toPort) return
+      const id = (port: number) => withAdmin(port, (c) => c.call('CLUSTER', 'MYID')) as Promise<string>
+      const [from, to] = await Promise.all([id(fromPort), id(toPort)])
+      await withAdmin(toPort, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from))
+      await withAdmin(fromPort, async (c) => {
+        await c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to)
+        const auth = admin ? ['AUTH2', admin.username, admin.password] : []
+        for (;;) {
+          const keys = (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[]
+          if (keys.length === 0) break
+          await c.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, ...auth, 'KEYS', ...keys)
+        }
+      })
+      const primaries = (await topology()).filter((n) => n.role === 'primary').map((n) => n.port)
+      for (const port of [toPort, fromPort, ...primaries.filter((p) => p !== toPort && p !== fromPort)]) {
+        await withAdmin(port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', to))
+      }
       await waitUntilOk()
     },
     pause: (port) => node(port).pause(),
