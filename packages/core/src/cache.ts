@@ -1,5 +1,5 @@
 import type { CachedObject, GetOptions, S3Cache, WrapOptions, WrapValue } from './cache-api'
-import { toValkeyError } from './connect/errors'
+import { isConnectionLost, toValkeyError } from './connect/errors'
 import { EntryKind } from './entry'
 import { InvalidValueError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
@@ -54,6 +54,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     timeoutMs: config.timeouts.valkeyMs,
     emit,
     mapError: (error) => toValkeyError(error),
+    isConnectionLost,
   })
   const l1 = config.l1 ? new L1Cache(config.l1.maxBytes, config.l1.ttlMs) : undefined
   const shared = config.shareParsed ? new SharedValues() : undefined

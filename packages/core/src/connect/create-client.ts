@@ -7,13 +7,17 @@ import { type ResolvedConnection, resolveConnection } from './resolve'
 import { errorMapper, supervise } from './supervise'
 
 const MAX_RECONNECT_DELAY_MS = 2000
+const FIRST_RECONNECT_JITTER_MS = 10
 
 /**
- * Exponential backoff from 50 ms to 2 s with jitter, and never `null`: iovalkey keeps reconnecting for
+ * The first attempt after a dropped connection goes at once, with a few ms of jitter so that a fleet
+ * does not reconnect in the same millisecond: a thawed Lambda's request is waiting on it. Then
+ * exponential backoff from 50 ms to 2 s with jitter, and never `null`: iovalkey keeps reconnecting for
  * as long as the client lives, so the cache recovers by itself after an outage.
  */
 export function reconnectDelay(attempt: number): number {
-  const capped = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(Math.max(attempt - 1, 0), 10))
+  if (attempt <= 1) return Math.round(Math.random() * FIRST_RECONNECT_JITTER_MS)
+  const capped = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** Math.min(attempt - 2, 10))
   return Math.round(capped / 2 + (Math.random() * capped) / 2)
 }
 
@@ -64,7 +68,7 @@ function createStandalone(resolved: ResolvedConnection, shape: ClientShape): Red
     db: resolved.db,
     ...connectionOptions(resolved, shape),
     retryStrategy: reconnectDelay,
-    // Only until the first ready (see supervise): lets the first request wait for the first connection.
+    // Commands wait for a connection being (re-)established; supervise turns this off during an outage.
     enableOfflineQueue: true,
   })
 }
@@ -75,6 +79,9 @@ function createCluster(resolved: ResolvedConnection, shape: ClientShape): Cluste
     dnsLookup: (address, callback) => callback(null, address),
     scaleReads: resolved.readFrom === 'replica' ? 'slave' : 'master',
     clusterRetryStrategy: reconnectDelay,
+    // A command whose node connection closed under it (a thawed Lambda writing to a socket the server
+    // closed while it was frozen) goes again on a new connection after this, not iovalkey's 100 ms.
+    retryDelayOnFailover: 10,
     enableOfflineQueue: true,
     slotsRefreshTimeout: resolved.connectTimeoutMs + resolved.commandTimeoutMs,
     redisOptions: connectionOptions(resolved, shape),
@@ -129,7 +136,8 @@ async function isClusterMode(probe: Redis, resolved: ResolvedConnection): Promis
 
 /**
  * Creates the iovalkey client for a URL or {@link ValkeyConnectionOptions}, tuned for Lambda: bounded
- * connect and command timeouts, no offline queue after the first connection, reconnection with backoff
+ * connect and command timeouts, commands that wait for a reconnect in progress but not for an outage,
+ * reconnection with backoff
  * that never gives up, an `error` listener always attached, fresh credentials (rotated secret, IAM
  * token) for every connection, and `Cluster` set up as ElastiCache needs it.
  *

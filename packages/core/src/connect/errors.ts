@@ -154,6 +154,21 @@ const UNREACHABLE_CODES =
 const DISCONNECTED =
   /^(Connection is closed\.|Stream isn't writeable|Cluster isn't ready|Reached the max retries per request|None of startup nodes|Failed to refresh slots cache)/
 
+/**
+ * Whether a command failed because its connection dropped or is being re-established, rather than
+ * by Valkey's answer: the one kind of failure a second attempt on the next connection can cure.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const message = (error as Error | undefined)?.message ?? ''
+  const code = String((error as { code?: unknown } | undefined)?.code ?? '')
+  return (
+    DISCONNECTED.test(message) ||
+    message.startsWith('Command aborted due to connection close') ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE'
+  )
+}
+
 function connectionError(message: string, raw: Error): Error | undefined {
   const code = String((raw as { code?: unknown }).code ?? '')
   const cause = sanitize(raw)

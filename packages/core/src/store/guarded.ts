@@ -1,4 +1,4 @@
-import { SharedDeadline } from '../deadline'
+import { SharedDeadline, withDeadline } from '../deadline'
 import type { CacheEventListener, ErrorOperation } from '../events'
 import type { Store } from './store'
 
@@ -13,6 +13,11 @@ export interface GuardSettings {
   emit: CacheEventListener | undefined
   /** Maps a raw client error to the error reported in events (names NOPERM permissions, scrubs secrets). */
   mapError?: (error: unknown) => Error
+  /**
+   * Whether a call failed because its connection dropped under it (not by the store's answer): such a
+   * call goes once more, on the next connection, within the same bound.
+   */
+  isConnectionLost?: (error: unknown) => boolean
   /** Consecutive failures that open the circuit. */
   failureThreshold?: number
   /** How long an open circuit skips the store before one probe is let through, ms. */
@@ -25,8 +30,8 @@ class StoreTimeoutError extends Error {
 
 /**
  * Fail-open wrapper around a {@link Store}: every call is bounded by `timeoutMs` (one shared timer,
- * not one per command), failures
- * become `error` events instead of exceptions, and after a few consecutive failures a
+ * not one per command), a call whose connection dropped under it goes once more on the next one,
+ * failures become `error` events instead of exceptions, and after a few consecutive failures a
  * circuit breaker stops paying the timeout on every request (one event per outage),
  * letting a single probe through after `cooldownMs`.
  */
@@ -40,13 +45,18 @@ export class GuardedStore {
 
   constructor(store: Store, settings: GuardSettings) {
     this.store = store
-    this.settings = { failureThreshold: 3, cooldownMs: 1000, mapError: (e) => e as Error, ...settings }
-    const { timeoutMs } = settings
-    this.deadline = new SharedDeadline(
-      timeoutMs,
-      () => new StoreTimeoutError(`Valkey did not answer within ${timeoutMs} ms`),
-    )
+    this.settings = {
+      failureThreshold: 3,
+      cooldownMs: 1000,
+      mapError: (e) => e as Error,
+      isConnectionLost: () => false,
+      ...settings,
+    }
+    this.deadline = new SharedDeadline(settings.timeoutMs, this.timeoutError)
   }
+
+  private readonly timeoutError = () =>
+    new StoreTimeoutError(`Valkey did not answer within ${this.settings.timeoutMs} ms`)
 
   /** Whether the circuit is open (the store is being skipped). */
   get open(): boolean {
@@ -65,7 +75,12 @@ export class GuardedStore {
     }
     const started = performance.now()
     try {
-      const value = await this.deadline.bound(fn(this.store))
+      let value: T
+      try {
+        value = await this.deadline.bound(fn(this.store))
+      } catch (error) {
+        value = await this.again(error, started, fn)
+      }
       this.failures = 0
       return value
     } catch (raw) {
@@ -82,5 +97,16 @@ export class GuardedStore {
     } finally {
       if (probe) this.probing = false
     }
+  }
+
+  /**
+   * The second and last attempt of a call whose connection dropped under it (a server's idle close
+   * seen only when a thawed Lambda writes to the socket): the client is reconnecting, and the call
+   * waits for the new connection for what is left of the bound. Any other failure is final.
+   */
+  private again<T>(error: unknown, started: number, fn: (store: Store) => Promise<T>): Promise<T> {
+    const left = this.settings.timeoutMs - (performance.now() - started)
+    if (left < 1 || !this.settings.isConnectionLost(error)) return Promise.reject(error)
+    return withDeadline(left, () => fn(this.store), this.timeoutError)
   }
 }

@@ -51,9 +51,11 @@ export class MemoryStore implements Store {
   async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
     const px = leaseMs === 0 ? 0 : pxMs(leaseMs)
     let leased = false
-    if (px > 0 && !this.read(keys.lease)) {
-      this.write(keys.lease, Buffer.from(token), px)
-      leased = true
+    if (px > 0) {
+      const holder = this.read(keys.lease)
+      if (!holder) this.write(keys.lease, Buffer.from(token), px)
+      // As the Valkey script: a lease already held with this token counts as taken.
+      leased = !holder || holder.toString() === token
     }
     let generation = this.generationOf(keys)
     if (generation === undefined) {

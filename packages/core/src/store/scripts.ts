@@ -19,10 +19,16 @@ function script(source: string): Script {
 // their load saw. A bump (put, invalidate, event) increments it if it exists; if it does not exist,
 // no load can still write under it, so there is nothing to bump.
 
-/** KEYS: lease, generation. ARGV: token, leaseMs, fresh generation, generationTtlMs. Returns { generation, leased }. */
+/**
+ * KEYS: lease, generation. ARGV: token, leaseMs, fresh generation, generationTtlMs. Returns { generation, leased }.
+ * A lease already held with this token counts as taken: a BEGIN sent again after its connection dropped
+ * (GuardedStore) must not leave its caller waiting on its own lease.
+ */
 export const BEGIN = script(`
 local leased = 0
-if tonumber(ARGV[2]) > 0 and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then leased = 1 end
+if tonumber(ARGV[2]) > 0 then
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', KEYS[1]) == ARGV[1] then leased = 1 end
+end
 redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4])
 return { redis.call('GET', KEYS[2]), leased }
 `)
