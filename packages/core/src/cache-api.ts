@@ -166,6 +166,23 @@ export interface S3Cache {
   inspect(key: string, options?: { bucket?: string }): Promise<EntryInspection>
   /** The cache's default bucket. */
   readonly bucket: string
-  /** Ends the Valkey connection the cache opened (an instance passed in stays open). */
+  /**
+   * Connects now instead of at the first request: creates the client (in `cluster: 'auto'`, its one
+   * `INFO cluster`), waits for the first connection and its `AUTH`, learns a cluster's slots and
+   * connects every node that serves the cache, and loads the cache's scripts. Call it at module load,
+   * in Lambda's INIT phase, which runs before the first request's clock starts.
+   *
+   * Idempotent: later calls share the first one's promise once it succeeded. Rejects with
+   * `ValkeyConnectionError` or `ValkeyAuthError` when Valkey cannot be reached or refuses the user
+   * within the connection's bounds (a later call tries again); the cache works either way, failing
+   * open to S3 and reconnecting in the background, so catch it rather than failing the INIT.
+   * Resolves at once with the memory store.
+   */
+  connect(): Promise<void>
+  /**
+   * Ends the Valkey connection the cache opened (an instance passed in stays open): `QUIT`, or a
+   * disconnect when Valkey does not answer within `timeouts.valkey`. Idempotent; reads after it go
+   * to S3.
+   */
   close(): Promise<void>
 }

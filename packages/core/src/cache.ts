@@ -50,7 +50,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const emit = makeEmitter(config.onEvent)
   const onConnectionError = (error: Error) =>
     emit?.({ type: 'error', operation: 'valkey-connection', durationMs: 0, error })
-  const store = new GuardedStore(selectStore(config.valkey, onConnectionError), {
+  const store = new GuardedStore(selectStore(config.valkey, onConnectionError, config.timeouts.valkeyMs), {
     timeoutMs: config.timeouts.valkeyMs,
     emit,
     mapError: (error) => toValkeyError(error),
@@ -87,6 +87,8 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const defaultPolicy = readPolicy(config)
   const policyOf = (options: PolicyOverrides) =>
     overridesPolicy(options) ? readPolicy(config, options) : defaultPolicy
+  let connected: Promise<void> | undefined
+  let closed: Promise<void> | undefined
 
   /**
    * An S3 object through the read path. Not async, so a read is one promise less: the callers
@@ -209,9 +211,20 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       return describeEntry(keys.entry, raw)
     },
 
-    async close() {
-      l1?.clear()
-      await store.store.close()
+    connect() {
+      connected ??= store.store.connect().catch((error: unknown) => {
+        connected = undefined
+        throw toValkeyError(error)
+      })
+      return connected
+    },
+
+    close() {
+      closed ??= (async () => {
+        l1?.clear()
+        await store.close()
+      })()
+      return closed
     },
   }
 }

@@ -29,7 +29,7 @@ describe('the generation counter evicted during a load, on real Valkey (DEL of t
     const client = new Redis(servers.valkey.options())
     clients.push(client)
     return {
-      store: new ValkeyStore(client),
+      store: new ValkeyStore(client, { whenReady: async () => {}, timeoutMs: 250 }),
       keys: entryKeys('s3c:', 'o', servers.bucket, uniqueKey('evicted')),
     }
   }

@@ -21,7 +21,7 @@ describe('BEGIN sent twice with one token (a retry after a dropped connection)',
       () => {
         const client = new Redis(servers.valkey.options())
         clients.push(client)
-        return new ValkeyStore(client)
+        return new ValkeyStore(client, { whenReady: async () => {}, timeoutMs: 250 })
       },
     ],
     ['memory store', () => new MemoryStore()],

@@ -10,33 +10,47 @@ export interface S3CacheContext extends Context {
 }
 
 /**
- * Options of {@link s3Cache}: a cache made with `createS3Cache` (share it with `httpCache`),
- * or the options of `createS3Cache`, in which case the cache is created on the first invocation.
+ * Options of {@link s3Cache}: a cache made with `createS3Cache` (share it with `httpCache`), or the
+ * options of `createS3Cache`; with either, `connectOnInit`.
  */
-export type S3CacheMiddlewareOptions = { cache: S3Cache } | S3CacheOptions
+export type S3CacheMiddlewareOptions = ({ cache: S3Cache } | S3CacheOptions) & {
+  /**
+   * Create the cache (from options) and start `cache.connect()` when `s3Cache()` runs, at module load
+   * in Lambda's INIT phase, so the first invocation finds the connection open or opening. A connection
+   * failure is not thrown (the cache reports it as an event and fails open); invalid options then throw
+   * at module load. `false`: the cache is created on the first invocation and connects on first use.
+   * Default `true`.
+   */
+  connectOnInit?: boolean
+}
 
 /**
  * Puts one {@link S3Cache} per execution environment on `context.s3Cache`.
  *
  * The middleware is created once, outside the handler, so the cache (and its Valkey
  * connection) lives as long as the execution environment and is reused by every invocation.
- * Options are checked here; `createS3Cache` validates its own options when it runs.
  */
 export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<S3CacheContext> {
   if (typeof options !== 'object' || options === null) {
     throw new CacheConfigError('options', 'expected { cache } or the options of createS3Cache')
   }
+  const { connectOnInit = true, ...rest } = options
+  if (typeof connectOnInit !== 'boolean') throw new CacheConfigError('connectOnInit', 'expected a boolean')
   let cache: S3Cache | undefined
-  if ('cache' in options) {
-    if (Object.keys(options).length > 1) {
+  if ('cache' in rest) {
+    if (Object.keys(rest).length > 1) {
       throw new CacheConfigError('cache', 'pass either { cache } or the options of createS3Cache, not both')
     }
-    cache = requireS3Cache(options.cache)
+    cache = requireS3Cache(rest.cache)
   }
-  const cacheOptions = options as S3CacheOptions
+  const cacheOptions = rest as S3CacheOptions
+  if (connectOnInit) {
+    cache ??= createS3Cache(cacheOptions)
+    // Not awaited: s3Cache() runs synchronously at module load. Failures reach the cache's onEvent.
+    cache.connect().catch(() => {})
+  }
 
   const s3CacheMiddlewareBefore = (request: MiddyLikeRequest<S3CacheContext>): undefined => {
-    // Created on the first invocation, not at import, so importing the handler stays free of side effects.
     cache ??= createS3Cache(cacheOptions)
     request.context.s3Cache = cache
   }

@@ -49,12 +49,47 @@ describe('s3Cache', () => {
     await seen[0]?.close()
   })
 
-  it('creates nothing before the first invocation: bad cache options fail that invocation, not the import', async () => {
-    const middleware = s3Cache({ s3: servers.s3.client, bucket: '', valkey: servers.valkey.url })
+  it('connects at module load (INIT) by default: the connection is open before the first invocation', async () => {
+    const admin = await servers.valkey.adminClient()
+    const clients = async () => ((await admin.client('LIST')) as string).trim().split('\n').length
+    const before = await clients()
+    const { cache } = servers.makeCache()
+    s3Cache({ cache })
+    // connect() is idempotent: this is the promise s3Cache() started.
+    await cache.connect()
+    expect(await clients()).toBe(before + 1)
+  })
+
+  it('with the options of createS3Cache, invalid ones throw at module load (the cache is created there)', () => {
+    expect(() => s3Cache({ s3: servers.s3.client, bucket: '', valkey: servers.valkey.url })).toThrow(
+      CacheConfigError,
+    )
+  })
+
+  it('with connectOnInit: false, creates nothing before the first invocation: bad options fail that invocation', async () => {
+    const middleware = s3Cache({
+      s3: servers.s3.client,
+      bucket: '',
+      valkey: servers.valkey.url,
+      connectOnInit: false,
+    })
     const handler = middy()
       .use(middleware)
       .handler(async () => 'unreachable')
     await expect(invoke(handler)).rejects.toBeInstanceOf(CacheConfigError)
+  })
+
+  it('connects at module load even when Valkey is unreachable without throwing, and reads fail open', async () => {
+    const key = uniqueKey()
+    await putJson(servers, key, { open: 'fail' })
+    const handler = middy()
+      .use(s3Cache({ s3: servers.s3.newClient(), bucket: servers.s3.bucket, valkey: 'valkey://127.0.0.1:1' }))
+      .handler(async (_event, context) => {
+        const value = await context.s3Cache.getJson(key)
+        await context.s3Cache.close()
+        return value
+      })
+    expect(await invoke(handler)).toEqual({ open: 'fail' })
   })
 
   it('rejects options that are neither { cache } nor cache options', async () => {
@@ -66,6 +101,7 @@ describe('s3Cache', () => {
     })
     expect(() => s3Cache({ cache, bucket: 'x' } as never)).toThrow(/not both/)
     expect(() => s3Cache(null as never)).toThrow(CacheConfigError)
+    expect(() => s3Cache({ cache, connectOnInit: 'yes' } as never)).toThrow(/connectOnInit/)
     await cache.close()
   })
 })

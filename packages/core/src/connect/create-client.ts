@@ -88,12 +88,17 @@ function createCluster(resolved: ResolvedConnection, shape: ClientShape): Cluste
   })
 }
 
-/** Resolves when the probe is ready; rejects with the first error, mapped, or after a deadline. */
-function firstReady(client: Redis, resolved: ResolvedConnection): Promise<void> {
-  const map = errorMapper(resolved, () => false)
-  const ms = resolved.connectTimeoutMs + 2 * resolved.commandTimeoutMs
-  const notReady = () =>
-    new ValkeyConnectionError(`Valkey at ${resolved.host}:${resolved.port} was not ready within ${ms} ms`)
+/**
+ * Resolves when `client` is ready (a cluster: its slots are known), at once if it is; rejects with its
+ * next error, mapped by `mapError`, or when it is not ready within `ms`.
+ */
+export function untilReady(
+  client: ValkeyClient,
+  ms: number,
+  mapError: (error: unknown) => Error,
+  where = 'Valkey',
+): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
   return withDeadline(
     ms,
     (signal) =>
@@ -101,6 +106,7 @@ function firstReady(client: Redis, resolved: ResolvedConnection): Promise<void> 
         const stop = () => {
           client.off('ready', onReady)
           client.off('error', onError)
+          client.off('end', onEnd)
         }
         const onReady = () => {
           stop()
@@ -108,19 +114,33 @@ function firstReady(client: Redis, resolved: ResolvedConnection): Promise<void> 
         }
         const onError = (error: unknown) => {
           stop()
-          reject(map(error))
+          reject(mapError(error))
         }
+        const onEnd = () => onError(new Error('Connection is closed.'))
         client.once('ready', onReady)
         client.on('error', onError)
+        client.once('end', onEnd)
         signal.addEventListener('abort', stop)
       }),
-    notReady,
+    () => new ValkeyConnectionError(`${where} was not ready within ${ms} ms`),
+  )
+}
+
+/** {@link untilReady} within the bounds of a connection's options: connect, then two commands (AUTH, INFO). */
+export function connectionReady(client: ValkeyClient, resolved: ResolvedConnection): Promise<void> {
+  const ms = resolved.connectTimeoutMs + 2 * resolved.commandTimeoutMs
+  const where = `Valkey at ${resolved.host}:${resolved.port}`
+  return untilReady(
+    client,
+    ms,
+    errorMapper(resolved, () => false),
+    where,
   )
 }
 
 /** The one command of `cluster: 'auto'`: `INFO cluster` on a first connection. */
 async function isClusterMode(probe: Redis, resolved: ResolvedConnection): Promise<boolean> {
-  await firstReady(probe, resolved)
+  await connectionReady(probe, resolved)
   try {
     // Bounded here as well: the probe may have no per-command timer (see ClientShape).
     const info = await withDeadline(

@@ -42,6 +42,7 @@ export class GuardedStore {
   private failures = 0
   private openUntil = 0
   private probing = false
+  private closed = false
 
   constructor(store: Store, settings: GuardSettings) {
     this.store = store
@@ -69,6 +70,7 @@ export class GuardedStore {
     fn: (store: Store) => Promise<T>,
   ): Promise<T | Failed> {
     let probe = false
+    if (this.closed) return FAILED
     if (this.open) {
       if (this.probing || Date.now() < this.openUntil) return FAILED
       this.probing = probe = true
@@ -97,6 +99,12 @@ export class GuardedStore {
     } finally {
       if (probe) this.probing = false
     }
+  }
+
+  /** Closes the store; from then on every call fails open at once, with no event. */
+  close(): Promise<void> {
+    this.closed = true
+    return this.store.close()
   }
 
   /**

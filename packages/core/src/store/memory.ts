@@ -125,6 +125,9 @@ export class MemoryStore implements Store {
     return true
   }
 
+  /** Nothing to open: the memory store lives in this process. */
+  async connect(): Promise<void> {}
+
   async close(): Promise<void> {
     this.data.clear()
   }

@@ -88,3 +88,6 @@ if redis.call('PEXPIRE', KEYS[2], ARGV[2]) == 1 then redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[1])
 return 1
 `)
+
+/** Every script, for loading them all ahead of the first write (`cache.connect()`). */
+export const SCRIPTS: readonly Script[] = [BEGIN, COMMIT, TOUCH, RELEASE, REPLACE, APPLY_EVENT]

@@ -1,6 +1,6 @@
-import { createStoreClient } from '../connect/create-client'
+import { connectionReady, createStoreClient, untilReady } from '../connect/create-client'
 import { redactAuthArgs, toValkeyError } from '../connect/errors'
-import type { ValkeyClient, ValkeyConnectionOptions } from '../connect/options'
+import { CONNECTION_DEFAULTS, type ValkeyClient, type ValkeyConnectionOptions } from '../connect/options'
 import { outageReporter } from '../connect/outage'
 import { resolveConnection } from '../connect/resolve'
 import { MemoryStore } from './memory'
@@ -35,6 +35,7 @@ function superviseInstance(client: ValkeyClient, onError: (error: Error) => void
 export function selectStore(
   valkey: ValkeyClient | ValkeyConnectionOptions | string | undefined,
   onError: (error: Error) => void,
+  timeoutMs: number,
 ): Store {
   if (valkey === undefined) {
     if (!warnedAboutMemory) {
@@ -48,7 +49,16 @@ export function selectStore(
   }
   if (isClient(valkey)) {
     superviseInstance(valkey, onError)
-    return new ValkeyStore(valkey)
+    // Its owner chose its timeouts; waiting for it to be ready is bounded by the defaults.
+    const { connectTimeout, commandTimeout } = CONNECTION_DEFAULTS
+    const readyMs = connectTimeout + 2 * commandTimeout
+    return new ValkeyStore(valkey, {
+      whenReady: (client) => {
+        if (client.status === 'wait') client.connect().catch(() => {}) // lazyConnect: connect() is the first use
+        return untilReady(client, readyMs, (error) => toValkeyError(error))
+      },
+      timeoutMs,
+    })
   }
   const given = typeof valkey === 'string' ? { url: valkey } : valkey
   const options: ValkeyConnectionOptions = {
@@ -58,6 +68,9 @@ export function selectStore(
       onError(error)
     },
   }
-  resolveConnection(options) // throws CacheConfigError now, not at the first request
-  return new ValkeyStore(() => createStoreClient(options))
+  const resolved = resolveConnection(options) // throws CacheConfigError now, not at the first request
+  return new ValkeyStore(() => createStoreClient(options), {
+    whenReady: (client) => connectionReady(client, resolved),
+    timeoutMs,
+  })
 }

@@ -83,6 +83,8 @@ export interface Store {
    * Resolves to whether it applied (always `true` without `sequencer`).
    */
   invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean>
-  /** Ends connections the store opened itself. */
+  /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */
+  connect(): Promise<void>
+  /** Ends connections the store opened itself, within a bound. */
   close(): Promise<void>
 }

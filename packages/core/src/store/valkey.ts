@@ -1,11 +1,28 @@
+import type { Cluster, Redis } from 'iovalkey'
 import type { ValkeyClient } from '../connect/options'
+import { withDeadline } from '../deadline'
+import { ValkeyConnectionError } from '../errors'
 import type { EntryKeys } from '../keys'
-import { APPLY_EVENT, BEGIN, COMMIT, RELEASE, REPLACE, type Script, TOUCH } from './scripts'
+import { APPLY_EVENT, BEGIN, COMMIT, RELEASE, REPLACE, SCRIPTS, type Script, TOUCH } from './scripts'
 import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
 import { WriteBatch } from './write-batch'
 
 /** How long after a failed client creation the next use tries again. */
 const RECREATE_COOLDOWN_MS = 1000
+
+/** Waits until a client is ready (see `untilReady` in connect/create-client). */
+export type WhenReady = (client: ValkeyClient) => Promise<void>
+
+/**
+ * The connections the cache sends commands to: the client itself, or on a cluster every primary
+ * (scripts, GETs) and, when reads go to replicas, every replica.
+ */
+function servingNodes(client: ValkeyClient): { primaries: Redis[]; replicas: Redis[] } {
+  if (!client.isCluster) return { primaries: [client as Redis], replicas: [] }
+  const cluster = client as Cluster
+  const replicas = cluster.options.scaleReads === 'slave' ? cluster.nodes('slave') : []
+  return { primaries: cluster.nodes('master'), replicas }
+}
 
 /**
  * The Valkey store: one GET per read, and one script (EVALSHA) per conditional write.
@@ -16,6 +33,8 @@ export class ValkeyStore implements Store {
   private client: ValkeyClient | undefined
   private connecting: Promise<ValkeyClient> | undefined
   private readonly create: (() => Promise<ValkeyClient>) | undefined
+  private readonly whenReady: WhenReady
+  private readonly timeoutMs: number
   private retryAt = 0
   private lastError: unknown
   private closed = false
@@ -27,15 +46,44 @@ export class ValkeyStore implements Store {
    * that fails (Valkey unreachable at a cold start) is called again after a short cooldown, so
    * an environment born during an outage starts using Valkey once it is back.
    */
-  constructor(source: ValkeyClient | (() => Promise<ValkeyClient>)) {
+  constructor(
+    source: ValkeyClient | (() => Promise<ValkeyClient>),
+    settings: {
+      /** Waits until a client is ready, within its connection bounds (`connect()`). */
+      whenReady: WhenReady
+      /** Bound on the commands of `connect()` and `close()`, ms. */
+      timeoutMs: number
+    },
+  ) {
     if (typeof source === 'function') this.create = source
     else this.client = source
+    this.whenReady = settings.whenReady
+    this.timeoutMs = settings.timeoutMs
+  }
+
+  /**
+   * Everything the first request would otherwise wait for: the client (and, in `cluster: 'auto'`,
+   * its `INFO cluster`), the first connection and its AUTH, a cluster's slots and a connection to
+   * every node that serves the cache, and the scripts loaded on every primary.
+   */
+  async connect(): Promise<void> {
+    const client = await this.connected()
+    if (this.closed) throw new ValkeyConnectionError('the cache is closed')
+    await this.whenReady(client)
+    const { primaries, replicas } = servingNodes(client)
+    const load = (node: Redis) => Promise.all(SCRIPTS.map((script) => node.script('LOAD', script.source)))
+    const ms = this.timeoutMs
+    await withDeadline(
+      ms,
+      () => Promise.all([...primaries.map(load), ...replicas.map((node) => node.ping())]),
+      () => new ValkeyConnectionError(`Valkey did not load the cache's scripts within ${ms} ms`),
+    )
   }
 
   private connected(): ValkeyClient | Promise<ValkeyClient> {
     if (this.client) return this.client
     if (this.connecting) return this.connecting
-    if (this.closed) return Promise.reject(new Error('the cache is closed'))
+    if (this.closed) return Promise.reject(new ValkeyConnectionError('the cache is closed'))
     if (!this.create || Date.now() < this.retryAt) return Promise.reject(this.lastError)
     this.connecting = this.create().then(
       (client) => {
@@ -123,9 +171,19 @@ export class ValkeyStore implements Store {
     return (await this.run(APPLY_EVENT, keyList, [sequencer, GENERATION_TTL_MS])) === 1
   }
 
+  /**
+   * Ends the client this store created (a client passed in stays open): `QUIT`, or a disconnect when
+   * Valkey does not answer within the bound. A client still being created is ended when it arrives.
+   */
   async close(): Promise<void> {
     this.closed = true
-    const client = this.create ? (this.client ?? (await this.connecting?.catch(() => undefined))) : undefined
-    if (client) await client.quit().catch(() => client.disconnect())
+    const client = this.create ? this.client : undefined
+    if (!client) return
+    const ms = this.timeoutMs
+    await withDeadline(
+      ms,
+      () => client.quit(),
+      () => new ValkeyConnectionError(`QUIT got no answer within ${ms} ms`),
+    ).catch(() => client.disconnect())
   }
 }

@@ -80,6 +80,7 @@ describe('the access string in docs/security.md', () => {
       '+get',
       '+eval',
       '+evalsha',
+      '+script|load',
       '+set',
       '+del',
       '+incr',

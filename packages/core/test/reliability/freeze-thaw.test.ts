@@ -85,6 +85,22 @@ describe('Lambda lifecycle: freeze and thaw (function in a child process, real v
     })
   })
 
+  it('SIGTERM at shutdown: the function closes the cache and exits, even while Valkey answers nothing', async () => {
+    const valkey = await server({})
+    const answering = await suite.start({ url: valkey.url })
+    const paused = await suite.start({ url: valkey.url })
+    await suite.put('thaw/shutdown.json', '{}')
+    await answering.get('thaw/shutdown.json')
+    await paused.get('thaw/shutdown.json')
+    expect(await answering.terminate()).toBe(0)
+    valkey.process.pause()
+    try {
+      expect(await paused.terminate()).toBe(0)
+    } finally {
+      valkey.process.resume()
+    }
+  })
+
   it('TLS: the server closed the idle connection: the first read is a Valkey hit', async () => {
     const valkey = await server({ tls: true, config: [`timeout ${IDLE_TIMEOUT_S}`] })
     const env = await suite.start({ url: valkey.url, tls: { ca: valkey.tls?.ca, servername: 'localhost' } })

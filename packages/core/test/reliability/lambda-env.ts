@@ -22,7 +22,7 @@ export interface ChildConfig {
 }
 
 /** What an invocation asks the function to do. */
-export type Request = { op: 'get'; key: string } | { op: 'close' }
+export type Request = { op: 'get'; key: string }
 export type Invocation = { id: number } & Request
 
 export interface InvocationResult {
@@ -109,6 +109,13 @@ export class LambdaEnvironment {
     } finally {
       this.thaw()
     }
+  }
+
+  /** SIGTERM, as Lambda's shutdown with an extension: resolves with the exit code once the child exits. */
+  async terminate(): Promise<number | null> {
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)))
+    this.child.kill('SIGTERM')
+    return exited
   }
 
   async stop(): Promise<void> {

@@ -37,7 +37,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
     const storeErrors: Error[] = []
     /** The store itself (as the cache selects it for the fixture's `valkey`), for store-level checks. */
     const storeOf = () => {
-      const store = selectStore(fixture.valkey(), (error) => storeErrors.push(error))
+      const store = selectStore(fixture.valkey(), (error) => storeErrors.push(error), 250)
       stores.push(store)
       return store
     }
@@ -51,6 +51,31 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       await Promise.all(stores.map((store) => store.close()))
       await fixture?.stop()
       await s3?.stop()
+    })
+
+    it('connect() is idempotent, and after it the first read is a miss then a hit with no error event', async () => {
+      const { cache, events, getObjectCalls } = cacheWith()
+      const first = cache.connect()
+      expect(cache.connect()).toBe(first)
+      await first
+      expect(cache.connect()).toBe(first)
+      const key = uniqueKey('connected')
+      await putRaw(s3, key, '{"connected":true}')
+      expect((await cache.get(key)).status).toBe('miss')
+      expect((await cache.get(key)).status).toBe('hit')
+      expect(getObjectCalls()).toBe(1)
+      expect(events.filter((event) => event.type === 'error')).toEqual([])
+    })
+
+    it('close() is idempotent, and the cache still answers afterwards', async () => {
+      const { cache } = cacheWith()
+      const key = uniqueKey('closed')
+      await putRaw(s3, key, '{"closed":true}')
+      await cache.getJson(key)
+      const closing = cache.close()
+      expect(cache.close()).toBe(closing)
+      await closing
+      expect(await cache.getJson(key)).toEqual({ closed: true })
     })
 
     it('serves the second get from the cache with no S3 call', async () => {
