@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { freePort, startValkey } from '@valkey-s3-cache/testkit'
 import type { Redis } from 'iovalkey'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ValkeyAuthError, ValkeyConnectionError } from '../src'
 import { makeCache, putRaw, type TestCache, uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
+
+const SOURCE = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 
 /**
  * Commands the server ran since the last CONFIG RESETSTAT, by name (subcommands as `script|load`;
@@ -97,6 +101,32 @@ describe('cache.connect() and cache.close() on real Valkey', () => {
     }
     expect(await made1.cache.getJson(key)).toEqual({ paused: true })
     expect(made1.getObjectCalls()).toBe(2)
+  })
+
+  it("a process that never calls close() still exits while Valkey is unreachable (reconnect timers are unref'd)", async () => {
+    // The client keeps reconnecting in the background; between attempts only its timer is left, and a
+    // ref'd timer would keep a CLI, a test runner or a script alive for ever.
+    const script = `
+      const { createS3Cache } = await import(${JSON.stringify(SOURCE)})
+      const { S3Client } = await import('@aws-sdk/client-s3')
+      const cache = createS3Cache({
+        s3: new S3Client({ region: 'us-east-1' }),
+        bucket: 'b',
+        valkey: { url: 'valkey://127.0.0.1:${await freePort()}', cluster: false },
+      })
+      await cache.connect().catch((error) => console.log(error.name))
+    `
+    const run = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
+      (resolve) => {
+        const child = execFile(
+          process.execPath,
+          ['--import', 'tsx', '--input-type=module', '-e', script],
+          { timeout: 20_000 },
+          (_error, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
+        )
+      },
+    )
+    expect(run).toEqual({ code: 0, signal: null, stdout: 'ValkeyConnectionError\n' })
   })
 
   it('close() during connect(): connect() rejects with ValkeyConnectionError', async () => {
