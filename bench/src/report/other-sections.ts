@@ -82,15 +82,21 @@ export function coldStartSection(results: BenchResults): string {
     ? [
         `First request: a fresh Node process imports the client (not timed), then times creating it and one read of a ${first.sizeKiB} KiB document that is already cached, up to the parsed value: the connect and the hit a Lambda cold start pays on its first invocation (median of ${first.core.firstRequestMs.length}). Both processes create their S3 client before the timer starts, since a handler with an S3 fallback has one either way. core / raw floor: **${first.ratio.toFixed(2)}×**${first.ratioKnownMode === undefined ? '' : ` (with \`cluster: false\`, no \`INFO cluster\` probe, as for an ElastiCache Serverless host name: **${first.ratioKnownMode.toFixed(2)}×**)`}.`,
         table(
-          ['who', 'timed', 'from', 'median', 'samples'],
-          [first.core, ...(first.coreKnownMode ? [first.coreKnownMode] : []), first.raw].map((f) => [
+          ['who', 'timed', 'from', 'median', 'samples', 'in INIT (median)'],
+          [
+            first.core,
+            ...(first.coreKnownMode ? [first.coreKnownMode] : []),
+            ...(first.coreConnected ? [first.coreConnected] : []),
+            first.raw,
+          ].map((f) => [
             f.name,
             f.what,
             f.loadedFrom,
             `${num(f.medianMs)} ms`,
             f.firstRequestMs.map(num).join(', '),
+            f.initMedianMs === undefined ? '' : `${num(f.initMedianMs)} ms`,
           ]),
-          ['l', 'l', 'l', 'r', 'l'],
+          ['l', 'l', 'l', 'r', 'l', 'r'],
         ),
       ]
     : []

@@ -211,6 +211,9 @@ function coldStartTargets(results: BenchResults): TargetVerdict[] {
       ? `${first.ratio}× (core ${first.core.medianMs} ms [${first.core.loadedFrom}], raw ${first.raw.medianMs} ms)` +
         (first.coreKnownMode
           ? `; with \`cluster: false\` ${first.ratioKnownMode}× (${first.coreKnownMode.medianMs} ms): the default \`cluster: 'auto'\` asks \`INFO cluster\` first on a host it does not recognise (an ElastiCache Serverless host name is recognised: no probe)`
+          : '') +
+        (first.coreConnected
+          ? `; after \`cache.connect()\` in INIT (${first.coreConnected.initMedianMs} ms there), the first request takes ${first.coreConnected.medianMs} ms`
           : '')
       : 'not measured',
   })

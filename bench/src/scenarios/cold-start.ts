@@ -36,6 +36,9 @@ export interface FirstRequestResult {
   /** One per sample, ms. */
   firstRequestMs: number[]
   medianMs: number
+  /** Untimed set-up before the first request, when there is one (`cache.connect()` in INIT): one per sample, ms. */
+  initMs?: number[]
+  initMedianMs?: number
 }
 
 export interface FirstRequests {
@@ -48,6 +51,8 @@ export interface FirstRequests {
   ratio: number
   /** coreKnownMode's median / raw's median. */
   ratioKnownMode?: number
+  /** core after `await cache.connect()` at module load (Lambda's INIT): the first request itself. */
+  coreConnected?: FirstRequestResult
 }
 
 export interface ColdStartResult {
@@ -116,7 +121,7 @@ const FIRST_REQUEST_SIZE_KIB = 10
  * of a key that is already cached, to the parsed value. Prints `{ ms, id }`.
  */
 function firstRequestScript(
-  kind: 'core' | 'core-known-mode' | 'raw',
+  kind: 'core' | 'core-known-mode' | 'core-connected' | 'raw',
   target: Target,
   env: BenchEnv,
   expectedId: string,
@@ -143,32 +148,45 @@ function firstRequestScript(
       'process.stdout.write(JSON.stringify({ ms }))',
     ].join('\n')
   }
+  const createCache = `const cache = createS3Cache({ s3, bucket: ${JSON.stringify(bucket)}, valkey: ${JSON.stringify(
+    kind === 'core-known-mode'
+      ? { url: `valkey://${valkeyHost}:${valkeyPort}`, cluster: false }
+      : `valkey://${valkeyHost}:${valkeyPort}`,
+  )} })`
+  // core-connected: the cache is created and connected at module load (INIT), timed apart; the
+  // first request is then the read alone. The others create the cache inside the timed span.
+  const init =
+    kind === 'core-connected'
+      ? [
+          'const i0 = performance.now()',
+          createCache,
+          'await cache.connect()',
+          'const initMs = performance.now() - i0',
+        ]
+      : ['const initMs = undefined']
   return [
     `const { createS3Cache } = await import(${JSON.stringify(target.specifiers[0])})`,
     ...s3Client,
+    ...init,
     'const t0 = performance.now()',
-    `const cache = createS3Cache({ s3, bucket: ${JSON.stringify(bucket)}, valkey: ${JSON.stringify(
-      kind === 'core'
-        ? `valkey://${valkeyHost}:${valkeyPort}`
-        : { url: `valkey://${valkeyHost}:${valkeyPort}`, cluster: false },
-    )} })`,
+    ...(kind === 'core-connected' ? [] : [createCache]),
     `const value = await cache.getJson(${JSON.stringify(FIRST_REQUEST_KEY)})`,
     'const ms = performance.now() - t0',
     check,
     'await cache.close()',
     's3.destroy()',
-    'process.stdout.write(JSON.stringify({ ms }))',
+    'process.stdout.write(JSON.stringify({ ms, initMs }))',
   ].join('\n')
 }
 
-function firstRequestSample(script: string, target: Target): number {
+function firstRequestSample(script: string, target: Target): { ms: number; initMs?: number } {
   const run = spawnSync(process.execPath, [...target.execArgv, '--input-type=module', '-e', script], {
     cwd: BENCH_DIR,
     encoding: 'utf8',
     timeout: 30_000,
   })
   if (run.status !== 0) throw new Error(`first request of ${target.name} failed: ${run.stderr || run.error}`)
-  return Number((JSON.parse(run.stdout) as { ms: number }).ms)
+  return JSON.parse(run.stdout) as { ms: number; initMs?: number }
 }
 
 /**
@@ -227,6 +245,13 @@ async function measureFirstRequest(
       ms: [] as number[],
     },
     {
+      kind: 'core-connected' as const,
+      target: core,
+      script: firstRequestScript('core-connected', core, env, expectedId),
+      ms: [] as number[],
+      initMs: [] as number[],
+    },
+    {
       kind: 'raw' as const,
       target: raw,
       script: firstRequestScript('raw', raw, env, expectedId),
@@ -235,33 +260,51 @@ async function measureFirstRequest(
   ]
   for (let i = 0; i < settings.coldStartSamples; i++) {
     // Alternating which goes first, so neither always runs right after the other's exit.
-    for (const k of i % 2 ? [...kinds].reverse() : kinds) k.ms.push(firstRequestSample(k.script, k.target))
+    for (const k of i % 2 ? [...kinds].reverse() : kinds) {
+      const sample = firstRequestSample(k.script, k.target)
+      k.ms.push(sample.ms)
+      if (sample.initMs !== undefined) k.initMs?.push(sample.initMs)
+    }
   }
-  const names = { core: 'core', 'core-known-mode': 'core, cluster: false', raw: 'raw floor' }
+  const names = {
+    core: 'core',
+    'core-known-mode': 'core, cluster: false',
+    'core-connected': 'core, connect() in INIT',
+    raw: 'raw floor',
+  }
   const whats = {
     core: '`createS3Cache({ s3, bucket, valkey: url })` + `getJson(key)`',
     'core-known-mode': 'the same with `valkey: { url, cluster: false }`: no `INFO cluster` probe',
+    'core-connected':
+      '`getJson(key)` alone: the cache was created and `await cache.connect()` ran at module load (its time is shown apart)',
     raw: '`new Redis({ host, port })` + `getBuffer(key)` + `JSON.parse`',
   }
-  const [c, known, r] = kinds.map(
+  const [c, known, connected, r] = kinds.map(
     (k): FirstRequestResult => ({
       name: names[k.kind],
       what: whats[k.kind],
       loadedFrom: k.target.loadedFrom,
       firstRequestMs: k.ms.map(round),
       medianMs: round(median(k.ms)),
+      ...('initMs' in k && k.initMs
+        ? { initMs: k.initMs.map(round), initMedianMs: round(median(k.initMs)) }
+        : {}),
     }),
-  ) as [FirstRequestResult, FirstRequestResult, FirstRequestResult]
+  ) as [FirstRequestResult, FirstRequestResult, FirstRequestResult, FirstRequestResult]
   const result: FirstRequests = {
     sizeKiB: FIRST_REQUEST_SIZE_KIB,
     core: c,
     coreKnownMode: known,
+    coreConnected: connected,
     raw: r,
     ratio: round(c.medianMs / r.medianMs),
     ratioKnownMode: round(known.medianMs / r.medianMs),
   }
-  for (const x of [c, known, r])
-    log(`  first request ${x.name.padEnd(30)} ${x.medianMs} ms [${x.loadedFrom}]`)
+  for (const x of [c, known, connected, r])
+    log(
+      `  first request ${x.name.padEnd(30)} ${x.medianMs} ms [${x.loadedFrom}]` +
+        (x.initMedianMs === undefined ? '' : ` (connect() in INIT: ${x.initMedianMs} ms)`),
+    )
   log(`  first request core / raw: ${result.ratio}× (cluster: false ${result.ratioKnownMode}×)`)
   return result
 }
