@@ -58,7 +58,7 @@ export type ApiHandler = ((
 
 /**
  * Builds the handler. Call it once, at module scope: the S3 client and the cache live as long as the
- * execution environment, and the Valkey connection is opened on the first request and then reused.
+ * execution environment, and `s3Cache` starts the Valkey connection right here, during INIT.
  */
 export function createHandler(config: ApiConfig): ApiHandler {
   const { cache, close } = createCache(config, recordCacheEvent)

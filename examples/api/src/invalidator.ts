@@ -4,5 +4,7 @@
 // Valkey variables, and no S3 permission.
 import { configFromEnv } from './config'
 import { createInvalidator } from './s3-events'
+import { closeOnShutdown } from './shutdown'
 
 export const handler = createInvalidator(configFromEnv())
+closeOnShutdown(handler.close)
