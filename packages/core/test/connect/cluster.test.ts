@@ -1,9 +1,12 @@
+import { S3Client } from '@aws-sdk/client-s3'
 import { startValkeyCluster, type ValkeyClusterServer } from '@valkey-s3-cache/testkit'
 import { Cluster } from 'iovalkey'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createS3Cache } from '../../src'
 import { createValkeyClient } from '../../src/connect/create-client'
 import { toValkeyError } from '../../src/connect/errors'
 import { ValkeyAuthError } from '../../src/errors'
+import { SCRIPTS } from '../../src/store/scripts'
 import { clientTracker, eventually, sleep } from './helpers'
 
 describe('createValkeyClient against a 3+3 cluster with ACL', () => {
@@ -62,6 +65,42 @@ describe('createValkeyClient against a 3+3 cluster with ACL', () => {
     expect(primaryGets.reduce((a, b) => a + b, 0)).toBe(0)
     // Writes still go to the primaries.
     await reader.set('s3c:{w}x', '1')
+  })
+
+  it('cache.connect() with readFrom: replica loads the scripts on every primary and connects every replica', {
+    timeout: 60_000,
+  }, async () => {
+    await eventually(async () => {
+      for (const port of cluster.ports) {
+        const slots = (await (await cluster.adminClient(port)).call('CLUSTER', 'SLOTS')) as unknown[][]
+        expect(slots.every((range) => range.length > 3)).toBe(true)
+      }
+    }, 30_000)
+    await onAllNodes('SCRIPT', 'FLUSH')
+    const appConnections = async (port: number) => {
+      const list = (await (await cluster.adminClient(port)).client('LIST')) as string
+      return list.split('\n').filter((line) => / user=app /.test(line)).length
+    }
+    const topology = await cluster.topology()
+    const replicas = topology.filter((n) => n.role === 'replica').map((n) => n.port)
+    const before = await Promise.all(replicas.map(appConnections))
+    const cache = createS3Cache({
+      s3: new S3Client({ region: 'us-east-1' }), // never called: nothing is read
+      bucket: 'b',
+      valkey: { url: cluster.url, readFrom: 'replica' },
+    })
+    try {
+      await cache.connect()
+      for (const node of topology.filter((n) => n.role === 'primary')) {
+        const admin = await cluster.adminClient(node.port)
+        const loaded = (await admin.call('SCRIPT', 'EXISTS', ...SCRIPTS.map((s) => s.sha))) as number[]
+        expect(loaded).toEqual(SCRIPTS.map(() => 1))
+      }
+      const after = await Promise.all(replicas.map(appConnections))
+      expect(after.map((count, i) => count - (before[i] as number))).toEqual(replicas.map(() => 1))
+    } finally {
+      await cache.close()
+    }
   })
 
   it('re-reads credentials for every node connection and survives a rotation on every node', async () => {
