@@ -43,6 +43,8 @@ export class GuardedStore {
   private openUntil = 0
   private probing = false
   private closed = false
+  private readonly timeoutError = () =>
+    new StoreTimeoutError(`Valkey did not answer within ${this.settings.timeoutMs} ms`)
 
   constructor(store: Store, settings: GuardSettings) {
     this.store = store
@@ -55,9 +57,6 @@ export class GuardedStore {
     }
     this.deadline = new SharedDeadline(settings.timeoutMs, this.timeoutError)
   }
-
-  private readonly timeoutError = () =>
-    new StoreTimeoutError(`Valkey did not answer within ${this.settings.timeoutMs} ms`)
 
   /** Whether the circuit is open (the store is being skipped). */
   get open(): boolean {
