@@ -6,7 +6,11 @@ import type { CodecName } from './compression'
 import type { Duration } from './duration'
 import type { InferOutput, StandardSchemaV1 } from './schema'
 
-/** How an answer was produced: `hit` from L1 or Valkey, `miss` loaded from S3 (or the loader), `stale` served past fresh while S3 was slow or failing, `bypass` too large to store. */
+/**
+ * How an answer was produced: `hit` from L1 or Valkey, `miss` loaded from S3 (or the loader) and
+ * stored, `stale` served past fresh while S3 was slow or failing, `bypass` loaded without the cache:
+ * too large to store, or Valkey could not be used (down, refusing, circuit open).
+ */
 export type ReadStatus = 'hit' | 'miss' | 'stale' | 'bypass'
 
 /** Per-call options of `get`, `getText` and `getJson`. */
@@ -50,6 +54,8 @@ export interface WrapOptions {
   staleTtl?: Duration
   /** Run the loader even when an entry exists. Default `false`. */
   forceRefresh?: boolean
+  /** Receives how the value was produced (see {@link ReadStatus}), before `wrap` resolves. Default: none. */
+  onStatus?: (status: ReadStatus) => void
 }
 
 /** A value `wrap` can store: anything JSON can represent, or bytes. */

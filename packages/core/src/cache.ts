@@ -161,6 +161,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         }
       }
       const result = await reader.read(targets.wrap(key), policyOf(options), load)
+      options.onStatus?.(result.status)
       const { entry } = result
       if (entry.kind === EntryKind.bytes) return entry.body as T
       return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)

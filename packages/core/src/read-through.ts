@@ -303,6 +303,10 @@ export class ReadThrough {
     emit?.({ ...base, type: 'load', source, bytes: data.body.byteLength, storedBytes: entry.storedBytes })
     // L1 takes only what Valkey accepted: a refused commit means a put or invalidate came after this load began.
     if (committed === true) this.fill(target, entry, epoch)
-    return { entry, status: cacheable || outcome.type === 'missing' ? 'miss' : 'bypass' }
+    // `bypass`: answered without the cache, since the object may not be stored (too large) or Valkey
+    // could not be used (down, circuit open); a commit refused by a newer generation is still a miss.
+    const storeUsed = ticket !== undefined && committed !== FAILED
+    const miss = cacheable ? storeUsed : outcome.type === 'missing'
+    return { entry, status: miss ? 'miss' : 'bypass' }
   }
 }

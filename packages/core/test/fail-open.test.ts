@@ -71,6 +71,19 @@ describe('fail-open to S3 (real valkey-server, connections created by the cache 
     expect(await untilHit(c, key)).toBe('hit')
   })
 
+  it("labels answers made without Valkey 'bypass', not 'miss' (get, and wrap through onStatus)", async () => {
+    const c = cache(`valkey://127.0.0.1:${await freePort()}`)
+    const key = uniqueKey('bypass')
+    await putRaw(s3, key, '{"b":1}')
+    const statuses = [(await c.cache.get(key)).status, (await c.cache.get(key)).status]
+    const wrapped: string[] = []
+    const value = await c.cache.wrap(key, () => ({ w: 1 }), { onStatus: (status) => wrapped.push(status) })
+    expect(value).toEqual({ w: 1 })
+    expect(statuses).toEqual(['bypass', 'bypass'])
+    expect(wrapped).toEqual(['bypass'])
+    expect(c.events.filter((e) => e.type === 'bypass')).toHaveLength(3)
+  })
+
   it('starts during an outage (nothing listening), serves from S3, and uses Valkey once it appears', async () => {
     const port = await freePort()
     const c = cache(`valkey://127.0.0.1:${port}`)
