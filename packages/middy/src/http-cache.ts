@@ -1,9 +1,17 @@
+import type { ReadStatus } from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
-import { type HttpEvent, type HttpRequest, readHttpEvent } from './http/event'
-import { setHeader, tokens } from './http/headers'
+import { type HttpEvent, type HttpRequest, normaliseContentType, readHttpEvent } from './http/event'
+import { tokens } from './http/headers'
 import { defaultKey, namespaced } from './http/key'
 import { type HttpCacheOptions, resolveHttpCacheOptions } from './http/options'
-import { fromStored, isProxyResult, isStoredResponse, type StoredResponse, toStored } from './http/response'
+import {
+  fromStored,
+  isProxyResult,
+  isStoredResponse,
+  type StoredResponse,
+  setAnswerHeaders,
+  toStored,
+} from './http/response'
 import { joinSharedRun } from './http/shared-run'
 import type { MiddyLikeMiddleware, MiddyLikeRequest } from './types'
 
@@ -13,8 +21,11 @@ const STATE = 'valkey-s3-cache.httpCache'
 interface State {
   http: HttpRequest
   /** Set when this request's handler run is the one `wrap` stores. */
-  finish: ((stored: StoredResponse | undefined) => Promise<void>) | undefined
+  finish: ((stored: StoredResponse | undefined) => Promise<ReadStatus | undefined>) | undefined
 }
+
+/** `x-cache` after the handler ran: `BYPASS` when `wrap` could not use the cache. */
+const ranHeader = (status: ReadStatus | undefined) => (status === 'bypass' ? 'BYPASS' : 'MISS')
 
 /** How long a leader may hold other requests when the invocation's remaining time is unknown (tests, containers). */
 const DEFAULT_LEAD_LIMIT_MS = 30_000
@@ -50,7 +61,10 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
 
   const httpCacheMiddlewareBefore = async (request: MiddyLikeRequest) => {
     const http = readHttpEvent(request.event)
-    if (http === undefined || !settings.methods.has(http.method)) return
+    if (http === undefined) return
+    // Before any parser: the answer to a request must not depend on whether it was cached.
+    normaliseContentType(request.event, http)
+    if (!settings.methods.has(http.method)) return
     let key: string
     if (settings.key) {
       const custom = settings.key(request.event as HttpEvent, request.context)
@@ -68,7 +82,9 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
     )
     // Returning the response ends the request here: middy skips the handler and every `after`.
     if (joined.role === 'cached' && isStoredResponse(joined.value)) {
-      return fromStored(joined.value, http, 'HIT', Date.now())
+      // Another request's run that the cache could not store: shared, not cached.
+      const header = joined.status === 'bypass' ? 'BYPASS' : 'HIT'
+      return fromStored(joined.value, http, header, Date.now())
     }
     const state: State = { http, finish: joined.role === 'leader' ? joined.finish : undefined }
     request.internal[STATE] = state
@@ -79,12 +95,10 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
     if (state === undefined) return
     const now = Date.now()
     const stored = toStored(request.response, settings, now)
-    await state.finish?.(stored)
-    if (stored) request.response = fromStored(stored, state.http, 'MISS', now)
+    const status = await state.finish?.(stored)
+    if (stored) request.response = fromStored(stored, state.http, ranHeader(status), now)
     else if (isProxyResult(request.response)) {
-      const headers = { ...request.response.headers }
-      setHeader(headers, 'x-cache', 'MISS')
-      request.response.headers = headers
+      setAnswerHeaders(request.response, state.http, { 'x-cache': ranHeader(status) })
     }
   }
 

@@ -1,4 +1,5 @@
 export type { HttpEvent } from './http/event'
+export { defaultHttpKey } from './http/key'
 export type { HttpCacheOptions } from './http/options'
 export { httpCache } from './http-cache'
 export { type S3CacheContext, type S3CacheMiddlewareOptions, s3Cache } from './s3-cache'

@@ -15,13 +15,23 @@ export type RequestBody =
 export interface HttpRequest {
   /** Upper case. */
   method: string
+  /**
+   * Where the request arrived, beyond its path, when that selects a different answer: REST API (v1)
+   * `['rest', apiId, stage, stageVariables]` (stage variables sorted by name), HTTP API (v2) and
+   * Function URLs `['http', domainName, stage]`, ALB `['alb', host]`.
+   */
+  origin: unknown[]
   /** `resource` (v1) or `routeKey` (v2); `''` for ALB. */
   route: string
   path: string
-  /** Query parameters sorted by name; repeated values keep their order. */
+  /** Query parameters sorted by name, as the handler receives them; repeated values keep their order. */
   query: Array<[string, string]>
   /** Header values by lower-case name; repeated headers joined with `, `. */
   headers: Map<string, string>
+  /** The media type and its parameters, lower case without spaces (`application/json;charset=utf-8`), or `null`. */
+  contentType: string | null
+  /** An ALB target group in multi-value mode: the response's headers must go in `multiValueHeaders`. */
+  multiValueHeaders: boolean
   body: RequestBody
 }
 
@@ -48,7 +58,9 @@ function readHeaders(event: Loose): Map<string, string> {
   if (isObject(event.headers)) {
     const seen = new Set(headers.keys())
     for (const [name, value] of Object.entries(event.headers)) {
-      if (value != null && !seen.has(name.toLowerCase())) add(name, String(value))
+      // One name twice in other cases with one value (`normaliseContentType` adds `content-type`) is one header.
+      const lower = name.toLowerCase()
+      if (value != null && !seen.has(lower) && headers.get(lower) !== String(value)) add(name, String(value))
     }
   }
   // HTTP API v2 moves the Cookie header into `cookies`.
@@ -60,8 +72,11 @@ function readHeaders(event: Loose): Map<string, string> {
 
 function readQuery(event: Loose, v2: boolean): Array<[string, string]> {
   const pairs: Array<[string, string]> = []
-  if (v2 && typeof event.rawQueryString === 'string') {
-    for (const pair of new URLSearchParams(event.rawQueryString)) pairs.push(pair)
+  if (v2) {
+    // What the handler receives: values decoded by API Gateway (`+` stays `+`), repeated ones joined
+    // with commas. `rawQueryString` through URLSearchParams would read `a+b` and `a%20b` alike.
+    const params = isObject(event.queryStringParameters) ? event.queryStringParameters : {}
+    for (const [name, value] of Object.entries(params)) if (value != null) pairs.push([name, String(value)])
   } else {
     // As with headers: every value from the multi-value map, then the names only the other one has.
     const multi = isObject(event.multiValueQueryStringParameters) ? event.multiValueQueryStringParameters : {}
@@ -85,6 +100,24 @@ function readBody(event: Loose): RequestBody {
   return { kind: 'bytes', bytes }
 }
 
+/** Stage variables sorted by name (`null` when there are none). */
+function sortedRecord(value: unknown): Array<[string, unknown]> | null {
+  if (!isObject(value)) return null
+  return Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+function readOrigin(event: Loose, requestContext: Loose, v2: boolean, headers: Map<string, string>) {
+  if (isObject(requestContext.elb)) return ['alb', headers.get('host') ?? null]
+  if (v2) return ['http', text(requestContext.domainName), text(requestContext.stage)]
+  return ['rest', text(requestContext.apiId), text(requestContext.stage), sortedRecord(event.stageVariables)]
+}
+
+/** `Application/JSON; Charset=UTF-8` → `application/json;charset=utf-8`. */
+function normalisedContentType(value: string | undefined): string | null {
+  if (value === undefined) return null
+  return value.toLowerCase().replace(/\s+/g, '')
+}
+
 /** Reads a v1, v2 or ALB proxy event; `undefined` for anything else (the middleware then stays out of the way). */
 export function readHttpEvent(event: unknown): HttpRequest | undefined {
   if (!isObject(event)) return undefined
@@ -93,12 +126,31 @@ export function readHttpEvent(event: unknown): HttpRequest | undefined {
   const v2 = event.version === '2.0' || http !== undefined
   const method = v2 ? text(http?.method) : text(event.httpMethod)
   if (method === '') return undefined
+  const headers = readHeaders(event)
   return {
     method: method.toUpperCase(),
+    origin: readOrigin(event, requestContext, v2, headers),
     route: v2 ? text(event.routeKey) : text(event.resource),
     path: v2 ? text(event.rawPath) || text(http?.path) : text(event.path),
     query: readQuery(event, v2),
-    headers: readHeaders(event),
+    headers,
+    contentType: normalisedContentType(headers.get('content-type')),
+    multiValueHeaders: isObject(requestContext.elb) && isObject(event.multiValueHeaders),
     body: readBody(event),
   }
+}
+
+/**
+ * Puts the request's content type under `headers['content-type']`, where body parsers such as
+ * `@middy/http-json-body-parser` look (it reads `content-type` and `Content-Type` only), whatever
+ * spelling the client used and also when it came only in `multiValueHeaders` (ALB multi-value mode,
+ * hand-made events). Otherwise a request the parser refuses cold could be answered from the cache warm.
+ */
+export function normaliseContentType(event: unknown, request: HttpRequest): void {
+  const value = request.headers.get('content-type')
+  if (value === undefined || !isObject(event)) return
+  const headers = isObject(event.headers) ? event.headers : {}
+  if (headers['content-type'] !== undefined || headers['Content-Type'] !== undefined) return
+  // A new object: the caller's header map may be shared with other events.
+  event.headers = { ...headers, 'content-type': value }
 }

@@ -52,3 +52,8 @@ export function setHeader(headers: Headers, name: string, value: HeaderValue): v
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name) delete headers[key]
   headers[name] = value
 }
+
+/** Header names as `varyHeaders` holds them: lower case, without duplicates, sorted (so the key does not depend on their order). */
+export function headerNames(names: readonly string[]): string[] {
+  return [...new Set(names.map((name) => name.toLowerCase()))].sort()
+}

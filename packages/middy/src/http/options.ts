@@ -2,6 +2,7 @@ import { CacheConfigError, type Duration, readOptions, type S3Cache, toMs } from
 import type { Context } from 'aws-lambda'
 import { requireS3Cache } from '../cache-option'
 import type { HttpEvent } from './event'
+import { headerNames } from './headers'
 
 /** Options of {@link httpCache}. Each default is stated once, here. */
 export interface HttpCacheOptions {
@@ -84,7 +85,7 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions): HttpCacheSet
   }
   if (typeof honorNoCache !== 'boolean') throw new CacheConfigError('honorNoCache', 'expected a boolean')
   const methods = tokenList('methods', merged.methods, false).map((method) => method.toUpperCase())
-  const varyHeaders = tokenList('varyHeaders', merged.varyHeaders, true).map((name) => name.toLowerCase())
+  const varyHeaders = headerNames(tokenList('varyHeaders', merged.varyHeaders, true))
   const statusCodes = merged.statusCodes
   if (
     !Array.isArray(statusCodes) ||
@@ -97,7 +98,7 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions): HttpCacheSet
     ttl,
     key,
     methods: new Set(methods),
-    varyHeaders: [...new Set(varyHeaders)].sort(),
+    varyHeaders,
     statusCodes: new Set(statusCodes),
     cacheControl,
     honorNoCache,

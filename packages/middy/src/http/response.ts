@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { HttpRequest } from './event'
-import { type Headers, headerValues, ifNoneMatch, type MultiValueHeaders, tokens } from './headers'
+import { type Headers, headerValues, ifNoneMatch, type MultiValueHeaders, setHeader, tokens } from './headers'
 import type { HttpCacheSettings } from './options'
 
 /** A proxy result (API Gateway v1, v2 or ALB), as far as the cache reads it. */
@@ -125,21 +125,46 @@ const describesBody = (name: string) =>
   name.toLowerCase().startsWith('content-') && name.toLowerCase() !== 'content-location'
 
 /**
- * The answer built from a stored response: `x-cache` (`HIT` or `MISS`), the `etag`, `age` on
- * a HIT, and a 304 without body when the request's `If-None-Match` matches the etag.
+ * The `x-cache` header: `HIT` answered from the cache, `MISS` the handler ran (and a storable
+ * response was stored), `BYPASS` the handler ran and the cache could not be used (Valkey down or
+ * refusing, circuit open).
+ */
+export type CacheHeader = 'HIT' | 'MISS' | 'BYPASS'
+
+/**
+ * Sets the middleware's own response headers. An ALB target group in multi-value mode reads only
+ * `multiValueHeaders`, so there they go in both maps (each replacing the handler's in any case).
+ */
+export function setAnswerHeaders(
+  result: ProxyResult,
+  request: HttpRequest,
+  values: Record<string, string>,
+): void {
+  const headers = { ...result.headers }
+  for (const [name, value] of Object.entries(values)) setHeader(headers, name, value)
+  result.headers = headers
+  if (!request.multiValueHeaders) return
+  const multi: MultiValueHeaders = { ...result.multiValueHeaders }
+  for (const [name, value] of Object.entries(values)) {
+    for (const key of Object.keys(multi)) if (key.toLowerCase() === name) delete multi[key]
+    multi[name] = [value]
+  }
+  result.multiValueHeaders = multi
+}
+
+/**
+ * The answer built from a stored response: `x-cache`, the `etag`, `age` on a HIT, and a 304
+ * without body when the request's `If-None-Match` matches the etag.
  */
 export function fromStored(
   stored: StoredResponse,
   request: HttpRequest,
-  status: 'HIT' | 'MISS',
+  status: CacheHeader,
   now: number,
 ): ProxyResult {
   const notModified = ifNoneMatch(request.headers.get('if-none-match'), stored.etag)
   const keep = (name: string) => !(notModified && describesBody(name))
   const headers: Headers = Object.fromEntries(Object.entries(stored.headers).filter(([name]) => keep(name)))
-  headers.etag = stored.etag
-  headers['x-cache'] = status
-  if (status === 'HIT') headers.age = String(Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
   const result: ProxyResult = notModified
     ? { statusCode: 304, headers, body: '', isBase64Encoded: false }
     : { statusCode: stored.statusCode, headers, body: stored.body, isBase64Encoded: stored.isBase64Encoded }
@@ -148,6 +173,9 @@ export function fromStored(
       Object.entries(stored.multiValueHeaders).filter(([name]) => keep(name)),
     )
   }
+  const answer: Record<string, string> = { etag: stored.etag, 'x-cache': status }
+  if (status === 'HIT') answer.age = String(Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
+  setAnswerHeaders(result, request, answer)
   if (stored.statusDescription !== undefined) {
     result.statusDescription = notModified ? '304 Not Modified' : stored.statusDescription
   }

@@ -1,4 +1,4 @@
-import type { S3Cache, WrapOptions } from '@valkey-s3-cache/core'
+import type { ReadStatus, S3Cache, WrapOptions } from '@valkey-s3-cache/core'
 import type { StoredResponse } from './response'
 
 /** The leader's response was not storable (or it failed): the requests waiting on it run their own handlers. */
@@ -8,10 +8,16 @@ class NotStored extends Error {
 
 /** How one request takes part in the shared run of its key. */
 export type Joined =
-  /** Answered without this request's handler: a stored entry, or another request's run. */
-  | { role: 'cached'; value: unknown }
-  /** This request's handler runs; `finish` hands its response to `wrap` (`undefined`: nothing to store). Idempotent. */
-  | { role: 'leader'; finish: (stored: StoredResponse | undefined) => Promise<void> }
+  /** Answered without this request's handler: a stored entry, or another request's run (`status`: how `wrap` got it). */
+  | { role: 'cached'; value: unknown; status: ReadStatus | undefined }
+  /**
+   * This request's handler runs; `finish` hands its response to `wrap` (`undefined`: nothing to store)
+   * and resolves with `wrap`'s status once it is stored (`bypass`: the cache could not be used). Idempotent.
+   */
+  | {
+      role: 'leader'
+      finish: (stored: StoredResponse | undefined) => Promise<ReadStatus | undefined>
+    }
   /** The run this request waited for left nothing to store: run the handler, store nothing. */
   | { role: 'alone' }
 
@@ -49,7 +55,13 @@ export async function joinSharedRun(
     elected('leader')
     return handlerRun
   }
-  const pending = cache.wrap(key, loader, options)
+  let status: ReadStatus | undefined
+  const pending = cache.wrap(key, loader, {
+    ...options,
+    onStatus: (value) => {
+      status = value
+    },
+  })
   const first = await Promise.race([
     pending.then(
       (value) => ({ value }),
@@ -60,7 +72,7 @@ export async function joinSharedRun(
   if (first === 'leader') {
     const timer = setTimeout(() => settle(undefined), limitMs)
     timer.unref()
-    let finished: Promise<void> | undefined
+    let finished: Promise<ReadStatus | undefined> | undefined
     const finish = (stored: StoredResponse | undefined) => {
       finished ??= (async () => {
         clearTimeout(timer)
@@ -68,10 +80,11 @@ export async function joinSharedRun(
         // Wait for the write: Lambda may freeze the process as soon as the response is returned.
         // A failed write is reported by the cache's events; the response is served either way.
         await pending.catch(() => {})
+        return status
       })()
       return finished
     }
     return { role: 'leader', finish }
   }
-  return 'failed' in first ? { role: 'alone' } : { role: 'cached', value: first.value }
+  return 'failed' in first ? { role: 'alone' } : { role: 'cached', value: first.value, status }
 }
