@@ -49,7 +49,7 @@ export interface RequestSummary {
   method: string
   path: string
   statusCode: number
-  /** The `x-cache` header: `HIT` when httpCache answered without running the handler, else `MISS`; none on errors. */
+  /** The `x-cache` header: `HIT` when httpCache answered without running the handler, `BYPASS` when Valkey could not be used, else `MISS`; none on errors. */
   cache: string | undefined
   durationMs: number
   record: RequestRecord
