@@ -9,6 +9,9 @@ export interface ApiProps {
   readonly rateLimit: number
   readonly burstLimit: number
   readonly monthlyQuota: number
+  /** The stage's default method throttle (MethodSettings for every method), all callers together; the usage plan's is per key. */
+  readonly stageRateLimit: number
+  readonly stageBurstLimit: number
   /**
    * Create the regional API Gateway → CloudWatch Logs role (`AWS::ApiGateway::Account`). Access logging
    * needs it once per account and region; pass false where another stack already set it.
@@ -19,7 +22,12 @@ export interface ApiProps {
 /**
  * REST API, stage `prd`: `POST /objects` requires an API key, the key belongs to a usage plan with
  * throttling and a monthly quota, the CORS preflight (`OPTIONS /objects`) answers without a key
- * (browsers never send custom headers on a preflight), and every request is access-logged.
+ * (browsers never send custom headers on a preflight), and every request is access-logged. The stage
+ * has a default throttle of its own for every method and all callers together, which also covers the
+ * preflight and requests the usage plan does not see.
+ *
+ * The API key identifies a caller for the usage plan (throttling, quota); it is not authorization:
+ * anyone holding the key can call. Authorize with IAM or an authorizer (see docs/deploy.md).
  */
 export class Api extends Construct {
   readonly restApi: apigw.RestApi
@@ -40,6 +48,9 @@ export class Api extends Construct {
         stageName: STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+        // MethodSettings `/*/*`: every method of the stage (dataTraceEnabled stays false: no bodies in logs).
+        throttlingRateLimit: props.stageRateLimit,
+        throttlingBurstLimit: props.stageBurstLimit,
       },
     })
 

@@ -54,10 +54,16 @@ export const S3_CHANGE_PATTERN = { source: ['aws.s3'], detailType: ['Object Crea
 
 /**
  * The rule's target: EventBridge retries a delivery it could not make (throttled, Lambda unavailable)
- * for at most an hour and 8 attempts, then puts the event in the dead-letter queue, kept 14 days. Errors
- * of the function itself are Lambda's to retry (asynchronous invocation: twice).
+ * for at most an hour and 8 attempts, then puts the event in the dead-letter queue, kept 14 days.
  */
 export const INVALIDATOR_RETRY = { maximumRetryAttempts: 8, maximumEventAgeSeconds: 3600 }
+/**
+ * The function's asynchronous invocation (`AWS::Lambda::EventInvokeConfig`): an invocation that fails
+ * (the handler throws: Valkey unreachable, a record that failed) is retried twice by Lambda; an event
+ * still failing then, or waiting longer than an hour in Lambda's queue (throttled, reserved concurrency),
+ * goes to the on-failure destination, the same dead-letter queue, instead of being dropped.
+ */
+export const INVALIDATOR_ASYNC_INVOKE = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 }
 export const DEAD_LETTER_RETENTION_DAYS = 14
 
 /** API Gateway stage and the one resource path the handler serves. */

@@ -76,16 +76,18 @@ export class ApiFunction extends Construct {
         iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
       ],
     })
+    // Reads only: the handler loads objects (`getJson`) and never writes one, so no s3:PutObject (nor
+    // any other write) reaches this role; tests fail on any S3 action beyond these two.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'ReadAndWriteObjects',
-        actions: ['s3:GetObject', 's3:PutObject'],
+        sid: 'ReadObjects',
+        actions: ['s3:GetObject'],
         resources: [props.bucket.arnForObjects('*')],
       }),
     )
     // Without s3:ListBucket S3 answers a missing key with 403 AccessDenied, which the cache must report
-    // as OriginError (502); with it, S3 answers 404 and the API says 404. It also lets `cache.warm({ prefix })`
-    // list keys. It reveals key names only to this role, whose API never lists them.
+    // as OriginError (502); with it, S3 answers 404 and the API says 404. It would also let
+    // `cache.warm({ prefix })` list keys. It reveals key names only to this role, whose API never lists them.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'MissingKeysAre404',

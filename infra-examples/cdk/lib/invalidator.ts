@@ -14,6 +14,7 @@ import { Construct } from 'constructs'
 import type { Cache } from './cache'
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INVALIDATOR_ASYNC_INVOKE,
   INVALIDATOR_COMMAND,
   INVALIDATOR_MEMORY_MB,
   INVALIDATOR_RETRY,
@@ -39,9 +40,14 @@ export interface InvalidatorProps {
  * `Object Created` and `Object Deleted` events invokes this function, and the function removes the
  * object's entry (examples/api/src/invalidator.ts: `s3EventInvalidator` from `@valkey-s3-cache/middy`).
  *
- * Least privilege: the role can write its logs, manage its network interfaces and connect as the
- * application user (elasticache:Connect, or GetSecretValue on the password). It has no S3 permission at
- * all (the handler never loads objects: no `refresh`), and only this rule may invoke it.
+ * Failures are kept: events EventBridge could not deliver, and invocations that still failed after
+ * Lambda's retries (the on-failure destination of the function's `EventInvokeConfig`), both end in one
+ * dead-letter queue.
+ *
+ * Least privilege: the role can write its logs, manage its network interfaces, connect as the
+ * application user (elasticache:Connect, or GetSecretValue on the password) and send to the dead-letter
+ * queue. It has no S3 permission at all (the handler never loads objects: no `refresh`), and only this
+ * rule may invoke it.
  */
 export class Invalidator extends Construct {
   readonly function: lambda.DockerImageFunction
@@ -83,12 +89,31 @@ export class Invalidator extends Construct {
       logGroup,
     })
 
-    // Events EventBridge could not deliver. Only this rule may send to it (the target adds that
-    // statement to the queue policy, with aws:SourceArn = the rule), and only over TLS.
+    // Events EventBridge could not deliver, and records of invocations that failed. EventBridge sends
+    // under the queue policy (the target adds that statement, with aws:SourceArn = the rule), Lambda
+    // under the function's role (below); anyone else is refused, and everyone without TLS.
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
+    })
+
+    // The on-failure destination of asynchronous invocations: after the retries, Lambda sends an
+    // invocation record (the event as `requestPayload`, the error as `responsePayload`) to the queue
+    // instead of dropping the event. Lambda sends it with the function's role, which needs exactly
+    // sqs:SendMessage on the queue (`SqsDestination` would also grant GetQueueAttributes and GetQueueUrl).
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'KeepFailedInvocations',
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    )
+    const queueArn = this.deadLetterQueue.queueArn
+    this.function.configureAsyncInvoke({
+      onFailure: { bind: () => ({ destination: queueArn }) },
+      retryAttempts: INVALIDATOR_ASYNC_INVOKE.maximumRetryAttempts,
+      maxEventAge: Duration.seconds(INVALIDATOR_ASYNC_INVOKE.maximumEventAgeSeconds),
     })
 
     this.rule = new events.Rule(this, 'Rule', {

@@ -89,12 +89,13 @@ export class Network extends Construct {
       subnets: [subnets],
     })
     // Endpoint policies must name a principal; `*` here is narrowed by the actions and resources (the
-    // function's role still needs its own grants). Only this bucket is reachable from the VPC.
+    // function's role still needs its own grants). Only this bucket is reachable from the VPC, and only
+    // to read it: nothing in the VPC writes to S3.
     this.s3Endpoint.addToPolicy(
       new iam.PolicyStatement({
         sid: 'OnlyTheCacheBucket',
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'],
+        actions: ['s3:GetObject', 's3:ListBucket'],
         resources: [props.bucket.bucketArn, props.bucket.arnForObjects('*')],
       }),
     )

@@ -15,6 +15,8 @@ export interface StackParameters {
   readonly apiRateLimit: number
   readonly apiBurstLimit: number
   readonly apiMonthlyQuota: number
+  readonly apiStageRateLimit: number
+  readonly apiStageBurstLimit: number
   readonly cacheTtl: string
   readonly corsOrigin: string
   readonly s3PrefixListId: string
@@ -28,6 +30,11 @@ export const PARAMETER_DEFAULTS = {
   ApiRateLimit: 50,
   ApiBurstLimit: 100,
   ApiMonthlyQuota: 100000,
+  // The stage's default throttle, for every caller together: twice the usage plan's per-key limits, so
+  // one key at its limit is never throttled by the stage, yet the stage has a ceiling of its own (for
+  // the CORS preflight, which needs no key, and for any keys added to the plan later).
+  ApiStageRateLimit: 100,
+  ApiStageBurstLimit: 200,
   CacheTtl: '5m',
   CorsOrigin: '*',
 } as const
@@ -61,6 +68,18 @@ export function defineParameters(scope: Construct): StackParameters {
     apiRateLimit: number('ApiRateLimit', 'Usage plan: steady-state requests per second', 1, 10000),
     apiBurstLimit: number('ApiBurstLimit', 'Usage plan: burst capacity (requests)', 1, 5000),
     apiMonthlyQuota: number('ApiMonthlyQuota', 'Usage plan: requests per API key per month', 1, 1000000000),
+    apiStageRateLimit: number(
+      'ApiStageRateLimit',
+      'Stage default throttle: steady-state requests per second per method, all callers together',
+      1,
+      10000,
+    ),
+    apiStageBurstLimit: number(
+      'ApiStageBurstLimit',
+      'Stage default throttle: burst capacity per method (requests), all callers together',
+      1,
+      5000,
+    ),
     cacheTtl: text('CacheTtl', {
       default: PARAMETER_DEFAULTS.CacheTtl,
       allowedPattern: '^[0-9]+(ms|s|m|h|d)?$',

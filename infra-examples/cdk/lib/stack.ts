@@ -104,6 +104,8 @@ export class ValkeyS3CacheStack extends Stack {
       rateLimit: parameters.apiRateLimit,
       burstLimit: parameters.apiBurstLimit,
       monthlyQuota: parameters.apiMonthlyQuota,
+      stageRateLimit: parameters.apiStageRateLimit,
+      stageBurstLimit: parameters.apiStageBurstLimit,
       createAccountRole: props.createApiGatewayAccountRole ?? true,
     })
 

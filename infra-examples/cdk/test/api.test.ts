@@ -1,6 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import { ACCESS_LOG_FORMAT } from '../lib/config'
+import { PARAMETER_DEFAULTS } from '../lib/parameters'
+import { STAGE_METHOD_SETTINGS } from './expected'
+import { securityFacts } from './security-facts'
 import { AUTH_MODES, synth } from './synth'
 
 describe.each(AUTH_MODES)('API Gateway (%s)', (authMode) => {
@@ -71,6 +74,27 @@ describe.each(AUTH_MODES)('API Gateway (%s)', (authMode) => {
       KeyType: 'API_KEY',
       KeyId: { Ref: Match.stringLikeRegexp('ApiKey') },
     })
+  })
+
+  it('throttles every method of the stage by default, for all callers together, above the per-key plan', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prd',
+      MethodSettings: [
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: { Ref: 'ApiStageRateLimit' },
+          ThrottlingBurstLimit: { Ref: 'ApiStageBurstLimit' },
+          DataTraceEnabled: false,
+        },
+      ],
+    })
+    expect(securityFacts(json).api.methodSettings).toEqual(STAGE_METHOD_SETTINGS)
+    template.hasParameter('ApiStageRateLimit', { Type: 'Number', Default: 100, MinValue: 1, MaxValue: 10000 })
+    template.hasParameter('ApiStageBurstLimit', { Type: 'Number', Default: 200, MinValue: 1, MaxValue: 5000 })
+    // The stage's defaults leave room for a key at its usage plan limits (the stage counts every caller).
+    expect(PARAMETER_DEFAULTS.ApiStageRateLimit).toBeGreaterThanOrEqual(PARAMETER_DEFAULTS.ApiRateLimit)
+    expect(PARAMETER_DEFAULTS.ApiStageBurstLimit).toBeGreaterThanOrEqual(PARAMETER_DEFAULTS.ApiBurstLimit)
   })
 
   it('lets API Gateway invoke the function for POST /objects on stage prd only', () => {

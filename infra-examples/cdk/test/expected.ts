@@ -53,14 +53,23 @@ export const SECURITY_GROUP_RULES = {
   ],
 }
 
+/** The only S3 actions anything in either stack may be allowed: the handler reads, it never writes. */
+export const S3_READ_ACTIONS = ['s3:GetObject', 's3:ListBucket']
+
 const S3: Statement[] = [
   { sid: 'MissingKeysAre404', effect: 'Allow', actions: ['s3:ListBucket'], resources: ['bucket.Arn'] },
-  {
-    sid: 'ReadAndWriteObjects',
-    effect: 'Allow',
-    actions: ['s3:GetObject', 's3:PutObject'],
-    resources: ['bucket.Arn/*'],
-  },
+  { sid: 'ReadObjects', effect: 'Allow', actions: ['s3:GetObject'], resources: ['bucket.Arn/*'] },
+]
+
+/**
+ * Every S3 action allowed anywhere (see `s3Grants`): the API function's role reads the objects and lists
+ * the bucket, the gateway endpoint passes the same two actions for the bucket only. No write.
+ */
+export const S3_GRANTS = [
+  'AWS::EC2::VPCEndpoint s3:GetObject bucket.Arn,bucket.Arn/*',
+  'AWS::EC2::VPCEndpoint s3:ListBucket bucket.Arn,bucket.Arn/*',
+  'functionRole s3:GetObject bucket.Arn/*',
+  'functionRole s3:ListBucket bucket.Arn',
 ]
 
 const CONNECT: Record<'iam' | 'password', Statement> = {
@@ -84,11 +93,44 @@ export const FUNCTION_STATEMENTS: Record<'iam' | 'password', Statement[]> = {
   password: [...S3, CONNECT.password],
 }
 
-/** The invalidator role's inline statements: the cache connection and nothing else (no S3 at all). */
-export const INVALIDATOR_STATEMENTS: Record<'iam' | 'password', Statement[]> = {
-  iam: [CONNECT.iam],
-  password: [CONNECT.password],
+/** Lambda's on-failure destination sends with the function's role: exactly sqs:SendMessage, on the one queue. */
+const KEEP_FAILED_INVOCATIONS: Statement = {
+  sid: 'KeepFailedInvocations',
+  effect: 'Allow',
+  actions: ['sqs:SendMessage'],
+  resources: ['deadLetterQueue.Arn'],
 }
+
+/** The invalidator role's inline statements: the cache connection and the dead-letter queue (no S3 at all). */
+export const INVALIDATOR_STATEMENTS: Record<'iam' | 'password', Statement[]> = {
+  iam: [CONNECT.iam, KEEP_FAILED_INVOCATIONS],
+  password: [KEEP_FAILED_INVOCATIONS, CONNECT.password],
+}
+
+/**
+ * The invalidator's asynchronous invocation: two retries, an hour at most in Lambda's queue, then the
+ * invocation record goes to the dead-letter queue (failed invocations are kept, not dropped).
+ */
+export const INVALIDATOR_ASYNC_INVOKE = [
+  {
+    function: 'invalidator',
+    qualifier: '$LATEST',
+    maximumRetryAttempts: 2,
+    maximumEventAgeSeconds: 3600,
+    destinations: { OnFailure: { Destination: 'deadLetterQueue.Arn' } },
+  },
+]
+
+/** The stage's default throttle for every method (path `/*`, method `*`), from the two stage parameters; no data trace. */
+export const STAGE_METHOD_SETTINGS = [
+  {
+    DataTraceEnabled: false,
+    HttpMethod: '*',
+    ResourcePath: '/*',
+    ThrottlingBurstLimit: 'param:ApiStageBurstLimit',
+    ThrottlingRateLimit: 'param:ApiStageRateLimit',
+  },
+]
 
 /** The EventBridge rule's pattern, references labelled: S3's object changes of the stack's bucket. */
 export const S3_CHANGE_RULE_PATTERN = {

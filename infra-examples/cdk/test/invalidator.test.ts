@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import {
   DEAD_LETTER_QUEUE_POLICY,
+  INVALIDATOR_ASYNC_INVOKE,
   INVALIDATOR_STATEMENTS,
   INVOKE_PERMISSIONS,
   S3_CHANGE_RULE_PATTERN,
@@ -55,6 +56,39 @@ describe.each(AUTH_MODES)('S3 event invalidator (%s)', (authMode) => {
     expect(facts.s3Events.deadLetterQueues).toEqual([
       { queue: 'deadLetterQueue', sseSqs: true, retentionSeconds: 1209600, policy: DEAD_LETTER_QUEUE_POLICY },
     ])
+  })
+
+  it('keeps invocations that fail after Lambda retries them: on-failure destination = the dead-letter queue', () => {
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1)
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: idOf('invalidator') },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: Match.exact({
+        OnFailure: { Destination: { 'Fn::GetAtt': [idOf('deadLetterQueue'), 'Arn'] } },
+      }),
+    })
+    expect(facts.s3Events.asyncInvoke).toEqual(INVALIDATOR_ASYNC_INVOKE)
+    // Lambda sends the record with the function's role: it may send to this queue and do nothing else with it.
+    const sqs = roleStatements(json, idOf('invalidatorRole')).filter((s) =>
+      s.actions.some((a) => a.startsWith('sqs:')),
+    )
+    expect(sqs).toEqual([
+      {
+        sid: 'KeepFailedInvocations',
+        effect: 'Allow',
+        actions: ['sqs:SendMessage'],
+        resources: ['deadLetterQueue.Arn'],
+      },
+    ])
+    // Lambda checks that permission when the destination is configured: the role's policy comes first.
+    const [, fn] = functions(json).invalidator ?? []
+    expect(fn?.DependsOn).toContain(
+      Object.keys(template.findResources('AWS::IAM::Policy')).find((id) =>
+        JSON.stringify(json.Resources[id]).includes('sqs:SendMessage'),
+      ),
+    )
   })
 
   it('may be invoked by that rule only (events.amazonaws.com, SourceArn = the rule)', () => {
@@ -117,7 +151,7 @@ describe.each(AUTH_MODES)('S3 event invalidator (%s)', (authMode) => {
     expect(facts.invalidator?.environment).toEqual(connection)
   })
 
-  it('has a role with AWSLambdaVPCAccessExecutionRole and the cache connection only: no S3 action at all', () => {
+  it('has a role with AWSLambdaVPCAccessExecutionRole, the cache connection and the queue only: no S3 action at all', () => {
     const role = json.Resources[idOf('invalidatorRole')]
     expect(managedPolicyNames(role, names)).toEqual(['service-role/AWSLambdaVPCAccessExecutionRole'])
     expect(roleStatements(json, idOf('invalidatorRole'))).toEqual(INVALIDATOR_STATEMENTS[authMode])

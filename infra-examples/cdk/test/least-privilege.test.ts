@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
+import { S3_GRANTS, S3_READ_ACTIONS } from './expected'
 import { labels, managedPolicyNames } from './facts'
-import { wildcardViolations } from './security-facts'
+import { s3Grants, wildcardViolations } from './security-facts'
 import { AUTH_MODES, synth } from './synth'
 
 describe.each(AUTH_MODES)('least privilege (%s)', (authMode) => {
@@ -69,11 +70,17 @@ describe.each(AUTH_MODES)('least privilege (%s)', (authMode) => {
     expect(connectGrants.length).toBe(authMode === 'iam' ? 2 : 0)
   })
 
-  it('grants S3 to the API function only, and no S3 write beyond its objects', () => {
+  it('grants S3 to the API function only, and reads only: no s3:PutObject or other write anywhere', () => {
     const names = labels(json)
-    const s3Grants = Object.values(template.findResources('AWS::IAM::Policy'))
+    const roles = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('"s3:'))
       .map((policy) => policy.Properties.Roles.map((role: { Ref: string }) => names[role.Ref]))
-    expect(s3Grants).toEqual([['functionRole']])
+    expect(roles).toEqual([['functionRole']])
+    // Roles and the gateway endpoint alike: GetObject and ListBucket on this bucket, nothing else.
+    const grants = s3Grants(json)
+    expect(grants).toEqual(S3_GRANTS)
+    const actions = new Set(grants.map((line) => line.split(' ')[1]))
+    expect([...actions].filter((action) => !S3_READ_ACTIONS.includes(String(action)))).toEqual([])
+    expect(JSON.stringify(json)).not.toMatch(/"s3:(Put|Delete|Restore|Abort|Replicate)/)
   })
 })

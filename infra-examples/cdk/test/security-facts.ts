@@ -50,6 +50,38 @@ export function securityGroupRules(template: CfnTemplate): string[] {
   return rules.map((rule) => rule.replace(/\.GroupId/g, '')).sort()
 }
 
+/**
+ * Every S3 action an `Allow` statement grants anywhere in the template, as `<who> <action> <resources>`
+ * lines: roles by label (inline `Policies` and `AWS::IAM::Policy` alike), other policies (the gateway
+ * endpoint's) by resource type. Denies (the bucket's TLS rule) are left out. A write grant, `s3:*` or
+ * `s3:Put*` shows up here and fails the tests that compare this list with the reads the handler needs.
+ */
+export function s3Grants(template: CfnTemplate): string[] {
+  const names = labels(template)
+  const documents: [string, Json | undefined][] = []
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const props = resource.Properties ?? {}
+    if (resource.Type === 'AWS::IAM::Policy') {
+      const roles = [props.Roles ?? []].flat().map((role) => String(canon(role, names)))
+      documents.push([roles.join(','), props.PolicyDocument])
+    } else if (resource.Type === 'AWS::IAM::Role') {
+      for (const policy of [props.Policies ?? []].flat() as Record<string, Json>[])
+        documents.push([names[id] ?? id, policy.PolicyDocument])
+    } else if (props.PolicyDocument !== undefined) documents.push([resource.Type, props.PolicyDocument])
+  }
+  const lines: string[] = []
+  for (const [who, document] of documents) {
+    for (const statement of statementsOf(document) as Record<string, Json>[]) {
+      if (statement.Effect !== 'Allow') continue
+      const resources = [canon(statement.Resource, names)].flat().map(String).sort().join(',')
+      for (const action of [statement.Action ?? []].flat().map(String))
+        if (action === '*' || action.toLowerCase().startsWith('s3:'))
+          lines.push(`${who} ${action} ${resources}`)
+    }
+  }
+  return lines.sort()
+}
+
 /** The facts both stacks must agree on, for one auth mode. */
 export function securityFacts(template: CfnTemplate) {
   const names = labels(template)
@@ -105,6 +137,7 @@ export function securityFacts(template: CfnTemplate) {
       subnets: (cache.SubnetIds as Json[]).length,
     },
     functionRole: role('functionRole'),
+    s3Grants: s3Grants(template),
     function: lambda(fn),
     invalidatorRole: role('invalidatorRole'),
     invalidator: invalidator ? lambda(invalidator[1].Properties ?? {}) : null,
@@ -134,6 +167,17 @@ export function securityFacts(template: CfnTemplate) {
           )
           .flatMap(([, policy]) => resourcePolicyStatements(policy.Properties?.PolicyDocument, names)),
       })),
+      /** Lambda's asynchronous invocation settings: retries, event age, and where failed invocations go. */
+      asyncInvoke: resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => {
+        const p = config.Properties ?? {}
+        return {
+          function: c(p.FunctionName),
+          qualifier: p.Qualifier ?? null,
+          maximumRetryAttempts: p.MaximumRetryAttempts ?? null,
+          maximumEventAgeSeconds: p.MaximumEventAgeInSeconds ?? null,
+          destinations: c(p.DestinationConfig),
+        }
+      }),
     },
     /** Who may invoke which function: API Gateway the API (one route), EventBridge the invalidator (one rule). */
     invokePermissions: resourcesOfType(template, 'AWS::Lambda::Permission')
@@ -155,6 +199,14 @@ export function securityFacts(template: CfnTemplate) {
         .map((method) => c((method.Integration as Record<string, Json>).IntegrationResponses)),
       stageName: stage.StageName,
       accessLogFormat: (stage.AccessLogSetting as Record<string, Json>).Format,
+      /** The stage's own throttle (and data trace): MethodSettings, sorted by path and method. */
+      methodSettings: c(
+        ((stage.MethodSettings ?? []) as Record<string, Json>[])
+          .slice()
+          .sort((a, b) =>
+            `${a.ResourcePath} ${a.HttpMethod}`.localeCompare(`${b.ResourcePath} ${b.HttpMethod}`),
+          ),
+      ),
       usagePlan: { throttle: c(plan.Throttle), quota: c(plan.Quota) },
     },
     bucket: {

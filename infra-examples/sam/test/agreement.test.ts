@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { INVALIDATOR_ASYNC_INVOKE, S3_GRANTS, STAGE_METHOD_SETTINGS } from '../../cdk/test/expected'
 import { securityFacts } from '../../cdk/test/security-facts'
 import { synth } from '../../cdk/test/synth'
 import { loadTemplate, resolveConditions } from './cfn'
@@ -6,9 +7,10 @@ import { loadTemplate, resolveConditions } from './cfn'
 /**
  * The CDK app and the SAM template describe one architecture. For every auth mode (and both AZ
  * counts) their security-relevant facts must be equal: security group rules, the user and its access
- * string, the cache, the functions' roles and environments, the API's methods, CORS, logging and usage
- * plan, the invoke permissions, the bucket and its EventBridge notifications, the invalidator's rule,
- * target and dead-letter queue, the VPC endpoints and the outputs.
+ * string, the cache, the functions' roles and environments, every S3 grant (reads only), the API's
+ * methods, CORS, logging, stage throttle and usage plan, the invoke permissions, the bucket and its
+ * EventBridge notifications, the invalidator's rule, target, dead-letter queue and on-failure
+ * destination, the VPC endpoints and the outputs.
  */
 const sam = loadTemplate()
 
@@ -38,11 +40,22 @@ describe.each([
       memorySize: 256,
       timeout: 10,
     })
-    expect(facts.invalidatorRole.statements).toHaveLength(1)
+    // The cache connection, and sqs:SendMessage for the on-failure destination.
+    expect(facts.invalidatorRole.statements).toHaveLength(2)
+    expect(facts.s3Events.asyncInvoke).toEqual(INVALIDATOR_ASYNC_INVOKE)
     expect(facts.invokePermissions).toHaveLength(2)
     expect(facts.securityGroupRules.filter((rule) => rule.includes('invalidatorSg'))).toHaveLength(
       authMode === 'iam' ? 4 : 6,
     )
+  })
+
+  it('including S3 reads only (no s3:PutObject) and the stage default throttle', () => {
+    // Guards the comparison above: both stacks grant exactly these S3 reads and throttle the stage.
+    const facts = securityFacts(cdk)
+    expect(facts.s3Grants).toEqual(S3_GRANTS)
+    expect(securityFacts(resolved).s3Grants).toEqual(S3_GRANTS)
+    expect(facts.api.methodSettings).toEqual(STAGE_METHOD_SETTINGS)
+    expect(securityFacts(resolved).api.methodSettings).toEqual(STAGE_METHOD_SETTINGS)
   })
 
   it('on the resource types and how many of each', () => {

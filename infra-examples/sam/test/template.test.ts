@@ -6,11 +6,15 @@ import {
   DEAD_LETTER_QUEUE_POLICY,
   documentedAccessString,
   FUNCTION_STATEMENTS,
+  INVALIDATOR_ASYNC_INVOKE,
   INVALIDATOR_STATEMENTS,
   INVOKE_PERMISSIONS,
   S3_CHANGE_RULE_PATTERN,
   S3_CHANGE_RULE_TARGET,
+  S3_GRANTS,
+  S3_READ_ACTIONS,
   SECURITY_GROUP_RULES,
+  STAGE_METHOD_SETTINGS,
 } from '../../cdk/test/expected'
 import {
   functions,
@@ -21,7 +25,12 @@ import {
   roleStatements,
   statements,
 } from '../../cdk/test/facts'
-import { securityFacts, securityGroupRules, wildcardViolations } from '../../cdk/test/security-facts'
+import {
+  s3Grants,
+  securityFacts,
+  securityGroupRules,
+  wildcardViolations,
+} from '../../cdk/test/security-facts'
 import { loadTemplate, resolveConditions, TEMPLATE_PATH } from './cfn'
 
 const raw = loadTemplate()
@@ -146,7 +155,29 @@ describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (a
     })
   })
 
-  it('limits the S3 gateway endpoint to the bucket, and adds Secrets Manager only in password mode', () => {
+  it('throttles every method of the stage by default, for all callers together, besides the usage plan', () => {
+    expect(props(template, 'AWS::ApiGateway::Stage').MethodSettings).toEqual([
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: { Ref: 'ApiStageRateLimit' },
+        ThrottlingBurstLimit: { Ref: 'ApiStageBurstLimit' },
+        DataTraceEnabled: false,
+      },
+    ])
+    expect(securityFacts(template).api.methodSettings).toEqual(STAGE_METHOD_SETTINGS)
+    const parameters = raw.Parameters ?? {}
+    expect(parameters.ApiStageRateLimit).toMatchObject({ Type: 'Number', Default: 100 })
+    expect(parameters.ApiStageBurstLimit).toMatchObject({ Type: 'Number', Default: 200 })
+    expect(Number(parameters.ApiStageRateLimit?.Default)).toBeGreaterThanOrEqual(
+      Number(parameters.ApiRateLimit?.Default),
+    )
+    expect(Number(parameters.ApiStageBurstLimit?.Default)).toBeGreaterThanOrEqual(
+      Number(parameters.ApiBurstLimit?.Default),
+    )
+  })
+
+  it('limits the S3 gateway endpoint to reading the bucket, and adds Secrets Manager only in password mode', () => {
     const endpoints = resourcesOfType(template, 'AWS::EC2::VPCEndpoint').map(([, e]) => e.Properties ?? {})
     expect(endpoints.map((e) => e.VpcEndpointType).sort()).toEqual(
       authMode === 'iam' ? ['Gateway'] : ['Gateway', 'Interface'],
@@ -156,10 +187,18 @@ describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (a
       {
         sid: 'OnlyTheCacheBucket',
         effect: 'Allow',
-        actions: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+        actions: ['s3:GetObject', 's3:ListBucket'],
         resources: ['bucket.Arn', 'bucket.Arn/*'],
       },
     ])
+  })
+
+  it('grants S3 reads only (GetObject, ListBucket), to the API function and through the endpoint: no write', () => {
+    const grants = s3Grants(template)
+    expect(grants).toEqual(S3_GRANTS)
+    const actions = new Set(grants.map((line) => line.split(' ')[1]))
+    expect([...actions].filter((action) => !S3_READ_ACTIONS.includes(String(action)))).toEqual([])
+    expect(JSON.stringify(raw.Resources)).not.toMatch(/"s3:(Put|Delete|Restore|Abort|Replicate)/)
   })
 
   it('keeps the bucket private, encrypted, versioned and TLS-only', () => {
@@ -220,6 +259,35 @@ describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (a
       ])
     })
 
+    it('keeps invocations that fail after Lambda retries them: on-failure destination = the dead-letter queue', () => {
+      expect(props(template, 'AWS::Lambda::EventInvokeConfig')).toEqual({
+        FunctionName: { Ref: 'InvalidatorFunction' },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': ['InvalidatorDeadLetterQueue', 'Arn'] } },
+        },
+      })
+      expect(facts.s3Events.asyncInvoke).toEqual(INVALIDATOR_ASYNC_INVOKE)
+      // Lambda sends the record with the function's role (the queue policy admits only EventBridge).
+      expect(
+        roleStatements(template, idOf('invalidatorRole')).filter((s) =>
+          s.actions.some((a) => a.startsWith('sqs:')),
+        ),
+      ).toEqual([
+        {
+          sid: 'KeepFailedInvocations',
+          effect: 'Allow',
+          actions: ['sqs:SendMessage'],
+          resources: ['deadLetterQueue.Arn'],
+        },
+      ])
+      // Not the function's EventInvokeConfig property: the SAM transform would write the same resource,
+      // but only this one is in the template the tests read.
+      expect(raw.Resources.InvalidatorFunction?.Properties?.EventInvokeConfig).toBeUndefined()
+    })
+
     it('may be invoked by that rule only', () => {
       const invalidatorPermissions = resourcesOfType(template, 'AWS::Lambda::Permission')
         .map(([, p]) => p.Properties ?? {})
@@ -254,7 +322,7 @@ describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (a
       })
     })
 
-    it('has a role with AWSLambdaVPCAccessExecutionRole and the cache connection only: no S3 action at all', () => {
+    it('has a role with AWSLambdaVPCAccessExecutionRole, the cache connection and the queue only: no S3 action at all', () => {
       const roleId = idOf('invalidatorRole')
       expect(roleId).toBe('InvalidatorRole')
       expect(managedPolicyNames(template.Resources[roleId], names)).toEqual([
