@@ -141,7 +141,7 @@ export class ValkeyConnectionError extends S3CacheError {
   }
 }
 
-/** `invalidateFromS3Event` was given something that is not an S3 notification, EventBridge or SQS event. */
+/** `invalidateFromS3Event` was given something that is not an S3 notification, SQS, SNS or EventBridge event; the message names the shapes. */
 export class InvalidEventError extends S3CacheError {
   override name = 'InvalidEventError'
 
@@ -151,7 +151,7 @@ export class InvalidEventError extends S3CacheError {
 }
 
 /**
- * Some records of an S3 event (delivered by S3 or EventBridge, not SQS) could not be applied. Thrown by
+ * Some records of an S3 event (delivered by S3, SNS or EventBridge, not SQS) could not be applied. Thrown by
  * the middy `s3EventInvalidator` so that Lambda retries the event and then hands it to the function's
  * on-failure destination; retrying is safe, since applied records are then duplicates.
  */

@@ -52,6 +52,8 @@ export type {
   S3NotificationEvent,
   S3NotificationRecord,
   S3TestEvent,
+  SnsEvent,
+  SnsRecord,
   SqsBatchResponse,
   SqsEvent,
   SqsRecord,

@@ -1,9 +1,16 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { startValkey } from '@valkey-s3-cache/testkit'
 import { Redis } from 'iovalkey'
 import { describe, expect, it } from 'vitest'
-import { invalidateFromS3Event } from '../src'
+import {
+  InvalidEventError,
+  invalidateFromS3Event,
+  ObjectNotFoundError,
+  type S3ChangeEvent,
+  type SnsEvent,
+} from '../src'
 import { entryKeys } from '../src/keys'
+import { readSample, type SampleName } from './fixtures/events/load'
 import { eventBridge, nextSequencer, notification, notificationRecord, sqs } from './support/events'
 import { putRaw, uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
@@ -149,6 +156,22 @@ describe('S3 events on real Valkey and S3', () => {
     expect(succeeded('evalsha') + succeeded('eval')).toBe(300)
   })
 
+  it('applies an S3 → SNS → Lambda event, and a late replay of it changes nothing', async () => {
+    const key = uniqueKey('sns')
+    const check = await changedObject(key)
+    const event = readSample<S3ChangeEvent>('sns-s3-object-created', { bucket: servers.bucket, key })
+    const invalidator = cacheOnOwnClient()
+    expect(await invalidateFromS3Event(invalidator.cache, event)).toEqual({
+      source: 'sns',
+      applied: 1,
+      ignored: 0,
+      failed: 0,
+      batchItemFailures: [],
+    })
+    await check()
+    expect(await invalidateFromS3Event(invalidator.cache, event)).toMatchObject({ applied: 0, ignored: 1 })
+  })
+
   it('fails every record honestly when Valkey is down, so SQS retries them', async () => {
     const down = await startValkey()
     const invalidator = cacheOnOwnClient({ valkey: new Redis(down.options()), timeouts: { valkey: 100 } })
@@ -161,5 +184,119 @@ describe('S3 events on real Valkey and S3', () => {
     expect(outcome).toMatchObject({ applied: 0, failed: 2 })
     expect(outcome.batchItemFailures).toEqual([{ itemIdentifier: 'msg-0' }, { itemIdentifier: 'msg-1' }])
     await down.stop()
+  })
+})
+
+describe('sample events in the shapes AWS publishes, on real Valkey and S3', () => {
+  const servers = useServers()
+  const { cacheOnOwnClient } = servers
+  const text = (body: Uint8Array) => new TextDecoder().decode(body)
+
+  /** Scripts Valkey ran (each applied record is one), from INFO commandstats. */
+  async function scriptCalls(): Promise<number> {
+    const stats = (await servers.admin.info('commandstats')) as string
+    let calls = 0
+    for (const match of stats.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)) calls += Number(match[1])
+    return calls
+  }
+
+  /** A reader with v1 of a fresh key cached, and the sample retargeted to that key. */
+  async function cachedSample(name: SampleName) {
+    const key = uniqueKey(name)
+    const reader = cacheOnOwnClient()
+    await putRaw(servers.s3, key, '{"v":1}')
+    expect(text((await reader.cache.get(key)).body)).toBe('{"v":1}')
+    const event = readSample<S3ChangeEvent>(name, { bucket: servers.bucket, key })
+    return { key, reader, event }
+  }
+
+  const created = [
+    ['s3-object-created-put', 's3'],
+    ['eventbridge-object-created', 'eventbridge'],
+    ['sqs-s3-object-created', 'sqs'],
+    ['sqs-sns-s3-object-created', 'sqs'],
+    ['sns-s3-object-created', 'sns'],
+  ] as const
+  it.each(created)('%s: the next read loads the new object', async (name, source) => {
+    const { key, reader, event } = await cachedSample(name)
+    await putRaw(servers.s3, key, '{"v":2}')
+    const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, event)
+    expect(outcome).toEqual({ source, applied: 1, ignored: 0, failed: 0, batchItemFailures: [] })
+    const read = await reader.cache.get(key)
+    expect(read.status).toBe('miss')
+    expect(text(read.body)).toBe('{"v":2}')
+  })
+
+  const removed = [
+    ['s3-object-removed-delete', 's3'],
+    ['s3-lifecycle-expiration-delete', 's3'],
+    ['eventbridge-object-deleted', 'eventbridge'],
+    ['eventbridge-object-deleted-lifecycle', 'eventbridge'],
+    ['sqs-sns-raw-s3-object-removed', 'sqs'],
+  ] as const
+  it.each(removed)('%s: the next read finds the object gone', async (name, source) => {
+    const { key, reader, event } = await cachedSample(name)
+    await servers.s3.client.send(new DeleteObjectCommand({ Bucket: servers.bucket, Key: key }))
+    const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, event)
+    expect(outcome).toEqual({ source, applied: 1, ignored: 0, failed: 0, batchItemFailures: [] })
+    await expect(reader.cache.get(key)).rejects.toBeInstanceOf(ObjectNotFoundError)
+  })
+
+  const ignored = [
+    ['s3-lifecycle-transition', 's3'],
+    ['s3-replication-operation-failed', 's3'],
+    ['eventbridge-object-restore-completed', 'eventbridge'],
+  ] as const
+  it.each(ignored)('%s: the object is unchanged, so is the entry', async (name, source) => {
+    const { key, reader, event } = await cachedSample(name)
+    const before = await scriptCalls()
+    const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, event)
+    expect(outcome).toEqual({ source, applied: 0, ignored: 1, failed: 0, batchItemFailures: [] })
+    expect(await scriptCalls()).toBe(before)
+    const read = await reader.cache.get(key)
+    expect(read.status).toBe('hit')
+    expect(text(read.body)).toBe('{"v":1}')
+  })
+
+  const testEvents = [
+    ['s3-test-event', { source: 's3', ignored: 0 }],
+    ['sqs-s3-test-event', { source: 'sqs', ignored: 1 }],
+    ['sns-s3-test-event', { source: 'sns', ignored: 1 }],
+  ] as const
+  it.each(testEvents)('%s: accepted, and changes nothing', async (name, expected) => {
+    const { key, reader } = await cachedSample('s3-object-created-put')
+    const before = await scriptCalls()
+    const outcome = await invalidateFromS3Event(cacheOnOwnClient().cache, readSample<S3ChangeEvent>(name))
+    expect(outcome).toEqual({ ...expected, applied: 0, failed: 0, batchItemFailures: [] })
+    expect(await scriptCalls()).toBe(before)
+    expect((await reader.cache.get(key)).status).toBe('hit')
+  })
+
+  it('sns-hello: an SNS message that is no S3 event fails its record, reported with its MessageId', async () => {
+    const errors: unknown[] = []
+    const outcome = await invalidateFromS3Event(
+      cacheOnOwnClient().cache,
+      readSample<S3ChangeEvent>('sns-hello'),
+      {
+        onError: (error, record) => errors.push([error.name, error.message, record.messageId]),
+      },
+    )
+    expect(outcome).toEqual({ source: 'sns', applied: 0, ignored: 0, failed: 1, batchItemFailures: [] })
+    const messageId = readSample<SnsEvent>('sns-hello').Records[0]?.Sns.MessageId
+    expect(messageId).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/)
+    expect(errors).toEqual([['InvalidEventError', 'SNS message is not a JSON object', messageId]])
+  })
+
+  it('dynamodb-update: an event of another source throws InvalidEventError naming the shapes', async () => {
+    const before = await scriptCalls()
+    const result = invalidateFromS3Event(
+      cacheOnOwnClient().cache,
+      readSample<S3ChangeEvent>('dynamodb-update'),
+    )
+    await expect(result).rejects.toBeInstanceOf(InvalidEventError)
+    await expect(result).rejects.toThrow(
+      /S3 event notification .* SQS event .* SNS event .* EventBridge S3 event/,
+    )
+    expect(await scriptCalls()).toBe(before)
   })
 })

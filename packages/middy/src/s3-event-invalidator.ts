@@ -17,10 +17,10 @@ export interface S3EventInvalidatorOptions extends S3EventOptions {
   /** The cache whose entries the events remove. Required. */
   cache: S3Cache
   /**
-   * For events not delivered by SQS (S3 → Lambda, EventBridge → Lambda, both asynchronous invocations):
-   * throw when a record could not be applied, so Lambda retries the event and then sends it to the
-   * function's on-failure destination. Retrying is safe: applied records are then duplicates, which the
-   * sequencer turns into no-ops. Default `true`.
+   * For events not delivered by SQS (S3 → Lambda, SNS → Lambda, EventBridge → Lambda, all asynchronous
+   * invocations): throw when a record could not be applied, so Lambda retries the event and then sends it
+   * to the function's on-failure destination. Retrying is safe: applied records are then duplicates, which
+   * the sequencer turns into no-ops. Default `true`.
    */
   throwOnFailure?: boolean
 }
@@ -37,7 +37,7 @@ export type S3EventInvalidatorResult<TEvent> = TEvent extends SqsEvent ? SqsBatc
 
 /**
  * The handler. Generic in the event, so `middy<SQSEvent, SQSBatchResponse>().handler(…)` and a handler
- * typed for `S3Event` or an EventBridge event each see their own result type.
+ * typed for `S3Event`, `SNSEvent` or an EventBridge event each see their own result type.
  */
 export type S3EventInvalidatorHandler = <TEvent extends S3ChangeEvent>(
   event: TEvent,
@@ -67,11 +67,15 @@ const logFailure: NonNullable<S3EventOptions['onError']> = (error, record) => {
  * A ready Lambda handler that keeps the cache coherent with S3: for each `ObjectCreated:*` and
  * `ObjectRemoved:*` record it removes the object's entry (bumping its generation, so no load in flight
  * can write an older body back), ordered per key by S3's `sequencer`. It accepts S3 event notifications
- * (S3 → Lambda), EventBridge `Object Created`/`Object Deleted` events, and SQS batches of either.
+ * (S3 → Lambda), SNS events whose messages are S3 notifications (S3 → SNS → Lambda), EventBridge
+ * `Object Created`/`Object Deleted` events, and SQS batches of any of them (SNS → SQS included, with raw
+ * message delivery on or off); S3's `s3:TestEvent` changes nothing. Any other event throws
+ * `InvalidEventError` naming these shapes.
  *
  * A plain `async (event, context)` function: export it as the handler, or wrap it in `middy()` to add
  * middlewares. For SQS it returns `{ batchItemFailures }` (turn on `ReportBatchItemFailures` in the event
- * source mapping), so only the messages that failed are retried; otherwise `{ applied, ignored, failed }`.
+ * source mapping), so only the messages that failed are retried; otherwise `{ applied, ignored, failed }`,
+ * or a thrown `S3EventFailedError` when a record failed (see `throwOnFailure`).
  *
  * Created once, outside the handler, with the cache the readers use (same `keyPrefix` and Valkey).
  * Failed records are logged with `console.error` unless `onError` is given.

@@ -1,8 +1,9 @@
 import middy from '@middy/core'
-import { CacheConfigError, type S3EventBridgeEvent } from '@valkey-s3-cache/core'
+import { CacheConfigError, InvalidEventError, type S3EventBridgeEvent } from '@valkey-s3-cache/core'
 import { s3EventInvalidator } from '@valkey-s3-cache/middy'
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import type { Context, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
+import { readSample } from '../../core/test/fixtures/events/load'
 import { putJson, uniqueKey } from './support/app'
 import { s3EventBridge, s3Notification } from './support/s3-events'
 import { useServers } from './support/servers'
@@ -86,6 +87,63 @@ describe('s3EventInvalidator', () => {
     } finally {
       logged.mockRestore()
     }
+  })
+
+  it('applies S3 → SNS → Lambda events, in the shape AWS publishes, and ignores the S3 test event', async () => {
+    const key = uniqueKey('sns')
+    const reader = await staleReader(key)
+    const handler = middy<SNSEvent>().handler(s3EventInvalidator({ cache: servers.makeCache().cache }))
+    const event = readSample<SNSEvent>('sns-s3-object-created', { bucket: servers.s3.bucket, key })
+    expect(await handler(event, {} as Context)).toEqual({ applied: 1, ignored: 0, failed: 0 })
+    expect(await reader.getJson(key)).toEqual({ v: 2 })
+    const testEvent = readSample<SNSEvent>('sns-s3-test-event')
+    expect(await handler(testEvent, {} as Context)).toEqual({ applied: 0, ignored: 1, failed: 0 })
+  })
+
+  it('answers S3 → SNS → SQS batches, raw message delivery off and on, with the failed messages', async () => {
+    const [a, b] = [uniqueKey('sns-sqs'), uniqueKey('sns-sqs-raw')]
+    const readers = [await staleReader(a), await staleReader(b)]
+    const { bucket } = servers.s3
+    const wrapped = readSample<SQSEvent>('sqs-sns-s3-object-created', { bucket, key: a })
+    const raw = readSample<SQSEvent>('s3-object-created-put', { bucket, key: b })
+    const event: SQSEvent = {
+      Records: [
+        ...wrapped.Records,
+        {
+          ...(wrapped.Records[0] as SQSEvent['Records'][number]),
+          messageId: 'raw',
+          body: JSON.stringify(raw),
+        },
+        {
+          ...(wrapped.Records[0] as SQSEvent['Records'][number]),
+          messageId: 'broken',
+          body: '{"Type" : "Notif',
+        },
+      ],
+    }
+    const handler = middy<SQSEvent, SQSBatchResponse>().handler(
+      s3EventInvalidator({ cache: servers.makeCache().cache, onError: () => {} }),
+    )
+    expect(await handler(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] })
+    expect(await readers[0]?.getJson(a)).toEqual({ v: 2 })
+    expect(await readers[1]?.getJson(b)).toEqual({ v: 2 })
+  })
+
+  it('throws for an SNS message that is no S3 event, so Lambda retries it then hands it on', async () => {
+    const handler = s3EventInvalidator({ cache: servers.makeCache().cache, onError: () => {} })
+    await expect(handler(readSample<SNSEvent>('sns-hello'))).rejects.toMatchObject({
+      code: 'S3_EVENT_FAILED',
+      failed: 1,
+    })
+  })
+
+  it('throws InvalidEventError naming the supported shapes for an event of another source', async () => {
+    const handler = s3EventInvalidator({ cache: servers.makeCache().cache })
+    const result = handler(readSample<SNSEvent>('dynamodb-update'))
+    await expect(result).rejects.toBeInstanceOf(InvalidEventError)
+    await expect(result).rejects.toThrow(
+      /S3 event notification .* SQS event .* SNS event .* EventBridge S3 event/,
+    )
   })
 
   it('rejects bad options when created', () => {

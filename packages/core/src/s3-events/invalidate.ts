@@ -21,10 +21,11 @@ function resolve(cache: S3Cache, options: S3EventOptions) {
 }
 
 /**
- * Applies S3 change events to the cache: for each `ObjectCreated:*` or `ObjectRemoved:*` record
- * (direct S3 notification, EventBridge `Object Created`/`Object Deleted`, or either in SQS message
- * bodies) of one of `buckets`, the object's entry is removed and its generation bumped, so the next
- * read loads what S3 holds now and a load already in flight cannot write an older body back.
+ * Applies S3 change events to the cache: for each `ObjectCreated:*`, `ObjectRemoved:*` or
+ * `LifecycleExpiration:*` record (direct S3 notification, EventBridge `Object Created`/`Object Deleted`,
+ * or any of them in SQS message bodies or SNS notifications, SNS → SQS included) of one of `buckets`, the
+ * object's entry is removed and its generation bumped, so the next read loads what S3 holds now and a
+ * load already in flight cannot write an older body back. S3's `s3:TestEvent` changes nothing.
  *
  * Events of one key are ordered by their S3 `sequencer`: the last one applied is kept next to the
  * entry (one script, one round trip), and a duplicate or a late event (an older sequencer) changes
@@ -32,7 +33,8 @@ function resolve(cache: S3Cache, options: S3EventOptions) {
  *
  * Never throws for a bad record: failures are counted, and for SQS the failed messages are listed in
  * `batchItemFailures` (retrying them is safe: applied records are then duplicates). Throws
- * `InvalidEventError` only when the event is none of the three kinds.
+ * `InvalidEventError`, naming the supported shapes, only when the event is none of them: an S3
+ * notification, an SQS event, an SNS event or an EventBridge S3 event.
  */
 export async function invalidateFromS3Event(
   cache: S3Cache,

@@ -7,7 +7,11 @@
 export interface S3NotificationRecord {
   /** `aws:s3`. */
   eventSource?: string
-  /** `ObjectCreated:Put`, `ObjectRemoved:Delete`, …; other names (restore, tagging, ACL) are ignored. */
+  /**
+   * `ObjectCreated:*`, `ObjectRemoved:*` and `LifecycleExpiration:*` are applied; the others (restore,
+   * lifecycle transition, Intelligent-Tiering, replication, tagging, ACL, lost RRS object) leave the
+   * object's body as it was and are ignored.
+   */
   eventName: string
   s3: {
     bucket: { name: string }
@@ -54,7 +58,10 @@ export interface S3EventBridgeEvent {
   }
 }
 
-/** One SQS message whose body is an S3 notification, an EventBridge event, an S3 test event, or any of them in an SNS envelope. */
+/**
+ * One SQS message whose body is an S3 notification, an EventBridge event, an S3 test event, or any of them
+ * in an SNS envelope (SNS → SQS with raw message delivery off; with it on, the body is the message itself).
+ */
 export interface SqsRecord {
   messageId: string
   body: string
@@ -67,8 +74,32 @@ export interface SqsEvent {
   Records: SqsRecord[]
 }
 
+/**
+ * One SNS notification as Lambda receives it (S3 → SNS → Lambda): `Message` is what was published to the
+ * topic, as JSON text. `@types/aws-lambda`'s `SNSEventRecord` fits it.
+ */
+export interface SnsRecord {
+  /** `aws:sns`. */
+  EventSource?: string
+  Sns: {
+    /** `Notification`. */
+    Type?: string
+    MessageId?: string
+    TopicArn?: string
+    /** `Amazon S3 Notification` for the messages S3 publishes. */
+    Subject?: string
+    /** An S3 event notification, S3's test event, or an EventBridge S3 event, as JSON text. */
+    Message: string
+  }
+}
+
+/** What SNS hands Lambda: one notification per invocation, asynchronously (so a failure is retried by throwing). */
+export interface SnsEvent {
+  Records: SnsRecord[]
+}
+
 /** Any event `invalidateFromS3Event` and the middy `s3EventInvalidator` accept. */
-export type S3ChangeEvent = S3NotificationEvent | S3EventBridgeEvent | SqsEvent
+export type S3ChangeEvent = S3NotificationEvent | S3EventBridgeEvent | SqsEvent | SnsEvent
 
 /** SQS partial batch response: the messages Lambda returns to the queue (enable `ReportBatchItemFailures`). */
 export interface SqsBatchResponse {
@@ -77,13 +108,13 @@ export interface SqsBatchResponse {
 
 /** What `invalidateFromS3Event` did, counted per S3 record. */
 export interface S3EventOutcome {
-  /** How the event arrived. */
-  source: 's3' | 'eventbridge' | 'sqs'
+  /** How the event arrived: `s3` (S3 → Lambda), `eventbridge`, `sqs` or `sns`. */
+  source: 's3' | 'eventbridge' | 'sqs' | 'sns'
   /** Records whose object's entry was removed (its generation bumped). */
   applied: number
   /** Records that changed nothing: other buckets, other event types, test events, duplicates, late events. */
   ignored: number
-  /** Records (or SQS messages) that could not be read or applied. */
+  /** Records (or SQS messages, or SNS notifications) that could not be read or applied. */
   failed: number
   /** For `source: 'sqs'`, the messages to retry; empty otherwise. */
   batchItemFailures: { itemIdentifier: string }[]
@@ -100,6 +131,9 @@ export interface S3EventOptions {
   refresh?: boolean
   /** Records applied at once; their commands are pipelined on the Valkey connection. Default `32`. */
   concurrency?: number
-  /** Receives each record that failed (and each failed refresh), for logging. Default: none. */
+  /**
+   * Receives each record that failed (and each failed refresh), for logging; `messageId` is the SQS
+   * message's or the SNS notification's. Default: none.
+   */
   onError?: (error: Error, record: { messageId?: string; bucket?: string; key?: string }) => void
 }
