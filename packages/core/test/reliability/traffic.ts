@@ -74,7 +74,9 @@ export async function runTraffic(options: TrafficOptions): Promise<Row & { failu
       // s3rver rewrites an object file in place, so a GET racing a PUT can read it empty or partial
       // (S3 itself is atomic). Such a load (status miss, during a write) is counted apart, not as wrong;
       // if the library ever cached it, a later hit would return it and count as wrong.
-      if (doc.key === undefined && status === 'miss' && history.writing(key, start, end)) {
+      // A load while Valkey is down is labelled `bypass`: it came from S3 just the same.
+      const loaded = status === 'miss' || status === 'bypass'
+      if (doc.key === undefined && loaded && history.writing(key, start, end)) {
         torn++
         continue
       }
