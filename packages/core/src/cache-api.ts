@@ -21,6 +21,12 @@ export interface GetOptions {
   ttl?: Duration
   /** Skip L1 and Valkey and load from S3 (the result is stored). Default `false`. */
   forceRefresh?: boolean
+  /**
+   * Stops waiting when it aborts: the call rejects at once with the signal's reason (`AbortError`,
+   * `TimeoutError`). The S3 request is aborted, any lease released and nothing stored once no other
+   * caller waits for the same read. Default: none.
+   */
+  signal?: AbortSignal
 }
 
 /** An S3 object as the cache returns it. */
@@ -56,6 +62,18 @@ export interface WrapOptions {
   forceRefresh?: boolean
   /** Receives how the value was produced (see {@link ReadStatus}), before `wrap` resolves. Default: none. */
   onStatus?: (status: ReadStatus) => void
+  /** As for `get`; the loader receives a signal that aborts once no caller waits any more. Default: none. */
+  signal?: AbortSignal
+}
+
+/** What a `wrap` loader receives, to adapt what is cached to what it loaded. */
+export interface WrapLoaderContext {
+  /** Aborts when every caller waiting for this load has given up (their `signal`s): stop and throw. */
+  signal: AbortSignal
+  /** Stores the value for this long instead of the call's `ttl` (a `Duration`: `500`, `'30s'`, `'5m'`). */
+  setTtl(ttl: Duration): void
+  /** Returns the value to the callers without storing it (status `bypass`). */
+  skip(): void
 }
 
 /** A value `wrap` can store: anything JSON can represent, or bytes. */
@@ -153,7 +171,11 @@ export interface S3Cache {
   getJson<S extends StandardSchemaV1>(key: string, schema: S, options?: GetOptions): Promise<InferOutput<S>>
   getJson<T = unknown>(key: string, schema?: undefined, options?: GetOptions): Promise<T>
   /** Cache-aside for computed values: returns the cached value of `key`, or runs `loader` once (per process, and across processes under the lease) and caches its result. */
-  wrap<T extends WrapValue>(key: string, loader: () => T | Promise<T>, options?: WrapOptions): Promise<T>
+  wrap<T extends WrapValue>(
+    key: string,
+    loader: (context: WrapLoaderContext) => T | Promise<T>,
+    options?: WrapOptions,
+  ): Promise<T>
   /** Writes the object to S3, then replaces the cache entry. */
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string | undefined }>
   /**

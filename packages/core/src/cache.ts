@@ -1,7 +1,15 @@
-import type { CachedObject, GetOptions, S3Cache, WrapOptions, WrapValue } from './cache-api'
+import type {
+  CachedObject,
+  GetOptions,
+  S3Cache,
+  WrapLoaderContext,
+  WrapOptions,
+  WrapValue,
+} from './cache-api'
 import { isConnectionLost, toValkeyError } from './connect/errors'
+import { type Duration, toMs } from './duration'
 import { EntryKind } from './entry'
-import { InvalidValueError, ObjectNotFoundError } from './errors'
+import { CacheConfigError, InvalidValueError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
 import { describeEntry } from './inspect'
 import { Targets } from './keys'
@@ -15,6 +23,7 @@ import { parseJson, type StandardSchemaV1 } from './schema'
 import { SharedValues } from './shared-values'
 import { GuardedStore } from './store/guarded'
 import { selectStore } from './store/select'
+import { noteRead, type ReadTraceContext, tracedOrigin, tracedRead } from './tracing'
 import { warmCache } from './warm'
 import { WriteThrough } from './write-through'
 
@@ -92,25 +101,38 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
 
   /**
    * An S3 object through the read path. Not async, so a read is one promise less: the callers
-   * `await` it and pass the result through {@link found}.
+   * `await` it and pass the result through {@link found}. `trace`: the read's tracing context, if traced.
    */
   const read = (
     key: string,
     options: GetOptions & Pick<PolicyOverrides, 'skipOversized'> = NO_OPTIONS,
+    trace?: ReadTraceContext,
   ): Promise<ReadResult> => {
     const object = target(key, options.bucket)
     const policy = policyOf(options)
-    return reader.read(object, policy, (previous) =>
-      loadObject({
-        s3: config.s3,
-        bucket: object.bucket,
-        key,
-        previous,
-        timeoutMs: config.timeouts.s3Ms,
-        maxObjectBytes: config.maxObjectBytes,
-        skipOversized: policy.skipOversized,
-      }),
+    const result = reader.read(
+      object,
+      policy,
+      (previous, signal) =>
+        tracedOrigin(key, object.bucket, 's3', () =>
+          loadObject({
+            s3: config.s3,
+            bucket: object.bucket,
+            key,
+            previous,
+            timeoutMs: config.timeouts.s3Ms,
+            maxObjectBytes: config.maxObjectBytes,
+            skipOversized: policy.skipOversized,
+            signal,
+          }),
+        ),
+      options.signal,
     )
+    if (!trace) return result
+    return result.then((answer) => {
+      noteRead(trace, answer)
+      return answer
+    })
   }
   /** A read's result, or `ObjectNotFoundError` for a cached or fresh NoSuchKey. */
   const found = (result: ReadResult, key: string, bucket = config.bucket): ReadResult => {
@@ -118,53 +140,99 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     return result
   }
 
-  return {
-    bucket: config.bucket,
+  const getObject = async (key: string, options?: GetOptions, trace?: ReadTraceContext) => {
+    const { entry, status } = found(await read(key, options, trace), key, options?.bucket)
+    return {
+      bucket: options?.bucket ?? config.bucket,
+      key,
+      body: entry.body,
+      contentType: entry.contentType,
+      etag: entry.etag,
+      lastModified: entry.lastModified === undefined ? undefined : new Date(entry.lastModified),
+      metadata: entry.metadata,
+      status,
+    } satisfies CachedObject
+  }
 
-    async get(key, options) {
-      const { entry, status } = found(await read(key, options), key, options?.bucket)
-      return {
-        bucket: options?.bucket ?? config.bucket,
-        key,
-        body: entry.body,
-        contentType: entry.contentType,
-        etag: entry.etag,
-        lastModified: entry.lastModified === undefined ? undefined : new Date(entry.lastModified),
-        metadata: entry.metadata,
-        status,
-      } satisfies CachedObject
-    },
+  const getText = async (key: string, options?: GetOptions, trace?: ReadTraceContext) =>
+    textDecoder.decode(found(await read(key, options, trace), key, options?.bucket).entry.body)
 
-    async getText(key, options) {
-      return textDecoder.decode(found(await read(key, options), key, options?.bucket).entry.body)
-    },
+  const getJson = async (
+    key: string,
+    schema: StandardSchemaV1 | undefined,
+    options?: GetOptions,
+    trace?: ReadTraceContext,
+  ) => {
+    const result = found(await read(key, options, trace), key, options?.bucket)
+    return parsed(result, schema, () => parseJson(key, result.entry.body, schema))
+  }
 
-    async getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
-      const result = found(await read(key, options), key, options?.bucket)
-      return parsed(result, schema, () => parseJson(key, result.entry.body, schema))
-    },
-
-    async wrap<T extends WrapValue>(
-      key: string,
-      loader: () => T | Promise<T>,
-      options: WrapOptions = {},
-    ): Promise<T> {
-      const load = async (): Promise<LoadOutcome> => {
-        const value: unknown = await loader()
+  const wrapValue = async <T extends WrapValue>(
+    key: string,
+    loader: (context: WrapLoaderContext) => T | Promise<T>,
+    options: WrapOptions,
+    trace: ReadTraceContext | undefined,
+  ): Promise<T> => {
+    const load = (_previous: unknown, signal: AbortSignal) =>
+      tracedOrigin(key, undefined, 'loader', async (): Promise<LoadOutcome> => {
+        let ttlMs: number | undefined
+        let skipped = false
+        const context: WrapLoaderContext = {
+          signal,
+          setTtl: (ttl: Duration) => {
+            ttlMs = Math.round(toMs(ttl, 'setTtl'))
+            if (ttlMs <= 0) throw new CacheConfigError('setTtl', 'must be at least 1 ms')
+          },
+          skip: () => {
+            skipped = true
+          },
+        }
+        const value: unknown = await loader(context)
         const bytes = value instanceof Uint8Array
         const body = bytes ? value : textEncoder.encode(toJson(key, value))
         const kind = bytes ? EntryKind.bytes : EntryKind.json
         return {
           type: 'entry',
-          cacheable: body.byteLength <= config.maxObjectBytes,
+          cacheable: !skipped && body.byteLength <= config.maxObjectBytes,
           data: { kind, body, metadata: {} },
+          ttlMs,
         }
-      }
-      const result = await reader.read(targets.wrap(key), policyOf(options), load)
-      options.onStatus?.(result.status)
-      const { entry } = result
-      if (entry.kind === EntryKind.bytes) return entry.body as T
-      return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)
+      })
+    const result = await reader.read(targets.wrap(key), policyOf(options), load, options.signal)
+    if (trace) noteRead(trace, result)
+    options.onStatus?.(result.status)
+    const { entry } = result
+    if (entry.kind === EntryKind.bytes) return entry.body as T
+    return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)
+  }
+
+  return {
+    bucket: config.bucket,
+
+    get(key, options) {
+      return tracedRead('get', key, options?.bucket ?? config.bucket, (trace) =>
+        getObject(key, options, trace),
+      )
+    },
+
+    getText(key, options) {
+      return tracedRead('getText', key, options?.bucket ?? config.bucket, (trace) =>
+        getText(key, options, trace),
+      )
+    },
+
+    getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
+      return tracedRead('getJson', key, options?.bucket ?? config.bucket, (trace) =>
+        getJson(key, schema, options, trace),
+      )
+    },
+
+    wrap<T extends WrapValue>(
+      key: string,
+      loader: (context: WrapLoaderContext) => T | Promise<T>,
+      options: WrapOptions = {},
+    ): Promise<T> {
+      return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, options, trace))
     },
 
     async put(key, body, options = {}) {

@@ -10,6 +10,7 @@ export type {
   WarmOptions,
   WarmProgress,
   WarmResult,
+  WrapLoaderContext,
   WrapOptions,
   WrapValue,
 } from './cache-api'
@@ -59,3 +60,9 @@ export type {
   SqsRecord,
 } from './s3-events/types'
 export type { InferOutput, StandardSchemaV1 } from './schema'
+export {
+  CHANNELS,
+  type OriginTraceContext,
+  type ReadTraceContext,
+  type StoreTraceContext,
+} from './tracing'

@@ -5,16 +5,27 @@
  */
 import type { ReadStatus } from './cache-api'
 import type { Entry, EntryData } from './entry'
+import type { HitLayer } from './events'
 
 export interface ReadResult {
   entry: Entry
   status: ReadStatus
+  /** For a hit: the layer that answered. */
+  layer?: HitLayer
 }
 
 /** What a load from the origin (S3, or a `wrap` loader) produced. The read path's contract: origins implement it. */
 export type LoadOutcome =
-  /** A body to serve; `cacheable: false` means too large to store (served as `bypass`). */
-  | { type: 'entry'; data: Omit<EntryData, 'freshUntil' | 'staleUntil'>; cacheable: boolean }
+  /**
+   * A body to serve; `cacheable: false` means not to store it (too large, or a `wrap` loader skipped
+   * it: served as `bypass`); `ttlMs` replaces the policy's fresh time (a `wrap` loader's `setTtl`).
+   */
+  | {
+      type: 'entry'
+      data: Omit<EntryData, 'freshUntil' | 'staleUntil'>
+      cacheable: boolean
+      ttlMs?: number | undefined
+    }
   /** The origin confirmed the previous entry is current (S3 answered 304 to IfNoneMatch). */
   | { type: 'unchanged' }
   /** The object does not exist (S3 NoSuchKey). */
@@ -22,5 +33,8 @@ export type LoadOutcome =
   /** The origin did not download the object: it is over `maxObjectBytes` (only when the policy asks, for warm-up). */
   | { type: 'oversized'; bytes: number }
 
-/** Loads from the origin; `previous` is the stale entry being revalidated, if any. */
-export type Load = (previous: Entry | undefined) => Promise<LoadOutcome>
+/**
+ * Loads from the origin; `previous` is the stale entry being revalidated, if any. `signal` aborts when
+ * every caller waiting for this load has given up: stop, and throw its reason.
+ */
+export type Load = (previous: Entry | undefined, signal: AbortSignal) => Promise<LoadOutcome>

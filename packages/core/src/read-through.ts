@@ -64,8 +64,9 @@ export class ReadThrough {
    * Not async: without a listener, a read is L1's answer or the flight's own promise, with no promise
    * of its own around it (concurrent callers of one key all wait on that one promise).
    */
-  read(target: CacheTarget, policy: ReadPolicy, load: Load): Promise<ReadResult> {
+  read(target: CacheTarget, policy: ReadPolicy, load: Load, signal?: AbortSignal): Promise<ReadResult> {
     const { l1, emit } = this.settings
+    if (signal?.aborted) return Promise.reject(signal.reason)
     const started = emit ? performance.now() : 0
     const epoch = this.localWrites
     if (l1 && !policy.forceRefresh) {
@@ -78,7 +79,7 @@ export class ReadThrough {
           bucket: target.bucket,
           durationMs: performance.now() - started,
         })
-        return Promise.resolve({ entry, status: 'hit' })
+        return Promise.resolve({ entry, status: 'hit', layer: 'l1' })
       }
     }
     // Reads that may answer differently never share a flight: a forced refresh, a warm-up that skips large objects.
@@ -86,7 +87,12 @@ export class ReadThrough {
       policy.forceRefresh || policy.skipOversized
         ? `${target.id}\0${policy.forceRefresh ? 'refresh' : ''}\0${policy.skipOversized ? 'warm' : ''}`
         : target.id
-    const flight = this.flights.run(flightKey, epoch, () => this.readShared(target, policy, load, epoch))
+    const flight = this.flights.run(
+      flightKey,
+      epoch,
+      (shared) => this.readShared(target, policy, load, epoch, shared),
+      signal,
+    )
     return emit ? this.reported(flight, target, started, emit) : flight
   }
 
@@ -111,22 +117,25 @@ export class ReadThrough {
     if (epoch === this.localWrites) this.settings.l1?.set(target.id, entry)
   }
 
+  /** The read shared by concurrent callers; `signal` aborts when every one of them has given up. */
   private async readShared(
     target: CacheTarget,
     policy: ReadPolicy,
     load: Load,
     epoch: number,
+    signal: AbortSignal,
   ): Promise<ReadResult> {
     if (!policy.forceRefresh) {
       const stored = await this.readStored(target)
       const now = Date.now()
       if (stored && now < stored.freshUntil) {
         this.fill(target, stored, epoch)
-        return { entry: stored, status: 'hit' }
+        return { entry: stored, status: 'hit', layer: 'l2' }
       }
-      if (stored && now < stored.staleUntil) return this.revalidate(target, policy, load, stored, epoch)
+      if (stored && now < stored.staleUntil)
+        return this.revalidate(target, policy, load, stored, epoch, signal)
     }
-    return this.loadAndStore(target, policy, load, undefined, epoch)
+    return this.loadAndStore(target, policy, load, undefined, epoch, signal)
   }
 
   /** One GET; a failed, missing or corrupt entry reads as `undefined` (corrupt ones are reported and later overwritten). */
@@ -156,6 +165,7 @@ export class ReadThrough {
     load: Load,
     stale: Entry,
     epoch: number,
+    signal: AbortSignal,
   ): Promise<ReadResult> {
     const started = performance.now()
     const staleAnswer = (
@@ -180,7 +190,7 @@ export class ReadThrough {
     try {
       const result = await withDeadline(
         this.settings.revalidateWaitMs,
-        () => this.loadAndStore(target, policy, load, stale, epoch),
+        () => this.loadAndStore(target, policy, load, stale, epoch, signal),
         () => timeout,
       )
       return result.status === 'stale' ? staleAnswer('lease-held') : result
@@ -195,6 +205,7 @@ export class ReadThrough {
     load: Load,
     stale: Entry | undefined,
     epoch: number,
+    signal: AbortSignal,
   ): Promise<ReadResult> {
     const { store, lock } = this.settings
     const token = leaseToken()
@@ -205,17 +216,19 @@ export class ReadThrough {
     if (ticket && lock && !ticket.leased) {
       // Another process is loading this object: serve stale at once, or wait for its entry.
       if (stale) return { entry: stale, status: 'stale' }
-      const written = await waitForEntry(() => this.leaderResult(target), lock.waitMs)
+      const written = await waitForEntry(() => this.leaderResult(target), lock.waitMs, signal)
       if (written) {
         this.fill(target, written, epoch)
-        return { entry: written, status: 'hit' }
+        return { entry: written, status: 'hit', layer: 'l2' }
       }
       // The leader stored nothing (too large, a miss not cached, a failed loader) or the wait ended: load here.
     }
     const started = performance.now()
     let outcome: LoadOutcome
     try {
-      outcome = await load(stale)
+      // Nobody waits any more (every caller's signal aborted): nothing to load, nothing to store.
+      if (signal.aborted) throw signal.reason
+      outcome = await load(stale, signal)
     } catch (error) {
       if (ticket?.leased) void store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
       throw error
@@ -257,7 +270,10 @@ export class ReadThrough {
     const { store, emit } = this.settings
     const base = { key: target.key, bucket: target.bucket, durationMs: loadMs }
     const heldToken = ticket?.leased ? token : ''
-    const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, Date.now(), outcome.type === 'missing')
+    // A `wrap` loader may set its own fresh time (setTtl).
+    const times =
+      outcome.type === 'entry' && outcome.ttlMs !== undefined ? { ...policy, ttlMs: outcome.ttlMs } : policy
+    const { freshUntil, staleUntil, ttlMs } = entryTimes(times, Date.now(), outcome.type === 'missing')
 
     if (outcome.type === 'unchanged' && stale) {
       const entry: Entry = { ...stale, freshUntil, staleUntil }
@@ -271,7 +287,7 @@ export class ReadThrough {
       emit?.({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
       // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
       if (touched === true) this.fill(target, entry, epoch)
-      return { entry, status: 'hit' }
+      return { entry, status: 'hit', layer: 'l2' }
     }
 
     const data =

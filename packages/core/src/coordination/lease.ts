@@ -20,10 +20,13 @@ export const LEASE_GONE: unique symbol = Symbol('lease-gone')
 export async function waitForEntry<T>(
   read: () => Promise<T | typeof LEASE_GONE | undefined>,
   waitMs: number,
+  signal?: AbortSignal,
 ): Promise<T | undefined> {
   const deadline = Date.now() + waitMs
   let delay = FIRST_POLL_MS
   while (Date.now() < deadline) {
+    // Nobody waits for the answer any more.
+    if (signal?.aborted) throw signal.reason
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))))
     const found = await read()
     if (found === LEASE_GONE) return undefined

@@ -34,6 +34,8 @@ export interface LoadRequest {
   maxObjectBytes: number
   /** Answer `oversized` without reading the body when S3 says it is over `maxObjectBytes` (for warm-up). Default `false`. */
   skipOversized?: boolean | undefined
+  /** Aborts the request (body included) besides the timeout; the load then throws its reason. Default: none. */
+  signal?: AbortSignal | undefined
 }
 
 type Body = NonNullable<GetObjectCommandOutput['Body']>
@@ -62,8 +64,9 @@ async function readBody(body: Body | undefined, length: number | undefined): Pro
 export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
   const { s3, bucket, key, previous } = request
   try {
-    return await bounded(request.timeoutMs, 'GetObject', async (abortSignal) => {
+    return await bounded(request.timeoutMs, 'GetObject', async (deadline) => {
       const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: previous?.etag })
+      const abortSignal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline
       const response = await s3.send(command, { abortSignal })
       const length = response.ContentLength
       if (request.skipOversized && length !== undefined && length > request.maxObjectBytes) {
@@ -86,6 +89,8 @@ export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
       }
     })
   } catch (error) {
+    // The callers gave up: their reason (AbortError, TimeoutError), not an origin failure.
+    if (request.signal?.aborted) throw request.signal.reason
     const failure = error as S3Failure
     const status = failure.$metadata?.httpStatusCode
     if (failure.name === 'NoSuchKey' || status === 404) return { type: 'missing' }

@@ -1,5 +1,6 @@
 import { SharedDeadline, withDeadline } from '../deadline'
 import type { CacheEventListener, ErrorOperation } from '../events'
+import { storeChannel, tracedStore } from '../tracing'
 import type { Store } from './store'
 
 /** Returned instead of a value when the store failed, timed out, or the circuit is open: the caller fails open. */
@@ -78,9 +79,9 @@ export class GuardedStore {
     try {
       let value: T
       try {
-        value = await this.deadline.bound(fn(this.store))
+        value = await this.deadline.bound(this.attempt(operation, key, fn))
       } catch (error) {
-        value = await this.again(error, started, fn)
+        value = await this.again(error, started, () => this.attempt(operation, key, fn))
       }
       this.failures = 0
       return value
@@ -100,6 +101,16 @@ export class GuardedStore {
     }
   }
 
+  /** One call to the store, traced only while someone subscribes (no closure on the hot path otherwise). */
+  private attempt<T>(
+    operation: ErrorOperation,
+    key: string | undefined,
+    fn: (store: Store) => Promise<T>,
+  ): Promise<T> {
+    if (!storeChannel.hasSubscribers) return fn(this.store)
+    return tracedStore(operation, key, () => fn(this.store))
+  }
+
   /** Closes the store; from then on every call fails open at once, with no event. */
   close(): Promise<void> {
     this.closed = true
@@ -111,9 +122,9 @@ export class GuardedStore {
    * seen only when a thawed Lambda writes to the socket): the client is reconnecting, and the call
    * waits for the new connection for what is left of the bound. Any other failure is final.
    */
-  private again<T>(error: unknown, started: number, fn: (store: Store) => Promise<T>): Promise<T> {
+  private again<T>(error: unknown, started: number, call: () => Promise<T>): Promise<T> {
     const left = this.settings.timeoutMs - (performance.now() - started)
     if (left < 1 || !this.settings.isConnectionLost(error)) return Promise.reject(error)
-    return withDeadline(left, () => fn(this.store), this.timeoutError)
+    return withDeadline(left, call, this.timeoutError)
   }
 }

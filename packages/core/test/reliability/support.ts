@@ -132,6 +132,10 @@ export async function startS3FaultProxy(target: { port: number }) {
     get served() {
       return served
     },
+    /** Requests held open by `hang` right now (an aborted request leaves this set). */
+    get hanging() {
+      return hung.size
+    },
     /** Forwards each request after a random delay of up to `ms` (0: none), to widen race windows. */
     delay(ms: number) {
       delayMaxMs = ms
