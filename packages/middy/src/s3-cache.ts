@@ -1,11 +1,22 @@
-import { CacheConfigError, createS3Cache, type S3Cache, type S3CacheOptions } from '@valkey-s3-cache/core'
+import {
+  CacheConfigError,
+  createS3Cache,
+  type Duration,
+  type S3Cache,
+  type S3CacheOptions,
+  toMs,
+} from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
 import { requireS3Cache } from './cache-option'
 import type { MiddyLikeMiddleware, MiddyLikeRequest } from './types'
+import { withSignal } from './with-signal'
 
 /** The Lambda context as a handler behind {@link s3Cache} sees it. */
 export interface S3CacheContext extends Context {
-  /** The cache of this execution environment, shared by every invocation. */
+  /**
+   * The cache of this execution environment, shared by every invocation; its reads stop waiting
+   * shortly before the invocation times out (see `abortBeforeTimeout`).
+   */
   s3Cache: S3Cache
 }
 
@@ -22,6 +33,13 @@ export type S3CacheMiddlewareOptions = ({ cache: S3Cache } | S3CacheOptions) & {
    * Default `true`.
    */
   connectOnInit?: boolean
+  /**
+   * Reads through `context.s3Cache` (`get`, `getText`, `getJson`, `wrap`) stop waiting this long before
+   * the invocation's timeout (`context.getRemainingTimeInMillis()`): they reject with a `TimeoutError`,
+   * abort their S3 request and store nothing, so the handler can still answer. `false`: reads wait
+   * for their own bounds only. A call's own `signal` wins. Default `'250ms'`.
+   */
+  abortBeforeTimeout?: Duration | false
 }
 
 /**
@@ -34,8 +52,9 @@ export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<
   if (typeof options !== 'object' || options === null) {
     throw new CacheConfigError('options', 'expected { cache } or the options of createS3Cache')
   }
-  const { connectOnInit = true, ...rest } = options
+  const { connectOnInit = true, abortBeforeTimeout = '250ms', ...rest } = options
   if (typeof connectOnInit !== 'boolean') throw new CacheConfigError('connectOnInit', 'expected a boolean')
+  const marginMs = abortBeforeTimeout === false ? undefined : toMs(abortBeforeTimeout, 'abortBeforeTimeout')
   let cache: S3Cache | undefined
   if ('cache' in rest) {
     if (Object.keys(rest).length > 1) {
@@ -52,7 +71,11 @@ export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<
 
   const s3CacheMiddlewareBefore = (request: MiddyLikeRequest<S3CacheContext>): undefined => {
     cache ??= createS3Cache(cacheOptions)
-    request.context.s3Cache = cache
+    const remaining = request.context?.getRemainingTimeInMillis?.()
+    request.context.s3Cache =
+      marginMs === undefined || typeof remaining !== 'number'
+        ? cache
+        : withSignal(cache, AbortSignal.timeout(Math.max(1, remaining - marginMs)))
   }
 
   return { before: s3CacheMiddlewareBefore }

@@ -92,6 +92,35 @@ describe('s3Cache', () => {
     expect(await invoke(handler)).toEqual({ open: 'fail' })
   })
 
+  it('reads through context.s3Cache stop waiting abortBeforeTimeout before the Lambda timeout', async () => {
+    const { cache } = servers.makeCache()
+    let loaderSignal: AbortSignal | undefined
+    const handler = middy()
+      .use(s3Cache({ cache, abortBeforeTimeout: '250ms' }))
+      .handler(async (_event, context) => {
+        try {
+          return await context.s3Cache.wrap(uniqueKey('slow'), ({ signal }) => {
+            loaderSignal = signal
+            return new Promise<never>((_, reject) =>
+              signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+            )
+          })
+        } catch (error) {
+          return `gave up: ${(error as Error).name}`
+        }
+      })
+    // 400 ms left in the invocation: reads stop waiting after about 150 ms.
+    const context = { getRemainingTimeInMillis: () => 400 } as S3CacheContext
+    expect(await handler({}, context)).toBe('gave up: TimeoutError')
+    expect(loaderSignal?.aborted).toBe(true)
+
+    // With abortBeforeTimeout: false the handler sees the cache itself.
+    const plain = middy()
+      .use(s3Cache({ cache, abortBeforeTimeout: false }))
+      .handler(async (_event, ctx) => ctx.s3Cache)
+    expect(await plain({}, context)).toBe(cache)
+  })
+
   it('rejects options that are neither { cache } nor cache options', async () => {
     expect(() => s3Cache({ cache: {} as S3Cache })).toThrow(CacheConfigError)
     const cache = createS3Cache({
