@@ -8,6 +8,7 @@ const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const alias = {
   '@valkey-s3-cache/core': source('./packages/core/src/index.ts'),
   '@valkey-s3-cache/middy': source('./packages/middy/src/index.ts'),
+  '@valkey-s3-cache/otel': source('./packages/otel/src/index.ts'),
   '@valkey-s3-cache/testkit': source('./packages/testkit/src/index.ts'),
 }
 
@@ -32,6 +33,7 @@ export default defineConfig({
       workspace('testkit', 'packages/testkit'),
       workspace('core', 'packages/core'),
       workspace('middy', 'packages/middy'),
+      workspace('otel', 'packages/otel'),
       workspace('example-api', 'examples/api'),
       workspace('example-local', 'examples/local'),
       workspace('infra-cdk', 'infra-examples/cdk'),

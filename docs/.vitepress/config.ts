@@ -103,9 +103,11 @@ export default defineConfig({
         text: 'Operations',
         items: [
           { text: 'Metrics and events', link: '/operations/metrics' },
+          { text: 'Observability', link: '/operations/observability' },
           { text: 'Failure modes', link: '/reliability' },
           { text: 'Cost', link: '/operations/cost' },
           { text: 'Benchmarks', link: '/benchmarks' },
+          { text: 'Releasing', link: '/operations/releasing' },
         ],
       },
       {
