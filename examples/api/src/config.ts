@@ -29,13 +29,13 @@ export interface ApiConfig {
   keyPrefix?: string | undefined
   /** `Access-Control-Allow-Origin`: `'*'` or one origin such as `https://app.example.com`. Default `'*'`. */
   corsOrigin?: string | undefined
-  /** Add CloudWatch embedded-metric-format fields to each request's log line. Default `false`. */
+  /** Publish each request's CloudWatch metrics (Powertools Metrics: one embedded-metric-format line). Default `false`. */
   emfMetrics?: boolean | undefined
   /** CloudWatch namespace of the EMF metrics. Default `'ValkeyS3Cache'`. */
   metricsNamespace?: string | undefined
-  /** The `Service` dimension and log field. Default: `AWS_LAMBDA_FUNCTION_NAME`, else `'valkey-s3-cache-api'`. */
+  /** Powertools' service name: the `service` log field and metric dimension. Default: `AWS_LAMBDA_FUNCTION_NAME`, else `'valkey-s3-cache-api'`. */
   serviceName?: string | undefined
-  /** Where the one JSON line per request goes. Default: stdout (CloudWatch Logs on Lambda). */
+  /** Where the JSON lines go (each request's log line, and its metrics line with `emfMetrics`). Default: stdout (CloudWatch Logs on Lambda). */
   log?: ((line: string) => void) | undefined
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import middy from '@middy/core'
 import httpCors from '@middy/http-cors'
 import httpErrorHandler from '@middy/http-error-handler'
@@ -9,14 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { createCache } from './cache'
 import type { ApiConfig } from './config'
 import { jsonErrorBody, objectResponseKey } from './middlewares'
-import {
-  currentRecord,
-  type RequestRecord,
-  recordCacheEvent,
-  recordError,
-  withRecord,
-  writeRequestLog,
-} from './observability'
+import { createObservability, currentRecord, recordError } from './observability'
 import { describeIssues, ObjectRequest } from './request'
 
 export type { ApiConfig } from './config'
@@ -61,12 +53,12 @@ export type ApiHandler = ((
  * execution environment, and `s3Cache` starts the Valkey connection right here, during INIT.
  */
 export function createHandler(config: ApiConfig): ApiHandler {
-  const { cache, close } = createCache(config, recordCacheEvent)
-  const log = {
+  const observability = createObservability({
     service: config.serviceName ?? 'valkey-s3-cache-api',
-    emf: config.emfMetrics ? { namespace: config.metricsNamespace ?? 'ValkeyS3Cache' } : undefined,
-    write: config.log ?? ((line: string) => process.stdout.write(`${line}\n`)),
-  }
+    metricsNamespace: config.emfMetrics ? (config.metricsNamespace ?? 'ValkeyS3Cache') : undefined,
+    write: config.log,
+  })
+  const { cache, close } = createCache(config, observability.onEvent)
 
   // The order matters (packages/middy/README.md): httpCache first, so a hit answers before anything
   // else runs and a miss is stored exactly as the client gets it (CORS headers included); httpCors
@@ -83,31 +75,9 @@ export function createHandler(config: ApiConfig): ApiHandler {
     .use(s3Cache({ cache }))
     .handler(readObject)
 
-  // The log line is written around the middy chain, not by a middleware: a hit returned from
-  // httpCache's `before` ends the request without running any other middleware's `after`.
-  const handler = async (event: APIGatewayProxyEvent, context: Context) => {
-    const started = performance.now()
-    const record: RequestRecord = { cacheErrors: 0 }
-    let response: APIGatewayProxyResult | undefined
-    try {
-      response = await withRecord(record, () => chain(event, context as S3CacheContext))
-      return response
-    } finally {
-      const headers = response?.headers ?? {}
-      writeRequestLog(
-        {
-          requestId: context?.awsRequestId ?? randomUUID(),
-          apiRequestId: event?.requestContext?.requestId,
-          method: event?.httpMethod ?? '',
-          path: event?.path ?? '',
-          statusCode: response?.statusCode ?? 500,
-          cache: typeof headers['x-cache'] === 'string' ? headers['x-cache'] : undefined,
-          durationMs: performance.now() - started,
-          record,
-        },
-        log,
-      )
-    }
-  }
+  // The log line and metrics are written around the middy chain, not by a middleware: a hit returned
+  // from httpCache's `before` ends the request without running any other middleware's `after`.
+  const handler = (event: APIGatewayProxyEvent, context: Context) =>
+    observability.observe(event, context, () => chain(event, context as S3CacheContext))
   return Object.assign(handler, { cache, close })
 }

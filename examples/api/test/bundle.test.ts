@@ -136,15 +136,35 @@ describe('the Lambda bundles and their container image', () => {
   it('answers an API Gateway event when loaded as the Lambda runtime loads it', async () => {
     await servers.put('docs/lambda.json', JSON.stringify({ from: 'the bundle' }))
     const events = [objectsEvent({ key: 'docs/lambda.json' }), objectsEvent({ key: 'docs/lambda.json' })]
-    const { leaked, results, logs } = await invoke('index', events)
+    const { leaked, results, logs } = await invoke('index', events, {
+      EMF_METRICS: 'true',
+      SERVICE_NAME: 'objects-bundle',
+    })
     expect(leaked).toBe(false)
     const [miss, hit] = results as APIGatewayProxyResult[]
     expect(miss?.statusCode).toBe(200)
     expect(JSON.parse(miss?.body ?? '')).toEqual({ from: 'the bundle' })
     expect(miss?.headers?.['x-cache']).toBe('MISS')
     expect(hit?.headers?.['x-cache']).toBe('HIT')
-    // The handler's own log lines went to stdout, one per request.
-    expect(logs.map((line) => line.cache)).toEqual(['MISS', 'HIT'])
+    // Powertools (bundled) wrote to stdout: per request, its log line, then its EMF metrics.
+    expect(logs.map((line) => ('_aws' in line ? 'metrics' : line.cache))).toEqual([
+      'MISS',
+      'metrics',
+      'HIT',
+      'metrics',
+    ])
+    expect(logs[0]).toMatchObject({
+      level: 'INFO',
+      service: 'objects-bundle',
+      function_request_id: expect.stringMatching(/^req-/),
+    })
+    expect(logs[1]).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'ValkeyS3Cache', Dimensions: [['service']] }] },
+      service: 'objects-bundle',
+      CacheMisses: 1,
+      CacheHits: 0,
+    })
+    expect(logs[3]).toMatchObject({ CacheHits: 1, CacheMisses: 0 })
   })
 
   describe('invalidator.handler (the command the invalidator function sets)', () => {
@@ -183,8 +203,8 @@ describe('the Lambda bundles and their container image', () => {
       expect(await observer.inspect(key)).toMatchObject({ present: false })
       expect(await observer.getJson(key)).toEqual({ v: 2 })
       expect(logs).toEqual([
-        expect.objectContaining({ level: 'info', message: 'S3 events', applied: 1, ignored: 0, failed: 0 }),
-        expect.objectContaining({ level: 'info', message: 'S3 events', applied: 0, ignored: 1, failed: 0 }),
+        expect.objectContaining({ level: 'INFO', message: 'S3 events', applied: 1, ignored: 0, failed: 0 }),
+        expect.objectContaining({ level: 'INFO', message: 'S3 events', applied: 0, ignored: 1, failed: 0 }),
       ])
     })
 

@@ -139,14 +139,22 @@ describe('POST /objects against a real S3 server and valkey-server', () => {
     expect(JSON.parse(response.body)).toEqual({ message: 'Internal Server Error' })
     const line = JSON.parse(logs.at(-1) ?? '{}')
     expect(line).toMatchObject({
-      level: 'error',
+      level: 'ERROR',
+      message: 'POST /objects 500',
       statusCode: 500,
       s3Key: key,
-      error: { name: 'SchemaValidationError', code: 'SCHEMA_VALIDATION' },
+      // Powertools' Logger prints the Error itself: name, message, stack, and its own fields.
+      error: {
+        name: 'SchemaValidationError',
+        code: 'SCHEMA_VALIDATION',
+        message: expect.stringContaining(key),
+        stack: expect.stringContaining('SchemaValidationError'),
+        issues: [expect.objectContaining({ message: expect.any(String) })],
+      },
     })
   })
 
-  it('writes one JSON log line per request: status, cache status, duration, request ids', async () => {
+  it('writes one Powertools log line per request: status, cache status, duration, request ids', async () => {
     const key = uniqueKey()
     await servers.put(key, '{"a":1}')
     logs.length = 0
@@ -157,21 +165,40 @@ describe('POST /objects against a real S3 server and valkey-server', () => {
     await post({ key: '../x' })
     expect(logs).toHaveLength(3)
     const [miss, hit, bad] = logs.map((line) => JSON.parse(line))
-    expect(miss).toMatchObject({
-      level: 'info',
+    expect(miss).toEqual({
+      level: 'INFO',
       message: 'POST /objects 200',
-      requestId: context.awsRequestId,
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+      service: 'valkey-s3-cache-api',
+      cold_start: expect.any(Boolean),
+      function_arn: context.invokedFunctionArn,
+      function_memory_size: context.memoryLimitInMB,
+      function_name: 'objects',
+      function_request_id: context.awsRequestId,
+      sampling_rate: 0,
       apiRequestId: event.requestContext.requestId,
+      method: 'POST',
+      path: '/objects',
       statusCode: 200,
       cache: 'MISS',
       object: 'miss',
       s3Key: key,
+      durationMs: expect.any(Number),
       cacheErrors: 0,
     })
     expect(miss.durationMs).toBeGreaterThan(0)
-    expect(hit).toMatchObject({ statusCode: 200, cache: 'HIT', object: null })
-    expect(bad).toMatchObject({ statusCode: 400, cache: null, error: { name: 'BadRequestError' } })
-    expect(miss._aws).toBeUndefined()
+    expect(hit).toMatchObject({ level: 'INFO', statusCode: 200, cache: 'HIT', cacheErrors: 0 })
+    // Powertools leaves out empty fields: no object read for a stored response, no x-cache on errors.
+    expect(hit.object).toBeUndefined()
+    expect(hit.function_request_id).not.toBe(miss.function_request_id)
+    expect(bad).toMatchObject({
+      level: 'INFO',
+      statusCode: 400,
+      error: { name: 'BadRequestError', message: 'Invalid request body: key must not contain ".." segments' },
+    })
+    expect(bad.cache).toBeUndefined()
+    // Metrics only with emfMetrics (test/metrics.test.ts).
+    for (const line of [miss, hit, bad]) expect(line._aws).toBeUndefined()
   })
 
   it('answers the sample event in events/post-objects.json (for the container image and sam local)', async () => {

@@ -36,10 +36,10 @@ describe('createInvalidator against a real S3 server and valkey-server', () => {
     expect(await invalidator.cache.getJson(key)).toEqual({ v: 2 })
     expect(logs).toEqual([
       expect.objectContaining({
-        level: 'info',
+        level: 'INFO',
         message: 'S3 events',
         service: 'invalidator',
-        requestId: expect.stringMatching(/^req-/),
+        function_request_id: expect.stringMatching(/^req-/),
         applied: 1,
         ignored: 0,
         failed: 0,
@@ -61,9 +61,13 @@ describe('createInvalidator against a real S3 server and valkey-server', () => {
     }
     expect(logs).toEqual([
       expect.objectContaining({
-        level: 'error',
+        level: 'ERROR',
         message: 'S3 events',
-        error: expect.stringMatching(/1 of 1/),
+        error: expect.objectContaining({
+          name: 'S3EventFailedError',
+          message: expect.stringMatching(/1 of 1/),
+          failed: 1,
+        }),
       }),
     ])
   })
