@@ -173,12 +173,13 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     options: WrapOptions,
     trace: ReadTraceContext | undefined,
   ): Promise<T> => {
-    const load = (_previous: unknown, signal: AbortSignal) =>
+    const load = (_previous: unknown, signal: AbortSignal | undefined) =>
       tracedOrigin(key, undefined, 'loader', async (): Promise<LoadOutcome> => {
         let ttlMs: number | undefined
         let skipped = false
         const context: WrapLoaderContext = {
-          signal,
+          // A signal of its own when no caller can give up: loaders may add listeners to it.
+          signal: signal ?? new AbortController().signal,
           setTtl: (ttl: Duration) => {
             ttlMs = Math.round(toMs(ttl, 'setTtl'))
             if (ttlMs <= 0) throw new CacheConfigError('setTtl', 'must be at least 1 ms')

@@ -35,6 +35,7 @@ export type LoadOutcome =
 
 /**
  * Loads from the origin; `previous` is the stale entry being revalidated, if any. `signal` aborts when
- * every caller waiting for this load has given up: stop, and throw its reason.
+ * every caller waiting for this load has given up: stop, and throw its reason. `undefined` when no caller
+ * can give up (one passed no signal).
  */
-export type Load = (previous: Entry | undefined, signal: AbortSignal) => Promise<LoadOutcome>
+export type Load = (previous: Entry | undefined, signal: AbortSignal | undefined) => Promise<LoadOutcome>

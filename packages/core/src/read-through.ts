@@ -117,13 +117,16 @@ export class ReadThrough {
     if (epoch === this.localWrites) this.settings.l1?.set(target.id, entry)
   }
 
-  /** The read shared by concurrent callers; `signal` aborts when every one of them has given up. */
+  /**
+   * The read shared by concurrent callers; `signal` aborts when every one of them has given up
+   * (`undefined` when a caller without a signal takes part: then nobody can abort it).
+   */
   private async readShared(
     target: CacheTarget,
     policy: ReadPolicy,
     load: Load,
     epoch: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<ReadResult> {
     if (!policy.forceRefresh) {
       const stored = await this.readStored(target)
@@ -165,7 +168,7 @@ export class ReadThrough {
     load: Load,
     stale: Entry,
     epoch: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<ReadResult> {
     const started = performance.now()
     const staleAnswer = (
@@ -205,7 +208,7 @@ export class ReadThrough {
     load: Load,
     stale: Entry | undefined,
     epoch: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<ReadResult> {
     const { store, lock } = this.settings
     const token = leaseToken()
@@ -227,7 +230,7 @@ export class ReadThrough {
     let outcome: LoadOutcome
     try {
       // Nobody waits any more (every caller's signal aborted): nothing to load, nothing to store.
-      if (signal.aborted) throw signal.reason
+      if (signal?.aborted) throw signal.reason
       outcome = await load(stale, signal)
     } catch (error) {
       if (ticket?.leased) void store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))

@@ -106,6 +106,20 @@ describe('cancellation with AbortSignal, and the wrap loader context (real Valke
     expect(await leftovers('w', key)).toEqual({ lease: 0, entry: 1 })
   })
 
+  it('loaders of calls without a signal each get a signal of their own (listeners never pile up on one)', async () => {
+    const cache = make()
+    const signals: AbortSignal[] = []
+    for (let i = 0; i < 3; i++) {
+      await cache.wrap(uniqueKey('own-signal'), ({ signal }) => {
+        signals.push(signal)
+        signal.addEventListener('abort', () => {})
+        return i
+      })
+    }
+    expect(new Set(signals).size).toBe(3)
+    expect(signals.some((signal) => signal.aborted)).toBe(false)
+  })
+
   it('setTtl stores the value for the loader’s ttl; skip() returns it without storing it', async () => {
     const cache = make()
     const short = uniqueKey('set-ttl')

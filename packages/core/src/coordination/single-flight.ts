@@ -12,9 +12,6 @@ interface Flight<T> {
   waiting: number
 }
 
-/** The signal of a flight nobody can abort. */
-const NEVER_ABORTED = new AbortController().signal
-
 /**
  * Concurrent calls with one key share one execution in this process. A call joins a running one only
  * when both began under the same `epoch`; a call under a newer epoch starts its own (see `ReadThrough`).
@@ -26,7 +23,12 @@ const NEVER_ABORTED = new AbortController().signal
 export class SingleFlight<T> {
   private readonly inflight = new Map<string, Flight<T>>()
 
-  run(key: string, epoch: number, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  run(
+    key: string,
+    epoch: number,
+    fn: (signal: AbortSignal | undefined) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     let flight = this.inflight.get(key)
     if (!flight || flight.epoch !== epoch) flight = this.start(key, epoch, fn, signal !== undefined)
@@ -37,12 +39,13 @@ export class SingleFlight<T> {
   private start(
     key: string,
     epoch: number,
-    fn: (signal: AbortSignal) => Promise<T>,
+    fn: (signal: AbortSignal | undefined) => Promise<T>,
     abortable: boolean,
   ): Flight<T> {
     const controller = abortable ? new AbortController() : undefined
     const flight: Flight<T> = { key, epoch, controller, waiting: 0, promise: Promise.resolve() as Promise<T> }
-    flight.promise = fn(controller?.signal ?? NEVER_ABORTED).finally(() => {
+    // `undefined`: nobody can abort this flight.
+    flight.promise = fn(controller?.signal).finally(() => {
       // A newer flight may have replaced this one meanwhile.
       if (this.inflight.get(key) === flight) this.inflight.delete(key)
     })
