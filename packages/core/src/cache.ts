@@ -23,7 +23,7 @@ import { parseJson, type StandardSchemaV1 } from './schema'
 import { SharedValues } from './shared-values'
 import { GuardedStore } from './store/guarded'
 import { selectStore } from './store/select'
-import { noteRead, type ReadTraceContext, tracedOrigin, tracedRead } from './tracing'
+import { noteRead, type ReadTraceContext, readChannel, tracedOrigin, tracedRead } from './tracing'
 import { warmCache } from './warm'
 import { WriteThrough } from './write-through'
 
@@ -210,19 +210,23 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   return {
     bucket: config.bucket,
 
+    // Without a subscriber, a read is the plain call: no closure, no context (see tracing.ts).
     get(key, options) {
+      if (!readChannel.hasSubscribers) return getObject(key, options)
       return tracedRead('get', key, options?.bucket ?? config.bucket, (trace) =>
         getObject(key, options, trace),
       )
     },
 
     getText(key, options) {
+      if (!readChannel.hasSubscribers) return getText(key, options)
       return tracedRead('getText', key, options?.bucket ?? config.bucket, (trace) =>
         getText(key, options, trace),
       )
     },
 
     getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
+      if (!readChannel.hasSubscribers) return getJson(key, schema, options)
       return tracedRead('getJson', key, options?.bucket ?? config.bucket, (trace) =>
         getJson(key, schema, options, trace),
       )
@@ -233,6 +237,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       loader: (context: WrapLoaderContext) => T | Promise<T>,
       options: WrapOptions = {},
     ): Promise<T> {
+      if (!readChannel.hasSubscribers) return wrapValue(key, loader, options, undefined)
       return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, options, trace))
     },
 

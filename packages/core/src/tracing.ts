@@ -64,16 +64,15 @@ export const originChannel: TracingChannel<unknown, OriginTraceContext> = tracin
 export const storeChannel: TracingChannel<unknown, StoreTraceContext> = tracingChannel(CHANNELS.valkey)
 
 /**
- * Runs one read, traced on `valkey-s3-cache:read` when someone subscribes; `run` receives the context
- * to note the read's outcome on (see {@link noteRead}), or `undefined`.
+ * Runs one read traced on `valkey-s3-cache:read` (callers check `readChannel.hasSubscribers` first);
+ * `run` receives the context to note the read's outcome on (see {@link noteRead}).
  */
 export function tracedRead<T>(
   operation: ReadTraceContext['operation'],
   key: string,
   bucket: string | undefined,
-  run: (trace: ReadTraceContext | undefined) => Promise<T>,
+  run: (trace: ReadTraceContext) => Promise<T>,
 ): Promise<T> {
-  if (!readChannel.hasSubscribers) return run(undefined)
   const context: ReadTraceContext = { operation, key, bucket }
   return readChannel.tracePromise(() => run(context), context)
 }
