@@ -116,6 +116,7 @@ export default defineConfig({
         items: [
           { text: '@valkey-s3-cache/core', link: '/reference/core' },
           { text: '@valkey-s3-cache/middy', link: '/reference/middy' },
+          { text: '@valkey-s3-cache/otel', link: '/reference/otel' },
           { text: 'examples/api', link: '/reference/example-api' },
           { text: 'examples/local', link: '/reference/example-local' },
           { text: 'infra-examples/cdk', link: '/reference/infra-cdk' },
