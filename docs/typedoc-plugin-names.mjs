@@ -1,9 +1,9 @@
 // @ts-check
-// Names the two entry points `core` and `middy` (TypeDoc would call them `core/src` and `middy/src`),
-// which become the URL paths /api/core/… and /api/middy/….
+// Names the entry points `core`, `middy` and `otel` (TypeDoc would call them `core/src`, …), which become
+// the URL paths /api/core/…, /api/middy/… and /api/otel/….
 import { Converter } from 'typedoc'
 
-const names = { 'core/src': 'core', 'middy/src': 'middy' }
+const names = { 'core/src': 'core', 'middy/src': 'middy', 'otel/src': 'otel' }
 
 /** @param {import('typedoc').Application} app */
 export const load = (app) => {
