@@ -38,6 +38,12 @@ export interface HttpRequest {
 type Loose = Record<string, unknown>
 
 const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null
+
+/**
+ * Orders entries by name in code-unit order, not localeCompare: a key must not depend on the runtime's
+ * locale. `Array.prototype.sort` is stable, so entries of one name keep their order.
+ */
+export const byName = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0)
 const text = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 /** Header names are case-insensitive; console test events send `headers: null`. */
@@ -88,8 +94,7 @@ function readQuery(event: Loose, v2: boolean): Array<[string, string]> {
       if (value != null && !Object.hasOwn(multi, name)) pairs.push([name, String(value)])
     }
   }
-  // Code-unit order, not localeCompare: the key must not depend on the runtime's locale. The sort is stable.
-  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return pairs.sort(byName)
 }
 
 function readBody(event: Loose): RequestBody {
@@ -103,7 +108,7 @@ function readBody(event: Loose): RequestBody {
 /** Stage variables sorted by name (`null` when there are none). */
 function sortedRecord(value: unknown): Array<[string, unknown]> | null {
   if (!isObject(value)) return null
-  return Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return Object.entries(value).sort(byName)
 }
 
 function readOrigin(event: Loose, requestContext: Loose, v2: boolean, headers: Map<string, string>) {

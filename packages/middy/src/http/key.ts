@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type HttpEvent, type HttpRequest, type RequestBody, readHttpEvent } from './event'
+import { byName, type HttpEvent, type HttpRequest, type RequestBody, readHttpEvent } from './event'
 import { headerNames } from './headers'
 
 /** Bumped when the stored value's shape changes, so a new version never reads an old entry. */
@@ -12,7 +12,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return item
     const entries = Object.entries(item as Record<string, unknown>)
-    return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    return Object.fromEntries(entries.sort(byName))
   })
 }
 
