@@ -1,5 +1,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import {
+  type S3Server,
+  startS3,
+  startValkey,
+  uniqueKey as testkitUniqueKey,
+  type ValkeyServer,
+} from '@valkey-s3-cache/testkit'
 
 export interface Servers {
   s3: S3Server
@@ -25,6 +31,5 @@ export async function startServers(): Promise<Servers> {
   }
 }
 
-let counter = 0
 /** An S3 key no other test uses (the servers are shared by the tests of a file). */
-export const uniqueKey = (label = 'doc') => `${label}/${Date.now().toString(36)}-${++counter}.json`
+export const uniqueKey = (label = 'doc') => testkitUniqueKey(label)

@@ -2,12 +2,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { countS3Calls, type S3CallCounter, type S3Server } from '@valkey-s3-cache/testkit'
 import { type CacheEvent, createS3Cache, type S3Cache, type S3CacheOptions } from '../../src'
 
-let counter = 0
-/** A key no other test uses. */
-export function uniqueKey(label = 'obj'): string {
-  counter++
-  return `${label}/${process.pid}-${Date.now().toString(36)}-${counter}.json`
-}
+export { uniqueKey } from '@valkey-s3-cache/testkit'
 
 export async function putRaw(
   s3: S3Server,

@@ -11,13 +11,11 @@ import {
   type S3CacheContext,
   s3Cache,
 } from '@valkey-s3-cache/middy'
-import type { ServerPair } from '@valkey-s3-cache/testkit'
+import { type ServerPair, uniqueKey as testkitUniqueKey } from '@valkey-s3-cache/testkit'
 import type { APIGatewayProxyResult } from 'aws-lambda'
 
-let counter = 0
 /** An S3 key no other test uses. */
-export const uniqueKey = (label = 'doc') =>
-  `${label}/${process.pid}-${Date.now().toString(36)}-${++counter}.json`
+export const uniqueKey = (label = 'doc') => testkitUniqueKey(label)
 
 export async function putJson(servers: Pick<ServerPair, 's3'>, key: string, value: unknown): Promise<void> {
   const command = new PutObjectCommand({

@@ -3,12 +3,7 @@ import { createS3Cache, type S3Cache, type S3CacheOptions } from '@valkey-s3-cac
 import { ServerPair } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll } from 'vitest'
 
-let counter = 0
-/** A key no other test uses. */
-export function uniqueKey(label = 'obj'): string {
-  counter++
-  return `${label}/${process.pid}-${Date.now().toString(36)}-${counter}.json`
-}
+export { uniqueKey } from '@valkey-s3-cache/testkit'
 
 /** A real S3 server and a real valkey-server for the tests of the enclosing file, and caches on them. */
 class OtelServers extends ServerPair {
