@@ -51,6 +51,12 @@ export interface PutOptions {
   metadata?: Record<string, string>
   /** Fresh time of the new entry. Default: the cache's `ttl`. */
   ttl?: Duration
+  /**
+   * Tags of the object's entry: `invalidateTags` of any of them removes it. Kept with the object in S3
+   * (user metadata `cache-tags`), so the entry keeps them when any process loads it again. At most 64
+   * tags, each a non-empty string of up to 1024 bytes, 1 KB of metadata in all. Default: none.
+   */
+  tags?: readonly string[]
 }
 
 export interface WrapOptions {
@@ -64,6 +70,8 @@ export interface WrapOptions {
   onStatus?: (status: ReadStatus) => void
   /** As for `get`; the loader receives a signal that aborts once no caller waits any more. Default: none. */
   signal?: AbortSignal
+  /** Tags of the stored value (the loader may add more with `setTags`); see `PutOptions.tags`. Default: none. */
+  tags?: readonly string[]
 }
 
 /** What a `wrap` loader receives, to adapt what is cached to what it loaded. */
@@ -72,8 +80,17 @@ export interface WrapLoaderContext {
   signal: AbortSignal
   /** Stores the value for this long instead of the call's `ttl` (a `Duration`: `500`, `'30s'`, `'5m'`). */
   setTtl(ttl: Duration): void
+  /** Adds tags to the stored value, besides the call's `tags`: `invalidateTags` of any of them removes it. */
+  setTags(tags: readonly string[]): void
   /** Returns the value to the callers without storing it (status `bypass`). */
   skip(): void
+  /**
+   * This cache, for the loader's own reads: every object (or `wrap` value) read through it becomes a
+   * dependency of the value being loaded, which is then removed whenever one of them is put,
+   * invalidated (S3 events included) or removed by tag, and not stored at all if one changed while it
+   * was loading. Its reads pass {@link signal} unless they are given their own.
+   */
+  cache: S3Cache
 }
 
 /** A value `wrap` can store: anything JSON can represent, or bytes. */
@@ -184,6 +201,14 @@ export interface S3Cache {
    * {@link InvalidateOptions}). Resolves to whether the entry was removed.
    */
   invalidate(key: string, options?: InvalidateOptions): Promise<boolean>
+  /**
+   * Removes every entry carrying any of `tags` (`put`'s and `wrap`'s `tags`, `setTags`), in every
+   * process, with everything built from them: a load of such an entry that is in flight does not store
+   * its value. Costs Valkey commands at invalidation (one per entry removed), none per hit. L1s of
+   * other processes keep a removed entry for `l1.ttl` at most. Resolves to how many entries it removed;
+   * rejects with `CacheWriteError` when Valkey could not be used.
+   */
+  invalidateTags(tags: readonly string[]): Promise<number>
   /**
    * Loads many objects into the cache with bounded concurrency: those under `prefix` (listed with
    * ListObjectsV2) or the given `keys`. A fresh entry costs one GET and no S3 call; objects larger

@@ -7,12 +7,13 @@ import type {
   WrapValue,
 } from './cache-api'
 import { isConnectionLost, toValkeyError } from './connect/errors'
+import { Dependents } from './dependents'
 import { type Duration, toMs } from './duration'
 import { EntryKind } from './entry'
 import { CacheConfigError, InvalidValueError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
 import { describeEntry } from './inspect'
-import { Targets } from './keys'
+import { type CacheTarget, Targets } from './keys'
 import { L1Cache } from './l1'
 import { resolveOptions, type S3CacheOptions } from './options'
 import { loadObject } from './origin/s3'
@@ -23,6 +24,8 @@ import { parseJson, type StandardSchemaV1 } from './schema'
 import { SharedValues } from './shared-values'
 import { GuardedStore } from './store/guarded'
 import { selectStore } from './store/select'
+import type { Witness } from './store/store'
+import { validateTags } from './tags'
 import { noteRead, type ReadTraceContext, readChannel, tracedOrigin, tracedRead } from './tracing'
 import { warmCache } from './warm'
 import { WriteThrough } from './write-through'
@@ -30,6 +33,18 @@ import { WriteThrough } from './write-through'
 const textDecoder = new TextDecoder()
 const textEncoder = new TextEncoder()
 const NO_OPTIONS = {}
+
+/** What a read takes part in besides itself: a trace, and a `wrap` load that depends on what it reads. */
+interface ReadScope {
+  trace?: ReadTraceContext | undefined
+  /** The reads of a `wrap` loader (through its context's `cache`), as dependencies of its value. */
+  reads?: Witness[] | undefined
+}
+
+/** Records what a read returned as a dependency of the load in `scope`, if any. */
+function recordRead(scope: ReadScope | undefined, target: CacheTarget, result: ReadResult): void {
+  scope?.reads?.push({ keys: target.keys, checksum: result.entry.checksum, generation: result.generation })
+}
 
 /** A `wrap` value as JSON, or {@link InvalidValueError} before anything is stored: plain JS returns `undefined` easily. */
 function toJson(key: string, value: unknown): string {
@@ -73,7 +88,15 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     schema: StandardSchemaV1 | undefined,
     parse: () => T | Promise<T>,
   ) => (shared ? shared.get(result.entry, schema, parse) : parse())
+  const dependents = new Dependents({
+    store,
+    keyPrefix: config.keyPrefix,
+    maxDependents: config.maxDependents,
+    // L1 holds ids, a removal names Valkey keys.
+    removed: (keys) => reader.removed((id) => keys.has(valkeyKeyOf(id))),
+  })
   const reader = new ReadThrough({
+    dependents,
     store,
     l1,
     emit,
@@ -89,8 +112,16 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     maxObjectBytes: config.maxObjectBytes,
     compression: config.compression,
     defaults: config,
+    dependents,
   })
   const targets = new Targets(config.keyPrefix)
+  /** The Valkey key of an L1 id (`o\0bucket\0key` or `w\0key`, see `keys.ts`). */
+  const valkeyKeyOf = (id: string) => {
+    const bucketEnd = id.indexOf('\0', 2)
+    return id.startsWith('o\0')
+      ? targets.object(id.slice(2, bucketEnd), id.slice(bucketEnd + 1)).keys.entry
+      : targets.wrap(id.slice(2)).keys.entry
+  }
   const target = (key: string, bucket = config.bucket) => targets.object(bucket, key)
   // Most reads pass no per-call policy: build the cache's own once.
   const defaultPolicy = readPolicy(config)
@@ -106,7 +137,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const read = (
     key: string,
     options: GetOptions & Pick<PolicyOverrides, 'skipOversized'> = NO_OPTIONS,
-    trace?: ReadTraceContext,
+    scope?: ReadScope,
   ): Promise<ReadResult> => {
     const object = target(key, options.bucket)
     const policy = policyOf(options)
@@ -128,9 +159,10 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         ),
       options.signal,
     )
-    if (!trace) return result
+    if (!scope) return result
     return result.then((answer) => {
-      noteRead(trace, answer)
+      recordRead(scope, object, answer)
+      if (scope.trace) noteRead(scope.trace, answer)
       return answer
     })
   }
@@ -140,8 +172,8 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     return result
   }
 
-  const getObject = async (key: string, options?: GetOptions, trace?: ReadTraceContext) => {
-    const { entry, status } = found(await read(key, options, trace), key, options?.bucket)
+  const getObject = async (key: string, options?: GetOptions, scope?: ReadScope) => {
+    const { entry, status } = found(await read(key, options, scope), key, options?.bucket)
     return {
       bucket: options?.bucket ?? config.bucket,
       key,
@@ -154,16 +186,16 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     } satisfies CachedObject
   }
 
-  const getText = async (key: string, options?: GetOptions, trace?: ReadTraceContext) =>
-    textDecoder.decode(found(await read(key, options, trace), key, options?.bucket).entry.body)
+  const getText = async (key: string, options?: GetOptions, scope?: ReadScope) =>
+    textDecoder.decode(found(await read(key, options, scope), key, options?.bucket).entry.body)
 
   const getJson = async (
     key: string,
     schema: StandardSchemaV1 | undefined,
     options?: GetOptions,
-    trace?: ReadTraceContext,
+    scope?: ReadScope,
   ) => {
-    const result = found(await read(key, options, trace), key, options?.bucket)
+    const result = found(await read(key, options, scope), key, options?.bucket)
     return parsed(result, schema, () => parseJson(key, result.entry.body, schema))
   }
 
@@ -171,21 +203,34 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     key: string,
     loader: (context: WrapLoaderContext) => T | Promise<T>,
     options: WrapOptions,
-    trace: ReadTraceContext | undefined,
+    scope: ReadScope | undefined,
   ): Promise<T> => {
+    const callTags = options.tags === undefined ? undefined : validateTags(options.tags, 'tags')
     const load = (_previous: unknown, signal: AbortSignal | undefined) =>
       tracedOrigin(key, undefined, 'loader', async (): Promise<LoadOutcome> => {
         let ttlMs: number | undefined
         let skipped = false
+        let tags = callTags
+        const reads: Witness[] = []
+        let view: S3Cache | undefined
+        // A signal of its own when no caller can give up: loaders may add listeners to it.
+        const loadSignal = signal ?? new AbortController().signal
         const context: WrapLoaderContext = {
-          // A signal of its own when no caller can give up: loaders may add listeners to it.
-          signal: signal ?? new AbortController().signal,
+          signal: loadSignal,
           setTtl: (ttl: Duration) => {
             ttlMs = Math.round(toMs(ttl, 'setTtl'))
             if (ttlMs <= 0) throw new CacheConfigError('setTtl', 'must be at least 1 ms')
           },
+          setTags: (more: readonly string[]) => {
+            tags = validateTags([...(tags ?? []), ...validateTags(more, 'setTags')], 'setTags')
+          },
           skip: () => {
             skipped = true
+          },
+          // Built on first use: most loaders never read through it.
+          get cache() {
+            view ??= scoped(reads, loadSignal)
+            return view
           },
         }
         const value: unknown = await loader(context)
@@ -197,49 +242,76 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
           cacheable: !skipped && body.byteLength <= config.maxObjectBytes,
           data: { kind, body, metadata: {} },
           ttlMs,
+          tags,
+          reads,
         }
       })
-    const result = await reader.read(targets.wrap(key), policyOf(options), load, options.signal)
-    if (trace) noteRead(trace, result)
+    const wrapped = targets.wrap(key)
+    const result = await reader.read(wrapped, policyOf(options), load, options.signal)
+    recordRead(scope, wrapped, result)
+    if (scope?.trace) noteRead(scope.trace, result)
     options.onStatus?.(result.status)
     const { entry } = result
     if (entry.kind === EntryKind.bytes) return entry.body as T
     return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)
   }
 
-  return {
+  /**
+   * The four reads, within `reads` (a `wrap` load's dependencies) when given, with `signal` as the
+   * default signal. Without a tracing subscriber, a read is the plain call (see tracing.ts).
+   */
+  const reads = (reads?: Witness[], signal?: AbortSignal) => {
+    const signalled = <O extends { signal?: AbortSignal }>(options: O | undefined): O | undefined =>
+      signal === undefined || options?.signal ? options : ({ ...options, signal } as O)
+    const plain: ReadScope | undefined = reads ? { reads } : undefined
+    const traced = (trace: ReadTraceContext): ReadScope => ({ trace, reads })
+    return {
+      get(key: string, options?: GetOptions) {
+        const given = signalled(options)
+        if (!readChannel.hasSubscribers) return getObject(key, given, plain)
+        return tracedRead('get', key, given?.bucket ?? config.bucket, (trace) =>
+          getObject(key, given, traced(trace)),
+        )
+      },
+
+      getText(key: string, options?: GetOptions) {
+        const given = signalled(options)
+        if (!readChannel.hasSubscribers) return getText(key, given, plain)
+        return tracedRead('getText', key, given?.bucket ?? config.bucket, (trace) =>
+          getText(key, given, traced(trace)),
+        )
+      },
+
+      getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
+        const given = signalled(options)
+        if (!readChannel.hasSubscribers) return getJson(key, schema, given, plain)
+        return tracedRead('getJson', key, given?.bucket ?? config.bucket, (trace) =>
+          getJson(key, schema, given, traced(trace)),
+        )
+      },
+
+      wrap<T extends WrapValue>(
+        key: string,
+        loader: (context: WrapLoaderContext) => T | Promise<T>,
+        options: WrapOptions = {},
+      ): Promise<T> {
+        const given = signalled(options) ?? options
+        if (!readChannel.hasSubscribers) return wrapValue(key, loader, given, plain)
+        return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, given, traced(trace)))
+      },
+    } as Pick<S3Cache, 'get' | 'getText' | 'getJson' | 'wrap'>
+  }
+
+  /** A `wrap` loader's view of the cache: its reads are dependencies of the value being loaded. */
+  const scoped = (dependencies: Witness[], signal: AbortSignal): S3Cache => ({
+    ...cache,
+    ...reads(dependencies, signal),
+  })
+
+  const cache: S3Cache = {
     bucket: config.bucket,
 
-    // Without a subscriber, a read is the plain call: no closure, no context (see tracing.ts).
-    get(key, options) {
-      if (!readChannel.hasSubscribers) return getObject(key, options)
-      return tracedRead('get', key, options?.bucket ?? config.bucket, (trace) =>
-        getObject(key, options, trace),
-      )
-    },
-
-    getText(key, options) {
-      if (!readChannel.hasSubscribers) return getText(key, options)
-      return tracedRead('getText', key, options?.bucket ?? config.bucket, (trace) =>
-        getText(key, options, trace),
-      )
-    },
-
-    getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
-      if (!readChannel.hasSubscribers) return getJson(key, schema, options)
-      return tracedRead('getJson', key, options?.bucket ?? config.bucket, (trace) =>
-        getJson(key, schema, options, trace),
-      )
-    },
-
-    wrap<T extends WrapValue>(
-      key: string,
-      loader: (context: WrapLoaderContext) => T | Promise<T>,
-      options: WrapOptions = {},
-    ): Promise<T> {
-      if (!readChannel.hasSubscribers) return wrapValue(key, loader, options, undefined)
-      return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, options, trace))
-    },
+    ...reads(),
 
     async put(key, body, options = {}) {
       const object = target(key, options.bucket)
@@ -258,6 +330,11 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       } finally {
         reader.wrote(object.id)
       }
+    },
+
+    async invalidateTags(tags) {
+      const unique = validateTags(tags, 'tags', Number.POSITIVE_INFINITY)
+      return unique.length === 0 ? 0 : writer.invalidateTags(unique)
     },
 
     warm(options) {
@@ -302,4 +379,5 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       return closed
     },
   }
+  return cache
 }

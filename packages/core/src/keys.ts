@@ -14,6 +14,22 @@ export interface EntryKeys {
   readonly generation: string
   /** The S3 event sequencer last applied to this object, so a duplicate or late event changes nothing. */
   readonly sequencer: string
+  /**
+   * The entries that depend on this one (a sorted set of their entry keys): HTTP responses and `wrap`
+   * values built from it, or, for a tag, the entries carrying it. Removed with this entry.
+   */
+  readonly dependents: string
+}
+
+/** Every key of the entry stored at `entry` (a dependents set names its members by their entry key). */
+export function keysOf(entry: string): EntryKeys {
+  return {
+    entry,
+    lease: `${entry}:lease`,
+    generation: `${entry}:gen`,
+    sequencer: `${entry}:seq`,
+    dependents: `${entry}:deps`,
+  }
 }
 
 /**
@@ -38,11 +54,29 @@ export function validateKey(key: unknown, what = 'key'): asserts key is string {
  * namespace, bucket and key are hashed, so `{`, `}`, `*` or `\r\n` in an S3 key can pick
  * neither a cluster slot nor a glob, and every key stays under `keyPrefix`.
  */
-export function entryKeys(keyPrefix: string, namespace: 'o' | 'w', bucket: string, key: string): EntryKeys {
+export function entryKeys(
+  keyPrefix: string,
+  namespace: 'o' | 'w' | 't',
+  bucket: string,
+  key: string,
+): EntryKeys {
   // One-shot `crypto.hash`: this runs on every read, and is several times cheaper than createHash().
   const tag = hash('sha256', `${namespace}\0${bucket}\0${key}`, 'base64url').slice(0, 22)
-  const base = `${keyPrefix}{${tag}}`
-  return { entry: base, lease: `${base}:lease`, generation: `${base}:gen`, sequencer: `${base}:seq` }
+  return keysOf(`${keyPrefix}{${tag}}`)
+}
+
+/**
+ * The set of entries carrying `tag`, and the tag's name in the tag log: hashed like every key, so a tag
+ * picks no slot. The set lives in its own slot, apart from its members.
+ */
+export function tagKeys(keyPrefix: string, tag: string): { members: string; id: string } {
+  const { entry, dependents } = entryKeys(keyPrefix, 't', '', tag)
+  return { members: dependents, id: entry.slice(keyPrefix.length + 1, -1) }
+}
+
+/** The tag log (see `store/scripts.ts`): one key in a slot of its own. */
+export function tagLogKey(keyPrefix: string): string {
+  return `${keyPrefix}{tags}:log`
 }
 
 /** One thing the cache reads or writes: its L1 id, its Valkey keys, and names for events. */

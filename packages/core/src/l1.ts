@@ -32,6 +32,11 @@ export class L1Cache {
     this.lru.delete(id)
   }
 
+  /** Drops every item whose id `matches` (a removal by tag or dependency names Valkey keys, not ids). */
+  forget(matches: (id: string) => boolean): void {
+    for (const id of this.lru.keys()) if (matches(id)) this.lru.delete(id)
+  }
+
   clear(): void {
     this.lru.clear()
   }

@@ -51,6 +51,11 @@ export class ByteLru<V> {
     this.bytes -= item.size
   }
 
+  /** The keys held (expired ones included), as a copy: safe to delete while iterating. */
+  keys(): string[] {
+    return [...this.items.keys()]
+  }
+
   clear(): void {
     this.items.clear()
     this.bytes = 0

@@ -38,6 +38,12 @@ export interface S3CacheOptions {
   /** Objects larger than this are served with `status: 'bypass'` and never stored. Default `1_048_576` (1 MiB). */
   maxObjectBytes?: number
   /**
+   * Live entries one tag, or one entry, may have depending on it (its tagged entries; the responses and
+   * `wrap` values built from it). An entry that would go beyond is served but not stored, so removal by
+   * tag or dependency never misses one. About 100 bytes of Valkey memory per member. Default `10_000`.
+   */
+  maxDependents?: number
+  /**
    * Body compression in the stored entry, only when it saves bytes. Default `{ codec: 'auto', minBytes: 2048 }`:
    * bodies under 2 KiB as they are, raw deflate up to 64 KiB, zstd from there (raw deflate on a Node.js
    * without zstd); see docs/benchmarks.md for the measurements. `false` turns it off.
@@ -79,6 +85,7 @@ export interface ResolvedOptions {
   jitter: number
   negativeTtlMs: number
   maxObjectBytes: number
+  maxDependents: number
   compression: CompressionSettings | false
   l1: { maxBytes: number; ttlMs: number } | false
   shareParsed: boolean
@@ -99,6 +106,7 @@ const DEFAULTS = {
   jitter: 0.1,
   negativeTtl: '30s',
   maxObjectBytes: 1_048_576,
+  maxDependents: 10_000,
   compression: {},
   l1: false,
   shareParsed: false,
@@ -119,6 +127,12 @@ function byteCount(value: unknown, option: string): number {
     option,
     `expected a number of bytes (an integer > 0), got ${JSON.stringify(value)}`,
   )
+}
+
+/** A count: a positive integer. */
+function count(value: unknown, option: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
+  throw new CacheConfigError(option, `expected an integer > 0, got ${JSON.stringify(value)}`)
 }
 
 function resolveCompression(value: S3CacheOptions['compression']): CompressionSettings | false {
@@ -181,6 +195,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
     jitter,
     negativeTtlMs: toMs(given.negativeTtl, 'negativeTtl'),
     maxObjectBytes,
+    maxDependents: count(given.maxDependents, 'maxDependents'),
     compression: resolveCompression(given.compression),
     l1: l1 && {
       maxBytes: byteCount(l1.maxBytes, 'l1.maxBytes'),

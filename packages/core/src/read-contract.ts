@@ -6,12 +6,18 @@
 import type { ReadStatus } from './cache-api'
 import type { Entry, EntryData } from './entry'
 import type { HitLayer } from './events'
+import type { Witness } from './store/store'
 
 export interface ReadResult {
   entry: Entry
   status: ReadStatus
   /** For a hit: the layer that answered. */
   layer?: HitLayer
+  /**
+   * For a load that stored nothing: the generation it began under, which proves the entry unchanged
+   * to a dependent (an entry that is stored proves it by its `checksum`).
+   */
+  generation?: string | undefined
 }
 
 /** What a load from the origin (S3, or a `wrap` loader) produced. The read path's contract: origins implement it. */
@@ -25,6 +31,10 @@ export type LoadOutcome =
       data: Omit<EntryData, 'freshUntil' | 'staleUntil'>
       cacheable: boolean
       ttlMs?: number | undefined
+      /** Tags of the entry: `invalidateTags` of any of them removes it. */
+      tags?: readonly string[] | undefined
+      /** Entries the load read (a `wrap` loader, through its `cache`): removing one removes this entry. */
+      reads?: readonly Witness[] | undefined
     }
   /** The origin confirmed the previous entry is current (S3 answered 304 to IfNoneMatch). */
   | { type: 'unchanged' }

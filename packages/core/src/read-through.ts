@@ -2,7 +2,16 @@ import { Codec, type CompressionSettings } from './compression'
 import { LEASE_GONE, leaseToken, waitForEntry } from './coordination/lease'
 import { SingleFlight } from './coordination/single-flight'
 import { withDeadline } from './deadline'
-import { CorruptEntryError, decodeEntry, type Entry, EntryKind, encodeEntry, encodeTimes } from './entry'
+import type { Dependents } from './dependents'
+import {
+  CHECKSUM_OFFSET,
+  CorruptEntryError,
+  decodeEntry,
+  type Entry,
+  EntryKind,
+  encodeEntry,
+  encodeTimes,
+} from './entry'
 import type { CacheEventListener } from './events'
 import type { CacheTarget } from './keys'
 import type { L1Cache } from './l1'
@@ -10,6 +19,7 @@ import { entryTimes, type ReadPolicy } from './policy'
 import type { Load, LoadOutcome, ReadResult } from './read-contract'
 import { FAILED, type GuardedStore } from './store/guarded'
 import type { LoadTicket } from './store/store'
+import { tagsOf } from './tags'
 
 export interface ReadSettings {
   store: GuardedStore
@@ -20,6 +30,8 @@ export interface ReadSettings {
   compression: CompressionSettings | false
   /** How long a read of a stale entry waits for its revalidation before answering stale. */
   revalidateWaitMs: number
+  /** Enlists tagged and dependent entries before they are written. */
+  dependents: Dependents
 }
 
 /** The answer for an object the origin did not download (`skipOversized`): no body, nothing stored. */
@@ -58,6 +70,12 @@ export class ReadThrough {
   wrote(id: string): void {
     this.localWrites++
     this.settings.l1?.delete(id)
+  }
+
+  /** Called when a removal by tag or dependency has resolved: L1 forgets the entries `removed` says. */
+  removed(removed: (id: string) => boolean): void {
+    this.localWrites++
+    this.settings.l1?.forget(removed)
   }
 
   /**
@@ -213,7 +231,7 @@ export class ReadThrough {
     const { store, lock } = this.settings
     const token = leaseToken()
     const begun = await store.call('valkey-lease', target.key, (s) =>
-      s.begin(target.keys, token, lock ? lock.ttlMs : 0),
+      s.begin(target.keys, token, lock ? lock.ttlMs : 0, this.settings.dependents.log),
     )
     const ticket: LoadTicket | undefined = begun === FAILED ? undefined : begun
     if (ticket && lock && !ticket.leased) {
@@ -281,7 +299,11 @@ export class ReadThrough {
     if (outcome.type === 'unchanged' && stale) {
       const entry: Entry = { ...stale, freshUntil, staleUntil }
       let touched: boolean | typeof FAILED = false
-      if (ticket) {
+      // A tagged object's set membership must last as long as its renewed entry.
+      const tags = tagsOf(stale.metadata)
+      const enlisted =
+        ticket && tags ? await this.settings.dependents.enlist(target, { tags }, ttlMs, ticket.tagMark) : true
+      if (ticket && enlisted === true) {
         const times = encodeTimes(freshUntil, staleUntil)
         touched = await store.call('valkey-write', target.key, (s) =>
           s.touch(target.keys, ticket.generation, heldToken, stale.checksum, times, ttlMs),
@@ -302,12 +324,18 @@ export class ReadThrough {
       ? encodeEntry({ ...data, freshUntil, staleUntil }, this.settings.compression)
       : undefined
     let committed: boolean | typeof FAILED = false
-    if (ticket && encoded) {
+    // A tagged or dependent entry is enlisted first, and not written if what it depends on changed.
+    const enlisted =
+      ticket && encoded && outcome.type === 'entry' && (outcome.tags?.length || outcome.reads?.length)
+        ? await this.settings.dependents.enlist(target, outcome, ttlMs, ticket.tagMark)
+        : true
+    if (ticket && encoded && enlisted === true) {
       committed = await store.call('valkey-write', target.key, (s) =>
         s.commit(target.keys, ticket.generation, heldToken, encoded.value, ttlMs),
       )
-    } else if (ticket?.leased) {
-      await store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
+    } else {
+      if (enlisted === FAILED) committed = FAILED
+      if (ticket?.leased) await store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
     }
     const entry: Entry = {
       ...data,
@@ -316,6 +344,7 @@ export class ReadThrough {
       staleUntil,
       storedBytes: encoded?.value.length ?? 0,
       codec: encoded?.codec ?? Codec.none,
+      checksum: committed === true ? encoded?.value.readUInt32BE(CHECKSUM_OFFSET) : undefined,
     }
     const source =
       outcome.type === 'missing' ? 'not-found' : target.bucket === undefined ? 'loader' : 'origin'
@@ -326,6 +355,7 @@ export class ReadThrough {
     // could not be used (down, circuit open); a commit refused by a newer generation is still a miss.
     const storeUsed = ticket !== undefined && committed !== FAILED
     const miss = cacheable ? storeUsed : outcome.type === 'missing'
-    return { entry, status: miss ? 'miss' : 'bypass' }
+    const generation = committed === true ? undefined : ticket?.generation
+    return { entry, status: miss ? 'miss' : 'bypass', generation }
   }
 }

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { InvalidateOptions, PutOptions } from './cache-api'
 import type { CompressionSettings } from './compression'
+import type { Dependents } from './dependents'
 import { EntryKind, encodeEntry } from './entry'
 import { CacheConfigError, CacheWriteError } from './errors'
 import type { CacheTarget, ObjectTarget } from './keys'
@@ -10,6 +11,7 @@ import { entryTimes, type PolicyDefaults, readPolicy } from './policy'
 import { normalizeSequencer } from './sequencer'
 import { FAILED, type GuardedStore } from './store/guarded'
 import type { Store } from './store/store'
+import { TAGS_METADATA, tagsMetadata, validateTags } from './tags'
 
 export interface WriteSettings {
   store: GuardedStore
@@ -19,14 +21,17 @@ export interface WriteSettings {
   maxObjectBytes: number
   compression: CompressionSettings | false
   defaults: PolicyDefaults
+  dependents: Dependents
 }
 
 const textEncoder = new TextEncoder()
 
 /**
  * The write path: `put` writes S3, then replaces the entry; `invalidate` removes it. Both bump the
- * object's generation in Valkey, so a load that began before cannot write its older body back.
- * A cache update that fails is a {@link CacheWriteError}: S3 is written, readers may see the old body.
+ * object's generation in Valkey, so a load that began before cannot write its older body back, and
+ * both remove the entries built from the old body (its dependents). `invalidateTags` removes tagged
+ * entries. A cache update that fails is a {@link CacheWriteError}: S3 is written, readers may see the
+ * old body.
  */
 export class WriteThrough {
   private readonly settings: WriteSettings
@@ -36,9 +41,13 @@ export class WriteThrough {
   }
 
   async put(target: ObjectTarget, body: Uint8Array | string, options: PutOptions) {
-    const { l1, maxObjectBytes, compression } = this.settings
+    const { l1, maxObjectBytes, compression, dependents } = this.settings
     const bytes = typeof body === 'string' ? textEncoder.encode(body) : body
     const policy = readPolicy(this.settings.defaults, { ttl: options.ttl })
+    const tags = options.tags === undefined ? [] : validateTags(options.tags, 'tags')
+    // Kept with the object, so a process that loads it again from S3 tags its entry the same way.
+    const metadata =
+      tags.length > 0 ? { ...options.metadata, [TAGS_METADATA]: tagsMetadata(tags) } : options.metadata
     const { etag } = await putObject({
       s3: this.settings.s3,
       bucket: target.bucket,
@@ -46,28 +55,38 @@ export class WriteThrough {
       body: bytes,
       contentType: options.contentType,
       cacheControl: options.cacheControl,
-      metadata: options.metadata,
+      metadata,
       timeoutMs: this.settings.s3TimeoutMs,
     })
     l1?.delete(target.id)
-    if (bytes.byteLength > maxObjectBytes) {
-      await this.write(target, `put ${target.key}`, (s) => s.invalidate(target.keys))
+    const what = `put ${target.key}`
+    const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, Date.now())
+    // A tag whose set is full cannot list the entry: then it is removed, not replaced.
+    const enlisted =
+      bytes.byteLength > maxObjectBytes
+        ? false
+        : tags.length > 0
+          ? await dependents.enlistTags(target, tags, ttlMs)
+          : true
+    if (enlisted === FAILED) throw this.failed(what)
+    if (!enlisted) {
+      await this.removeDependents(what, await this.write(target, what, (s) => s.purge(target.keys)))
       return { etag }
     }
-    const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, Date.now())
     const { value } = encodeEntry(
       {
         kind: EntryKind.object,
         body: bytes,
         etag,
         contentType: options.contentType,
-        metadata: options.metadata,
+        metadata: metadata ?? {},
         freshUntil,
         staleUntil,
       },
       compression,
     )
-    await this.write(target, `put ${target.key}`, (s) => s.replace(target.keys, value, ttlMs))
+    const old = await this.write(target, what, (s) => s.replace(target.keys, value, ttlMs))
+    await this.removeDependents(what, { dependents: old })
     return { etag }
   }
 
@@ -76,16 +95,37 @@ export class WriteThrough {
     if (options.sequencer !== undefined && sequencer === undefined)
       throw new CacheConfigError('sequencer', 'expected hexadecimal digits, as S3 events carry them')
     this.settings.l1?.delete(target.id)
-    return this.write(target, `invalidate ${target.key}`, (s) => s.invalidate(target.keys, sequencer))
+    const what = `invalidate ${target.key}`
+    const result = await this.write(target, what, (s) =>
+      sequencer === undefined ? s.purge(target.keys) : s.applyEvent(target.keys, sequencer),
+    )
+    await this.removeDependents(what, result)
+    return sequencer === undefined || result.removed
+  }
+
+  /** Removes every entry carrying any of `tags`, and their dependents. Resolves to how many it removed. */
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    const removed = await this.settings.dependents.invalidateTags(tags)
+    if (removed === FAILED) throw this.failed(`invalidateTags ${tags.join(', ')}`)
+    return removed
+  }
+
+  /** The entries built from an object's old body go with it. */
+  private async removeDependents(what: string, { dependents }: { dependents: string[] }): Promise<void> {
+    if (dependents.length === 0) return
+    if ((await this.settings.dependents.remove(dependents)) === FAILED)
+      throw this.failed(`${what} (dependents)`)
+  }
+
+  private failed(what: string): CacheWriteError {
+    return new CacheWriteError(
+      `${what}: the cache entry could not be updated; readers may see the old body until its TTL ends`,
+    )
   }
 
   private async write<T>(target: CacheTarget, what: string, run: (store: Store) => Promise<T>): Promise<T> {
     const result = await this.settings.store.call('valkey-write', target.key, run)
-    if (result === FAILED) {
-      throw new CacheWriteError(
-        `${what}: the cache entry could not be updated; readers may see the old body until its TTL ends`,
-      )
-    }
+    if (result === FAILED) throw this.failed(what)
     return result as T
   }
 }

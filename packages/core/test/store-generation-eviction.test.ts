@@ -1,12 +1,15 @@
 import { Redis } from 'iovalkey'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EntryKind, encodeEntry, encodeTimes } from '../src/entry'
-import { type EntryKeys, entryKeys } from '../src/keys'
+import { type EntryKeys, entryKeys, tagLogKey } from '../src/keys'
 import { MemoryStore } from '../src/store/memory'
 import type { Store } from '../src/store/store'
 import { ValkeyStore } from '../src/store/valkey'
 import { uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
+
+/** The tag log a load reads when it begins (the default keyPrefix's). */
+const TAG_LOG = tagLogKey('s3c:')
 
 const value = (text: string) => {
   const now = Date.now()
@@ -36,8 +39,8 @@ describe('the generation counter evicted during a load, on real Valkey (DEL of t
 
   it('refuses a commit when the counter was bumped by an invalidation and then evicted (no stale set)', async () => {
     const { store, keys } = setup()
-    const ticket = await store.begin(keys, 'loader', 5000) // the object was never invalidated: no counter yet
-    await store.invalidate(keys) // S3 changed: the counter moves past what the load saw
+    const ticket = await store.begin(keys, 'loader', 5000, TAG_LOG) // the object was never invalidated: no counter yet
+    await store.purge(keys) // S3 changed: the counter moves past what the load saw
     await servers.admin.del(keys.generation) // evicted before the load commits
     expect(await store.commit(keys, ticket.generation, 'loader', value('older body'), 60_000)).toBe(false)
     expect(await servers.admin.getBuffer(keys.entry)).toBeNull()
@@ -47,14 +50,14 @@ describe('the generation counter evicted during a load, on real Valkey (DEL of t
   it('refuses a commit or a 304 refresh when the counter is gone, and a reload after it succeeds', async () => {
     const { store, keys } = setup()
     const body = value('body')
-    const first = await store.begin(keys, '', 0)
+    const first = await store.begin(keys, '', 0, TAG_LOG)
     expect(await store.commit(keys, first.generation, '', body, 60_000)).toBe(true)
     await servers.admin.del(keys.generation)
     expect(await store.commit(keys, first.generation, '', value('other'), 60_000)).toBe(false)
     const times = encodeTimes(Date.now() + 600_000, Date.now() + 900_000)
     expect(await store.touch(keys, first.generation, '', body.readUInt32BE(20), times, 600_000)).toBe(false)
     expect(await servers.admin.getBuffer(keys.entry)).toEqual(body)
-    const again = await store.begin(keys, '', 0)
+    const again = await store.begin(keys, '', 0, TAG_LOG)
     expect(again.generation).not.toBe(first.generation)
     expect(await servers.admin.pttl(keys.generation)).toBeGreaterThan(23 * 3_600_000)
     expect(await store.commit(keys, again.generation, '', value('reloaded'), 60_000)).toBe(true)
@@ -64,10 +67,10 @@ describe('the generation counter evicted during a load, on real Valkey (DEL of t
     const { store, keys } = setup()
     const seen = new Set<string>()
     for (let i = 0; i < 20; i++) {
-      const { generation } = await store.begin(keys, '', 0)
+      const { generation } = await store.begin(keys, '', 0, TAG_LOG)
       expect(seen.has(generation)).toBe(false)
       seen.add(generation)
-      await store.invalidate(keys)
+      await store.purge(keys)
       await servers.admin.del(keys.generation)
     }
   })
@@ -84,8 +87,8 @@ describe('the generation counter evicted by the memory store (LRU)', () => {
   it('refuses a commit when the counter was bumped by an invalidation and then evicted (no stale set)', async () => {
     const store = new MemoryStore(4096)
     const keys = entryKeys('s3c:', 'o', 'b', uniqueKey('lru'))
-    const ticket = await store.begin(keys, 'loader', 5000)
-    await store.invalidate(keys)
+    const ticket = await store.begin(keys, 'loader', 5000, TAG_LOG)
+    await store.purge(keys)
     await evict(store, keys)
     expect(await store.commit(keys, ticket.generation, 'loader', value('older body'), 60_000)).toBe(false)
     expect(await store.get(keys.entry)).toBeNull()

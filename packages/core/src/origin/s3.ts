@@ -9,6 +9,7 @@ import { withDeadline } from '../deadline'
 import { type Entry, EntryKind } from '../entry'
 import { OriginError } from '../errors'
 import type { LoadOutcome } from '../read-contract'
+import { tagsOf } from '../tags'
 
 interface S3Failure {
   name?: string
@@ -78,6 +79,7 @@ export async function loadObject(request: LoadRequest): Promise<LoadOutcome> {
       return {
         type: 'entry',
         cacheable: body.byteLength <= request.maxObjectBytes,
+        tags: tagsOf(response.Metadata),
         data: {
           kind: EntryKind.object,
           body,

@@ -2,7 +2,28 @@ import { CHECKSUM_OFFSET, TIMES_OFFSET } from '../entry'
 import type { EntryKeys } from '../keys'
 import { ByteLru } from '../lru'
 import { certainlyNotNewer } from '../sequencer'
-import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
+import {
+  freshGeneration,
+  GENERATION_TTL_MS,
+  type LoadTicket,
+  pxMs,
+  type Removed,
+  type Store,
+  type TagMark,
+  type Witness,
+} from './store'
+
+/** Bytes counted per member of a dependents set (its entry key and the map's overhead). */
+const MEMBER_BYTES = 96
+
+/** The tag log, as the Valkey store keeps it in a sorted set (see `scripts.ts`). */
+interface TagLog {
+  born: string
+  epoch: number
+  floor: number
+  /** Tag id → the epoch of its last invalidation, oldest first. */
+  tags: Map<string, number>
+}
 
 /** Default bound of the memory store: 64 MiB of stored values. */
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -13,9 +34,26 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
  */
 export class MemoryStore implements Store {
   private readonly data: ByteLru<Buffer>
+  /** Dependents sets: member → until (ms); bounded like the values, in their own LRU. */
+  private readonly sets: ByteLru<Map<string, number>>
+  private readonly tagLogs = new Map<string, TagLog>()
 
   constructor(maxBytes = DEFAULT_MAX_BYTES) {
     this.data = new ByteLru(maxBytes)
+    this.sets = new ByteLru(maxBytes)
+  }
+
+  /** The live members of `set` (expired ones pruned); a new map when absent. */
+  private liveMembers(set: string, now: number): Map<string, number> {
+    const members = this.sets.get(set) ?? new Map<string, number>()
+    for (const [member, until] of members) if (until <= now) members.delete(member)
+    return members
+  }
+
+  private takeNow(set: string): string[] {
+    const members = [...this.liveMembers(set, Date.now()).keys()]
+    this.sets.delete(set)
+    return members
   }
 
   /** Every value is stored with a ttl (as every command the scripts send carries PX). */
@@ -48,7 +86,7 @@ export class MemoryStore implements Store {
     return this.read(key) ?? null
   }
 
-  async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
+  async begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket> {
     const px = leaseMs === 0 ? 0 : pxMs(leaseMs)
     let leased = false
     if (px > 0) {
@@ -62,7 +100,9 @@ export class MemoryStore implements Store {
       generation = freshGeneration()
       this.write(keys.generation, Buffer.from(generation), GENERATION_TTL_MS)
     }
-    return { generation, leased }
+    const log = this.tagLogs.get(tagLog)
+    const tagMark = log ? { born: log.born, epoch: String(log.epoch) } : { born: undefined, epoch: undefined }
+    return { generation, leased, tagMark }
   }
 
   async commit(
@@ -108,21 +148,89 @@ export class MemoryStore implements Store {
     this.releaseNow(keys, token)
   }
 
-  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void> {
+  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
     const px = pxMs(ttlMs)
     this.bump(keys)
     this.write(keys.entry, value, px)
+    return this.takeNow(keys.dependents)
   }
 
-  async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {
-    if (sequencer !== undefined) {
-      const last = this.read(keys.sequencer)?.toString()
-      if (last !== undefined && certainlyNotNewer(sequencer, last)) return false
-      this.write(keys.sequencer, Buffer.from(sequencer), GENERATION_TTL_MS)
-    }
+  async purge(keys: EntryKeys): Promise<Removed> {
+    this.bump(keys)
+    const removed = this.read(keys.entry) !== undefined
+    this.data.delete(keys.entry)
+    return { removed, dependents: this.takeNow(keys.dependents) }
+  }
+
+  async applyEvent(keys: EntryKeys, sequencer: string): Promise<Removed> {
+    const last = this.read(keys.sequencer)?.toString()
+    if (last !== undefined && certainlyNotNewer(sequencer, last)) return { removed: false, dependents: [] }
+    this.write(keys.sequencer, Buffer.from(sequencer), GENERATION_TTL_MS)
     this.bump(keys)
     this.data.delete(keys.entry)
+    return { removed: true, dependents: this.takeNow(keys.dependents) }
+  }
+
+  async enlist(
+    set: string,
+    member: string,
+    ttlMs: number,
+    maxMembers: number,
+    witness?: Witness,
+  ): Promise<boolean> {
+    const px = pxMs(ttlMs)
+    if (witness && !this.unchanged(witness)) return false
+    const now = Date.now()
+    const members = this.liveMembers(set, now)
+    if (!members.has(member) && members.size >= maxMembers) return false
+    members.set(member, Math.max(members.get(member) ?? 0, now + px))
+    const last = Math.max(...members.values())
+    this.sets.set(set, members, members.size * MEMBER_BYTES, last - now)
     return true
+  }
+
+  /** As `DEPEND`: the entry has the checksum read, or the generation key the value the load began under. */
+  private unchanged(witness: Witness): boolean {
+    const entry = this.read(witness.keys.entry)
+    if (
+      witness.checksum !== undefined &&
+      entry !== undefined &&
+      entry.length >= CHECKSUM_OFFSET + 4 &&
+      entry.readUInt32BE(CHECKSUM_OFFSET) === witness.checksum
+    )
+      return true
+    return witness.generation !== undefined && this.generationOf(witness.keys) === witness.generation
+  }
+
+  async take(set: string): Promise<string[]> {
+    return this.takeNow(set)
+  }
+
+  async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
+    let log = this.tagLogs.get(tagLog)
+    if (!log) {
+      log = { born: freshGeneration(), epoch: 0, floor: 0, tags: new Map() }
+      this.tagLogs.set(tagLog, log)
+    }
+    log.epoch++
+    for (const id of tagIds) {
+      log.tags.delete(id) // re-inserted last: the map stays ordered by epoch
+      log.tags.set(id, log.epoch)
+    }
+    for (const [id, epoch] of log.tags) {
+      if (log.tags.size <= maxLog) break
+      log.tags.delete(id)
+      log.floor = Math.max(log.floor, epoch)
+    }
+  }
+
+  async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {
+    const log = this.tagLogs.get(tagLog)
+    if (!log) return mark.born === undefined
+    if (mark.born !== undefined && mark.born !== log.born) return false
+    const since = mark.born === undefined ? 0 : Number(mark.epoch)
+    if (log.floor > since) return false
+    return tagIds.every((id) => (log.tags.get(id) ?? 0) <= since)
   }
 
   /** Nothing to open: the memory store lives in this process. */
@@ -130,5 +238,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.data.clear()
+    this.sets.clear()
+    this.tagLogs.clear()
   }
 }

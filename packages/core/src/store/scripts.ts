@@ -11,7 +11,7 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
-// Every script touches only the keys of one object; they share a hash tag, so one slot.
+// Every script touches only the keys of one object, tag or the tag log; they share a hash tag, so one slot.
 //
 // The generation key (`…:gen`) exists while a load may depend on it: BEGIN creates it when absent,
 // with a fresh random integer (never '0' or '1', so a counter recreated after an eviction or expiry
@@ -65,29 +65,171 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 `)
 
-/** KEYS: entry, generation. ARGV: value ('' = delete), ttlMs, generationTtlMs. Bumps the generation, then writes or deletes. */
-export const REPLACE = script(`
-if redis.call('PEXPIRE', KEYS[2], ARGV[3]) == 1 then redis.call('INCR', KEYS[2]) end
-if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
-return 0
+// Dependents sets (an object's dependent responses and values, a tag's entries) are sorted sets of
+// entry keys, scored by the time (ms, the writer's clock) until which that entry may live. A member's
+// time carries a margin against clock skew between writers; expired members are pruned on every add.
+
+/** Lua: adds `member` to `set` until `now + ttl` unless the set is full; renews the set's TTL. 1 when added. */
+const ENLIST_FN = `
+local function enlist(set, member, ttl, now, max)
+  redis.call('ZREMRANGEBYSCORE', set, '-inf', now)
+  if not redis.call('ZSCORE', set, member) and redis.call('ZCARD', set) >= max then return 0 end
+  redis.call('ZADD', set, 'GT', now + ttl, member)
+  local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', set, math.max(1, math.floor(tonumber(last[2]) - now)))
+  return 1
+end
+`
+
+/** Lua: the live members of an entry's dependents set, which is removed with the entry. */
+const TAKE_FN = `
+local function take(set, now)
+  local members = redis.call('ZRANGE', set, now, '+inf', 'BYSCORE')
+  redis.call('DEL', set)
+  return members
+end
+`
+
+/** Lua: the generation bump of a write (see above). */
+const BUMP_FN = `
+local function bump(generation, ttl)
+  if redis.call('PEXPIRE', generation, ttl) == 1 then redis.call('INCR', generation) end
+end
+`
+
+/**
+ * KEYS: entry, generation, dependents. ARGV: value, ttlMs, generationTtlMs, nowMs.
+ * For `put`: bumps the generation, writes the entry, and takes its dependents. Returns their keys.
+ */
+export const REPLACE = script(`${BUMP_FN}${TAKE_FN}
+bump(KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return take(KEYS[3], ARGV[4])
 `)
 
 /**
- * KEYS: entry, generation, sequencer. ARGV: sequencer (uppercase hex), generationTtlMs.
- * Applies an S3 event unless it is certainly not newer than the last one applied to this object:
- * records it, bumps the generation (a load in flight can no longer write) and removes the entry.
- * Sequencers of different lengths are not comparable for certain (S3's guides disagree on the
- * padding), so such an event is applied: the cost is one reload. Returns 1 when applied.
+ * KEYS: entry, generation, dependents. ARGV: generationTtlMs, nowMs.
+ * Removes an entry: bumps its generation, deletes it and takes its dependents. Returns { deleted, dependents }.
  */
-export const APPLY_EVENT = script(`
+export const PURGE = script(`${BUMP_FN}${TAKE_FN}
+bump(KEYS[2], ARGV[1])
+local deleted = redis.call('DEL', KEYS[1])
+return { deleted, take(KEYS[3], ARGV[2]) }
+`)
+
+/**
+ * KEYS: entry, generation, sequencer, dependents. ARGV: sequencer (uppercase hex), generationTtlMs, nowMs.
+ * Applies an S3 event unless it is certainly not newer than the last one applied to this object:
+ * records it, bumps the generation (a load in flight can no longer write), removes the entry and
+ * takes its dependents. Sequencers of different lengths are not comparable for certain (S3's guides
+ * disagree on the padding), so such an event is applied: the cost is one reload.
+ * Returns { applied, dependents }.
+ */
+export const APPLY_EVENT = script(`${BUMP_FN}${TAKE_FN}
 local new = ARGV[1]
 local last = redis.call('GET', KEYS[3])
-if last and #last == #new and new <= last then return 0 end
+if last and #last == #new and new <= last then return { 0, {} } end
 redis.call('SET', KEYS[3], new, 'PX', ARGV[2])
-if redis.call('PEXPIRE', KEYS[2], ARGV[2]) == 1 then redis.call('INCR', KEYS[2]) end
+bump(KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[1])
+return { 1, take(KEYS[4], ARGV[3]) }
+`)
+
+/** KEYS: set. ARGV: member, ttlMs, nowMs, maxMembers. Adds a tag's member. Returns 1 when added, 0 when full. */
+export const ENLIST = script(`${ENLIST_FN}
+return enlist(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+`)
+
+/**
+ * KEYS: entry, generation, dependents (of the entry depended on). ARGV: checksum (4 bytes at offset 20,
+ * or ''), generation (or ''), member, ttlMs, nowMs, maxMembers.
+ * Adds `member` as a dependent only while the entry is the one its load read: the same checksum, or
+ * (for a read that stored nothing) the same generation. Returns 1 when added, 0 when changed or full.
+ */
+export const DEPEND = script(`${ENLIST_FN}
+local same = (#ARGV[1] == 4 and redis.call('GETRANGE', KEYS[1], ${CHECKSUM_OFFSET}, ${CHECKSUM_OFFSET + 3}) == ARGV[1])
+  or (ARGV[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[2])
+if not same then return 0 end
+return enlist(KEYS[3], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+`)
+
+/** KEYS: set. ARGV: nowMs. Takes a tag's live members (and removes the set). Returns their keys. */
+export const TAKE = script(`${TAKE_FN}
+return take(KEYS[1], ARGV[1])
+`)
+
+// The tag log: a sorted set in a slot of its own, read by every load (ZMSCORE of `#born` and `#epoch`)
+// and written by every `invalidateTags`. `#epoch` counts invalidations; each tag invalidated is a
+// member scored with the epoch of its last invalidation; `#floor` is the highest epoch trimmed away
+// (the log keeps the last `maxLog` tags); `#born` is a random identity, new whenever the log is
+// created again (after it expired or was evicted). A tagged load commits only if none of its tags
+// was invalidated since the epoch it began under: an invalidation that came first is in the log,
+// and one that comes after finds the load's entry in its tag's set (enlisted before the check).
+
+/**
+ * KEYS: log. ARGV: born (for a new log), generationTtlMs, maxLog, tag ids…
+ * Logs an invalidation of the tags under the next epoch. Returns the epoch.
+ */
+export const LOG_TAGS = script(`
+local log = KEYS[1]
+if not redis.call('ZSCORE', log, '#born') then
+  redis.call('DEL', log)
+  redis.call('ZADD', log, ARGV[1], '#born', 0, '#floor', 0, '#epoch')
+end
+local epoch = tonumber(redis.call('ZSCORE', log, '#epoch')) + 1
+redis.call('ZADD', log, epoch, '#epoch')
+for i = 4, #ARGV do redis.call('ZADD', log, epoch, ARGV[i]) end
+local excess = redis.call('ZCARD', log) - 3 - tonumber(ARGV[3])
+if excess > 0 then
+  local oldest = redis.call('ZRANGE', log, 0, excess + 2, 'WITHSCORES')
+  local floor = tonumber(redis.call('ZSCORE', log, '#floor'))
+  local trimmed = 0
+  for i = 1, #oldest, 2 do
+    if trimmed < excess and string.sub(oldest[i], 1, 1) ~= '#' then
+      redis.call('ZREM', log, oldest[i])
+      trimmed = trimmed + 1
+      floor = math.max(floor, tonumber(oldest[i + 1]))
+    end
+  end
+  redis.call('ZADD', log, floor, '#floor')
+end
+redis.call('PEXPIRE', log, ARGV[2])
+return epoch
+`)
+
+/**
+ * KEYS: log. ARGV: born and epoch when the load began ('' when there was no log), tag ids…
+ * Returns 1 when none of the tags was invalidated since, 0 when one was (or the log cannot tell).
+ */
+export const TAGS_UNCHANGED = script(`
+local log = KEYS[1]
+local born = redis.call('ZSCORE', log, '#born')
+if not born then return ARGV[1] == '' and 1 or 0 end
+local since = 0
+if ARGV[1] ~= '' then
+  if tonumber(born) ~= tonumber(ARGV[1]) then return 0 end
+  since = tonumber(ARGV[2])
+end
+if tonumber(redis.call('ZSCORE', log, '#floor')) > since then return 0 end
+for i = 3, #ARGV do
+  local at = redis.call('ZSCORE', log, ARGV[i])
+  if at and tonumber(at) > since then return 0 end
+end
 return 1
 `)
 
 /** Every script, for loading them all ahead of the first write (`cache.connect()`). */
-export const SCRIPTS: readonly Script[] = [BEGIN, COMMIT, TOUCH, RELEASE, REPLACE, APPLY_EVENT]
+export const SCRIPTS: readonly Script[] = [
+  BEGIN,
+  COMMIT,
+  TOUCH,
+  RELEASE,
+  REPLACE,
+  PURGE,
+  APPLY_EVENT,
+  ENLIST,
+  DEPEND,
+  TAKE,
+  LOG_TAGS,
+  TAGS_UNCHANGED,
+]

@@ -30,6 +30,33 @@ export function freshGeneration(): string {
   return String((randomBytes(8).readBigUInt64BE() >> 4n) + 2n)
 }
 
+/**
+ * Where the tag log stood when a load began (`#born` and `#epoch`, see `scripts.ts`); `born` is
+ * `undefined` when there was no log yet.
+ */
+export interface TagMark {
+  born: string | undefined
+  epoch: string | undefined
+}
+
+/** What proves that an entry a load read is still the one it read: its checksum, or its generation. */
+export interface Witness {
+  keys: EntryKeys
+  /** The entry's checksum (bytes 20–23), for an entry read from Valkey or L1 or stored by the load. */
+  checksum?: number | undefined
+  /** The generation the load began under, for a load that stored nothing. */
+  generation?: string | undefined
+}
+
+/** What a removal did: whether the entry existed, and the entry keys of its dependents (to remove too). */
+export interface Removed {
+  removed: boolean
+  dependents: string[]
+}
+
+/** How long a dependents-set member outlives its entry: a margin for clock skew between writers. */
+export const MEMBER_MARGIN_MS = 60_000
+
 /** What a loader learns before it goes to the origin. */
 export interface LoadTicket {
   /**
@@ -39,6 +66,8 @@ export interface LoadTicket {
   generation: string
   /** Whether this caller holds the stampede lease. */
   leased: boolean
+  /** The tag log when the load began: a tagged load commits only if none of its tags was invalidated since. */
+  tagMark: TagMark
 }
 
 /**
@@ -54,9 +83,10 @@ export interface Store {
   get(key: string): Promise<Buffer | null>
   /**
    * Reads the generation (creating the generation key with {@link freshGeneration} when absent) and,
-   * when `leaseMs` is not 0, tries to take the lease for `token`. One round trip.
+   * when `leaseMs` is not 0, tries to take the lease for `token`; reads the tag log's mark at `tagLog`.
+   * One round trip (two commands, sent together).
    */
-  begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket>
+  begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket>
   /** Writes `value` for `ttlMs` if the generation key still holds `generation`, and releases `token`'s lease. Resolves to whether it wrote. */
   commit(keys: EntryKeys, generation: string, token: string, value: Buffer, ttlMs: number): Promise<boolean>
   /**
@@ -74,15 +104,31 @@ export interface Store {
   ): Promise<boolean>
   /** Releases `token`'s lease, if it still holds it. */
   release(keys: EntryKeys, token: string): Promise<void>
-  /** For `put`: bumps the generation (if its key exists) and writes `value` for `ttlMs`. */
-  replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void>
   /**
-   * Bumps the generation (if its key exists) and removes the entry. With `sequencer` (an S3 event's,
-   * uppercase hex), unless it is certainly not newer than the last one applied to this object (the
-   * same length and not greater); an applied sequencer is recorded.
-   * Resolves to whether it applied (always `true` without `sequencer`).
+   * For `put`: bumps the generation (if its key exists), writes `value` for `ttlMs` and takes the
+   * entry's dependents (built from the old value). Resolves to their entry keys.
    */
-  invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean>
+  replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]>
+  /** Bumps the generation (if its key exists), removes the entry and takes its dependents. */
+  purge(keys: EntryKeys): Promise<Removed>
+  /**
+   * {@link purge} for an S3 event: unless `sequencer` (uppercase hex) is certainly not newer than the
+   * last one applied to this object (the same length and not greater); an applied sequencer is
+   * recorded. `removed` tells whether it applied.
+   */
+  applyEvent(keys: EntryKeys, sequencer: string): Promise<Removed>
+  /**
+   * Adds `member` (an entry key) to the sorted set `set` until `ttlMs` from now, unless the set already
+   * holds `maxMembers` live members. With `witness`, only while that entry is still the one read.
+   * Resolves to whether it was added.
+   */
+  enlist(set: string, member: string, ttlMs: number, maxMembers: number, witness?: Witness): Promise<boolean>
+  /** Takes the live members of `set` (and removes it). */
+  take(set: string): Promise<string[]>
+  /** Logs an invalidation of the tags `tagIds` in the tag log at `tagLog`, keeping the last `maxLog` tags. */
+  logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void>
+  /** Whether none of `tagIds` was invalidated since `mark` (`false` when the log cannot tell). */
+  tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean>
   /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */
   connect(): Promise<void>
   /** Ends connections the store opened itself, within a bound. */

@@ -1,10 +1,35 @@
+import { randomInt } from 'node:crypto'
 import type { Cluster, Redis } from 'iovalkey'
 import type { ValkeyClient } from '../connect/options'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
 import type { EntryKeys } from '../keys'
-import { APPLY_EVENT, BEGIN, COMMIT, RELEASE, REPLACE, SCRIPTS, type Script, TOUCH } from './scripts'
-import { freshGeneration, GENERATION_TTL_MS, type LoadTicket, pxMs, type Store } from './store'
+import {
+  APPLY_EVENT,
+  BEGIN,
+  COMMIT,
+  DEPEND,
+  ENLIST,
+  LOG_TAGS,
+  PURGE,
+  RELEASE,
+  REPLACE,
+  SCRIPTS,
+  type Script,
+  TAGS_UNCHANGED,
+  TAKE,
+  TOUCH,
+} from './scripts'
+import {
+  freshGeneration,
+  GENERATION_TTL_MS,
+  type LoadTicket,
+  pxMs,
+  type Removed,
+  type Store,
+  type TagMark,
+  type Witness,
+} from './store'
 import { WriteBatch } from './write-batch'
 
 /** How long after a failed client creation the next use tries again. */
@@ -120,13 +145,19 @@ export class ValkeyStore implements Store {
     return this.client.getBuffer(key)
   }
 
-  async begin(keys: EntryKeys, token: string, leaseMs: number): Promise<LoadTicket> {
+  async begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket> {
     const args = [token, leaseMs === 0 ? 0 : pxMs(leaseMs), freshGeneration(), GENERATION_TTL_MS]
-    const [generation, leased] = (await this.run(BEGIN, [keys.lease, keys.generation], args)) as [
-      string,
-      number,
-    ]
-    return { generation: String(generation), leased: leased === 1 }
+    const client = await this.connected()
+    // Sent together: one round trip (both ride one write on a standalone server).
+    const [[generation, leased], [born, epoch]] = (await Promise.all([
+      this.run(BEGIN, [keys.lease, keys.generation], args),
+      client.zmscore(tagLog, '#born', '#epoch'),
+    ])) as [[string, number], [string | null, string | null]]
+    return {
+      generation: String(generation),
+      leased: leased === 1,
+      tagMark: { born: born ?? undefined, epoch: epoch ?? undefined },
+    }
   }
 
   async commit(
@@ -158,17 +189,56 @@ export class ValkeyStore implements Store {
     await this.run(RELEASE, [keys.lease], [token])
   }
 
-  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<void> {
-    await this.run(REPLACE, [keys.entry, keys.generation], [value, pxMs(ttlMs), GENERATION_TTL_MS])
+  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
+    const keyList = [keys.entry, keys.generation, keys.dependents]
+    const args = [value, pxMs(ttlMs), GENERATION_TTL_MS, Date.now()]
+    return (await this.run(REPLACE, keyList, args)) as string[]
   }
 
-  async invalidate(keys: EntryKeys, sequencer?: string): Promise<boolean> {
-    if (sequencer === undefined) {
-      await this.run(REPLACE, [keys.entry, keys.generation], ['', 0, GENERATION_TTL_MS])
-      return true
-    }
-    const keyList = [keys.entry, keys.generation, keys.sequencer]
-    return (await this.run(APPLY_EVENT, keyList, [sequencer, GENERATION_TTL_MS])) === 1
+  async purge(keys: EntryKeys): Promise<Removed> {
+    const keyList = [keys.entry, keys.generation, keys.dependents]
+    const [deleted, dependents] = (await this.run(PURGE, keyList, [GENERATION_TTL_MS, Date.now()])) as [
+      number,
+      string[],
+    ]
+    return { removed: deleted === 1, dependents }
+  }
+
+  async applyEvent(keys: EntryKeys, sequencer: string): Promise<Removed> {
+    const keyList = [keys.entry, keys.generation, keys.sequencer, keys.dependents]
+    const args = [sequencer, GENERATION_TTL_MS, Date.now()]
+    const [applied, dependents] = (await this.run(APPLY_EVENT, keyList, args)) as [number, string[]]
+    return { removed: applied === 1, dependents }
+  }
+
+  async enlist(
+    set: string,
+    member: string,
+    ttlMs: number,
+    maxMembers: number,
+    witness?: Witness,
+  ): Promise<boolean> {
+    const now = Date.now()
+    if (!witness) return (await this.run(ENLIST, [set], [member, pxMs(ttlMs), now, maxMembers])) === 1
+    const checksum = Buffer.alloc(witness.checksum === undefined ? 0 : 4) // empty matches nothing
+    if (witness.checksum !== undefined) checksum.writeUInt32BE(witness.checksum)
+    const keyList = [witness.keys.entry, witness.keys.generation, witness.keys.dependents]
+    const args = [checksum, witness.generation ?? '', member, pxMs(ttlMs), now, maxMembers]
+    return (await this.run(DEPEND, keyList, args)) === 1
+  }
+
+  async take(set: string): Promise<string[]> {
+    return (await this.run(TAKE, [set], [Date.now()])) as string[]
+  }
+
+  async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
+    const born = String(randomInt(1, 2 ** 47))
+    await this.run(LOG_TAGS, [tagLog], [born, GENERATION_TTL_MS, maxLog, ...tagIds])
+  }
+
+  async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {
+    const args = [mark.born ?? '', mark.epoch ?? '', ...tagIds]
+    return (await this.run(TAGS_UNCHANGED, [tagLog], args)) === 1
   }
 
   /**

@@ -3,11 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { InvalidKeyError, ObjectNotFoundError, type S3CacheOptions, SchemaValidationError } from '../../src'
 import { decodeEntry, EntryKind, encodeEntry, encodeTimes } from '../../src/entry'
-import { entryKeys } from '../../src/keys'
+import { entryKeys, tagLogKey } from '../../src/keys'
 import { selectStore } from '../../src/store/select'
 import type { Store } from '../../src/store/store'
 import { s3EventContract } from './contract-events'
+import { tagsContract } from './contract-tags'
 import { holdResponses, makeCache, putRaw, sleep, type TestCache, uniqueKey } from './harness'
+
+/** The tag log a load reads when it begins (the default keyPrefix's). */
+const TAG_LOG = tagLogKey('s3c:')
 
 export interface StoreFixture {
   /** Called once per cache: each cache gets its own connection, as separate Lambda instances do. */
@@ -329,6 +333,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
     })
 
     s3EventContract({ s3: () => s3, cacheWith, peerOf })
+    tagsContract({ s3: () => s3, cacheWith, peerOf })
 
     it('applies an event whose sequencer length differs from the last applied one, and ignores a same-length older or duplicate one', async () => {
       const reader = cacheWith()
@@ -362,13 +367,13 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       const store = storeOf()
       const keys = entryKeys('s3c:', 'o', s3.bucket, uniqueKey('touch'))
       const revalidated = entryOf('{"v":"revalidated"}')
-      const ticket = await store.begin(keys, 'reader-token', 5000)
+      const ticket = await store.begin(keys, 'reader-token', 5000, TAG_LOG)
       expect(await store.commit(keys, ticket.generation, '', revalidated, 60_000)).toBe(true)
       const times = encodeTimes(Date.now() + 600_000, Date.now() + 900_000)
       const checksum = decodeEntry(revalidated).checksum
       // Another writer stores another body (then a cached NoSuchKey) under the same generation.
       for (const other of [entryOf('{"v":"other writer"}'), entryOf('', EntryKind.missing)]) {
-        const theirs = await store.begin(keys, '', 0)
+        const theirs = await store.begin(keys, '', 0, TAG_LOG)
         expect(theirs.generation).toBe(ticket.generation)
         expect(await store.commit(keys, theirs.generation, '', other, 60_000)).toBe(true)
         expect(await store.touch(keys, ticket.generation, '', checksum, times, 600_000)).toBe(false)
@@ -377,7 +382,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       }
       // The lease is released whether or not the touch wrote.
       expect(await store.touch(keys, ticket.generation, 'reader-token', checksum, times, 600_000)).toBe(false)
-      expect((await store.begin(keys, 'next', 5000)).leased).toBe(true)
+      expect((await store.begin(keys, 'next', 5000, TAG_LOG)).leased).toBe(true)
       await store.release(keys, 'next')
       // The entry it revalidated is refreshed: new times, same body and checksum.
       expect(await store.commit(keys, ticket.generation, '', revalidated, 60_000)).toBe(true)
@@ -394,17 +399,17 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       const keys = entryKeys('s3c:', 'o', s3.bucket, uniqueKey('px'))
       const value = entryOf('{"px":true}')
       const refused = /ERR value is not an integer or out of range/
-      const { generation } = await store.begin(keys, '', 0)
+      const { generation } = await store.begin(keys, '', 0, TAG_LOG)
       for (const bad of [2500.5, 0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
         // A lease of 0 ms means no lease.
-        if (bad !== 0) await expect(store.begin(keys, 'token', bad)).rejects.toThrow(refused)
+        if (bad !== 0) await expect(store.begin(keys, 'token', bad, TAG_LOG)).rejects.toThrow(refused)
         await expect(store.commit(keys, generation, '', value, bad)).rejects.toThrow(refused)
         await expect(store.touch(keys, generation, '', 0, encodeTimes(1, 2), bad)).rejects.toThrow(refused)
         await expect(store.replace(keys, value, bad)).rejects.toThrow(refused)
       }
       // Nothing was written by a refused call.
       expect(await store.get(keys.entry)).toBeNull()
-      expect((await store.begin(keys, 'token', 2501)).leased).toBe(true)
+      expect((await store.begin(keys, 'token', 2501, TAG_LOG)).leased).toBe(true)
       expect(await store.commit(keys, generation, 'token', value, 2501)).toBe(true)
       expect(await store.get(keys.entry)).toEqual(value)
       await store.replace(keys, value, 2501)

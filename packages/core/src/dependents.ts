@@ -1,0 +1,155 @@
+import { type CacheTarget, keysOf, tagKeys, tagLogKey } from './keys'
+import { FAILED, type Failed, type GuardedStore } from './store/guarded'
+import { MEMBER_MARGIN_MS, type TagMark, type Witness } from './store/store'
+
+/** Tags the tag log remembers (about 70 bytes each); a load older than the oldest forgotten one does not commit. */
+const MAX_TAG_LOG = 10_000
+
+/** How far a removal follows dependents of dependents (an object → a response → …). */
+const MAX_DEPTH = 4
+
+/** Removals sent at once. */
+const BATCH = 256
+
+export interface DependentSettings {
+  store: GuardedStore
+  keyPrefix: string
+  /** Members one tag's or one entry's dependents set may hold. */
+  maxDependents: number
+  /** Told which entry keys a removal removed, so L1 forgets them. */
+  removed: (entryKeys: ReadonlySet<string>) => void
+}
+
+/** What a load that is about to commit depends on. */
+export interface Dependencies {
+  tags?: readonly string[] | undefined
+  /** Entries the load read (through a `wrap` loader's `cache`), as read. */
+  reads?: readonly Witness[] | undefined
+}
+
+/**
+ * Tags and dependencies: who must be removed with whom, paid at write time so that a hit stays one GET.
+ *
+ * A tagged or dependent entry is enlisted in a dependents set (the tag's, or the entry it was built
+ * from) before it is written, and removing an entry or a tag takes that set and removes its members,
+ * transitively. See `store/scripts.ts` for why a load cannot write after a removal it raced with.
+ */
+export class Dependents {
+  private readonly settings: DependentSettings
+  private readonly tagLog: string
+
+  constructor(settings: DependentSettings) {
+    this.settings = settings
+    this.tagLog = tagLogKey(settings.keyPrefix)
+  }
+
+  /** The key of the tag log, whose mark every load reads when it begins. */
+  get log(): string {
+    return this.tagLog
+  }
+
+  /**
+   * Before a load commits `target` for `ttlMs`: enlists it in the set of each tag and of each entry it
+   * read, then checks that none of its tags was invalidated since `mark`. Resolves to whether it may
+   * commit: `false` when something it depends on changed (or a set is full), `FAILED` when Valkey failed.
+   */
+  async enlist(
+    target: CacheTarget,
+    dependencies: Dependencies,
+    ttlMs: number,
+    mark: TagMark,
+  ): Promise<boolean | Failed> {
+    const tags = (dependencies.tags ?? []).map((tag) => tagKeys(this.settings.keyPrefix, tag))
+    const reads = dependencies.reads ?? []
+    const { store, maxDependents } = this.settings
+    const member = target.keys.entry
+    const memberTtl = ttlMs + MEMBER_MARGIN_MS
+    // Enlisted first: an invalidation after the check below finds the entry in its set.
+    const enlisted = await Promise.all([
+      ...tags.map(({ members }) =>
+        store.call('valkey-write', target.key, (s) => s.enlist(members, member, memberTtl, maxDependents)),
+      ),
+      ...reads.map((witness) =>
+        store.call('valkey-write', target.key, (s) =>
+          s.enlist(witness.keys.dependents, member, memberTtl, maxDependents, witness),
+        ),
+      ),
+    ])
+    if (enlisted.includes(FAILED)) return FAILED
+    if (enlisted.includes(false)) return false
+    if (tags.length === 0) return true
+    const ids = tags.map((tag) => tag.id)
+    return store.call('valkey-write', target.key, (s) => s.tagsUnchanged(this.tagLog, mark, ids))
+  }
+
+  /** Enlists a `put`'s entry in its tags' sets (no race to check: the put's body is the newest). */
+  async enlistTags(target: CacheTarget, tags: readonly string[], ttlMs: number): Promise<boolean | Failed> {
+    const { store, keyPrefix, maxDependents } = this.settings
+    const results = await Promise.all(
+      tags.map((tag) =>
+        store.call('valkey-write', target.key, (s) =>
+          s.enlist(
+            tagKeys(keyPrefix, tag).members,
+            target.keys.entry,
+            ttlMs + MEMBER_MARGIN_MS,
+            maxDependents,
+          ),
+        ),
+      ),
+    )
+    return results.includes(FAILED) ? FAILED : !results.includes(false)
+  }
+
+  /**
+   * Removes every entry carrying any of `tags`, in every process: logs the invalidation (a load in
+   * flight no longer commits), then takes each tag's set and removes its members and their dependents.
+   * Resolves to how many entries it removed, or `FAILED`.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<number | Failed> {
+    const { store, keyPrefix } = this.settings
+    const keys = tags.map((tag) => tagKeys(keyPrefix, tag))
+    const ids = keys.map((key) => key.id)
+    const logged = await store.call('valkey-write', undefined, (s) =>
+      s.logTags(this.tagLog, ids, MAX_TAG_LOG),
+    )
+    if (logged === FAILED) return FAILED
+    const taken = await Promise.all(
+      keys.map(({ members }) => store.call('valkey-write', undefined, (s) => s.take(members))),
+    )
+    if (taken.includes(FAILED)) return FAILED
+    return this.remove((taken as string[][]).flat())
+  }
+
+  /**
+   * Removes the entries at `entryKeys` and, transitively, their dependents (each once, at most
+   * {@link MAX_DEPTH} levels down). Resolves to how many existed, or `FAILED` if a removal failed.
+   */
+  async remove(entryKeys: readonly string[]): Promise<number | Failed> {
+    const seen = new Set<string>()
+    let level = [...entryKeys]
+    let removed = 0
+    let failed = false
+    for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
+      const todo = level.filter((key) => !seen.has(key))
+      for (const key of todo) seen.add(key)
+      const next: string[] = []
+      for (let start = 0; start < todo.length; start += BATCH) {
+        const results = await Promise.all(
+          todo
+            .slice(start, start + BATCH)
+            .map((key) => this.settings.store.call('valkey-write', undefined, (s) => s.purge(keysOf(key)))),
+        )
+        for (const result of results) {
+          if (result === FAILED) failed = true
+          else {
+            if (result.removed) removed++
+            next.push(...result.dependents)
+          }
+        }
+      }
+      level = next
+    }
+    if (seen.size > 0) this.settings.removed(seen)
+    return failed ? FAILED : removed
+  }
+}
