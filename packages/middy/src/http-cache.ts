@@ -13,6 +13,7 @@ import {
   toStored,
 } from './http/response'
 import { joinSharedRun } from './http/shared-run'
+import { exposeRequestCache } from './request-cache'
 import type { MiddyLikeMiddleware, MiddyLikeRequest } from './types'
 
 /** Per-request state, kept in `request.internal` under this name. */
@@ -53,6 +54,11 @@ function wantsNoCache(http: HttpRequest): boolean {
  *
  * Use it first in the chain: its `before` answers hits before other middlewares run, and its
  * `after` runs last, so it stores the response as the client receives it (CORS headers included).
+ *
+ * A stored response depends on every object the handler read through `context.s3Cache` (from
+ * `s3Cache` with the same cache) while computing it: a `put`, `invalidate`, S3 event or
+ * `invalidateTags` of one of them removes the response, and a response whose object changed while
+ * it was computed is not stored.
  */
 export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
   const settings = resolveHttpCacheOptions(options)
@@ -88,6 +94,9 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
     }
     const state: State = { http, finish: joined.role === 'leader' ? joined.finish : undefined }
     request.internal[STATE] = state
+    // What the handler reads through `context.s3Cache` becomes a dependency of the response it stores.
+    if (joined.role === 'leader')
+      exposeRequestCache(request, { recording: { of: settings.cache, view: joined.reads } })
   }
 
   const httpCacheMiddlewareAfter = async (request: MiddyLikeRequest) => {

@@ -8,8 +8,8 @@ import {
 } from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
 import { requireS3Cache } from './cache-option'
+import { exposeRequestCache } from './request-cache'
 import type { MiddyLikeMiddleware, MiddyLikeRequest } from './types'
-import { withSignal } from './with-signal'
 
 /** The Lambda context as a handler behind {@link s3Cache} sees it. */
 export interface S3CacheContext extends Context {
@@ -72,10 +72,11 @@ export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<
   const s3CacheMiddlewareBefore = (request: MiddyLikeRequest<S3CacheContext>): undefined => {
     cache ??= createS3Cache(cacheOptions)
     const remaining = request.context?.getRemainingTimeInMillis?.()
-    request.context.s3Cache =
+    const signal =
       marginMs === undefined || typeof remaining !== 'number'
-        ? cache
-        : withSignal(cache, AbortSignal.timeout(Math.max(1, remaining - marginMs)))
+        ? undefined
+        : AbortSignal.timeout(Math.max(1, remaining - marginMs))
+    exposeRequestCache(request, { cache, signal })
   }
 
   return { before: s3CacheMiddlewareBefore }

@@ -1,4 +1,4 @@
-import type { ReadStatus, S3Cache, WrapOptions } from '@valkey-s3-cache/core'
+import type { ReadStatus, S3Cache, WrapLoaderContext, WrapOptions } from '@valkey-s3-cache/core'
 import type { StoredResponse } from './response'
 
 /** The leader's response was not storable (or it failed): the requests waiting on it run their own handlers. */
@@ -13,10 +13,12 @@ export type Joined =
   /**
    * This request's handler runs; `finish` hands its response to `wrap` (`undefined`: nothing to store)
    * and resolves with `wrap`'s status once it is stored (`bypass`: the cache could not be used). Idempotent.
+   * `reads`: the loader's view of the cache, whose reads become dependencies of the response.
    */
   | {
       role: 'leader'
       finish: (stored: StoredResponse | undefined) => Promise<ReadStatus | undefined>
+      reads: S3Cache
     }
   /** The run this request waited for left nothing to store: run the handler, store nothing. */
   | { role: 'alone' }
@@ -47,11 +49,13 @@ export async function joinSharedRun(
   const election = new Promise<'leader'>((resolve) => {
     elected = resolve
   })
+  let reads: S3Cache | undefined
   let settle: (stored: StoredResponse | undefined) => void = () => {}
   const handlerRun = new Promise<StoredResponse>((resolve, reject) => {
     settle = (stored) => (stored ? resolve(stored) : reject(new NotStored('nothing to store')))
   })
-  const loader = () => {
+  const loader = (context: WrapLoaderContext) => {
+    reads = context.cache
     elected('leader')
     return handlerRun
   }
@@ -84,7 +88,7 @@ export async function joinSharedRun(
       })()
       return finished
     }
-    return { role: 'leader', finish }
+    return { role: 'leader', finish, reads: reads ?? cache }
   }
   return 'failed' in first ? { role: 'alone' } : { role: 'cached', value: first.value, status }
 }
