@@ -6,6 +6,7 @@ import {
   type ValkeyClusterServer,
 } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createS3Cache, type ReadStatus } from '../src'
 import { forEachConcurrent } from '../src/concurrency'
 import { runCli, s3Env } from './support/cli'
 import { putRaw } from './support/harness'
@@ -61,6 +62,51 @@ describe('every CLI command as the documented operator user, on a 3+3 cluster ov
     const invalidate = await runCli(['invalidate', s3.bucket, 'ops/7.json'], env)
     expect(invalidate).toMatchObject({ code: 0, stderr: '' })
     expect((await runCli(['inspect', s3.bucket, 'ops/7.json'], env)).stdout).toMatch(/^present\s+no$/m)
+
+    for (const port of cluster.ports) {
+      const log = (await (await cluster.adminClient(port)).call('ACL', 'LOG')) as unknown[]
+      expect(log).toEqual([])
+    }
+  })
+
+  it('invalidate --tag removes tagged objects and wrap values on every shard, with no ACL denial', async () => {
+    // Tagged through the library as the same user: hashed, the entries spread over the shards, the tag's set in a slot of its own.
+    const cache = createS3Cache({
+      s3: s3.client,
+      bucket: s3.bucket,
+      valkey: { url: cluster.url, tls: { ca: cluster.tls?.ca, servername: 'localhost' } },
+    })
+    const red = Array.from({ length: 8 }, (_, i) => `tagged/red-${i}.json`)
+    const wrapStatus: Record<string, ReadStatus> = {}
+    const wrap = (key: string, tags: string[]) =>
+      cache.wrap(key, () => ({ key }), { tags, onStatus: (status) => (wrapStatus[key] = status) })
+    const status = async (key: string) => (await cache.get(key)).status
+    try {
+      await forEachConcurrent(red, 4, async (key) => {
+        await cache.put(key, JSON.stringify({ key }), { tags: ['ops-red'] })
+      })
+      await cache.put('tagged/blue.json', '{"blue":true}', { tags: ['ops-blue'] })
+      await wrap('ops report', ['ops-red'])
+      await wrap('ops summary', ['ops-blue'])
+
+      const json = await runCli(['invalidate', '--tag', 'ops-red', '--json'], env)
+      expect(json).toMatchObject({ code: 0, stderr: '' })
+      expect(JSON.parse(json.stdout)).toEqual({ tags: ['ops-red'], removed: 9 })
+      const inspect = await runCli(['inspect', s3.bucket, red[5] as string], env)
+      expect(inspect).toMatchObject({ code: 0, stdout: expect.stringMatching(/^present\s+no$/m) })
+      for (const key of red) expect(await status(key)).toBe('miss')
+      await wrap('ops report', ['ops-red'])
+      expect(wrapStatus['ops report']).toBe('miss')
+      expect(await status('tagged/blue.json')).toBe('hit')
+      await wrap('ops summary', ['ops-blue'])
+      expect(wrapStatus['ops summary']).toBe('hit')
+
+      const text = await runCli(['invalidate', '--tag', 'ops-blue'], env)
+      expect(text).toMatchObject({ code: 0, stderr: '', stdout: 'tag      ops-blue\nremoved  2\n' })
+      expect(await status('tagged/blue.json')).toBe('miss')
+    } finally {
+      await cache.close()
+    }
 
     for (const port of cluster.ports) {
       const log = (await (await cluster.adminClient(port)).call('ACL', 'LOG')) as unknown[]

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createS3Cache, type ReadStatus } from '../src'
 import { progressDisplay } from '../src/cli/format'
 import { forEachConcurrent } from '../src/concurrency'
 import { runCli, runEach, s3Env } from './support/cli'
@@ -36,6 +37,12 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
     )
     expect(runs[2]?.stdout).toContain('Usage: valkey-s3-cache inspect <bucket> <key>')
     expect(runs[3]?.stdout).toContain('Usage: valkey-s3-cache invalidate <bucket> <key>…')
+    expect(runs[3]?.stdout).toContain(
+      '       valkey-s3-cache invalidate --tag <tag> [--tag <tag>]… [options]',
+    )
+    expect(runs[3]?.stdout).toMatch(
+      /^ {2}--tag <tag> +remove the entries carrying this tag; repeat for several$/m,
+    )
     expect(runs[4]?.stdout).toMatch(/no hit or miss counters in Valkey/)
   })
 
@@ -45,7 +52,18 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
       [['warm', 'b-1', '--frob'], /warm: unknown flag --frob/],
       [['warm', 'b-1', '--concurrency', 'lots'], /--concurrency must be an integer from 1 to 1000/],
       [['inspect', 'b-1'], /inspect: missing <key>/],
-      [['invalidate'], /invalidate: missing <bucket> <key…>/],
+      [['invalidate'], /invalidate: missing <bucket> <key…> or --tag <tag>/],
+      [['invalidate', 'b-1', '--tag', 'red'], /invalidate: --tag cannot be combined with <bucket> or <key…>/],
+      [
+        ['invalidate', '--tag', 'red', s3.bucket, 'k'],
+        /invalidate: --tag cannot be combined with <bucket> or <key…> arguments, got ".* k"/,
+      ],
+      [['invalidate', '--tag', 'red', '--tag', ''], /invalidate: bad tag "": tag must be a non-empty string/],
+      [['invalidate', '--tag'], /invalidate: --tag needs a value/],
+      [
+        ['invalidate', '--tag', '-red'],
+        /invalidate: --tag needs a value; one that starts with "-" goes as --tag=-/,
+      ],
       [['inspect', 'b-1', 'k', 'extra'], /unexpected argument "extra"/],
       [['inspect', 'bad/bucket', 'k'], /bad bucket name/],
       [['invalidate', 'b-1', 'ok', 'é'.repeat(600)], /bad key .*longer than 1024 bytes/],
@@ -129,6 +147,103 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
     expect(run.stdout).toMatch(/not kept in Valkey/)
     const json = JSON.parse((await runCli(['stats', '--json'], env)).stdout)
     expect(json.total).toMatchObject({ entries: 38, memory: expect.any(Number) })
+  })
+
+  it('invalidate --tag removes the put objects and wrap values carrying any of the tags, and no others', async () => {
+    // A key prefix of its own: the tag sets and the tag log stay out of the stats test's counts.
+    const tagEnv = { ...env, VALKEY_KEY_PREFIX: 'cli-tags:' }
+    const cache = createS3Cache({
+      s3: s3.client,
+      bucket: s3.bucket,
+      valkey: { url: server.url },
+      keyPrefix: 'cli-tags:',
+    })
+    const runs: Record<string, number> = {}
+    const statuses: Record<string, ReadStatus> = {}
+    const wrap = (key: string, tags?: string[]) =>
+      cache.wrap(
+        key,
+        () => {
+          runs[key] = (runs[key] ?? 0) + 1
+          return { key }
+        },
+        { ...(tags ? { tags } : {}), onStatus: (status) => (statuses[key] = status) },
+      )
+    const status = async (key: string) => (await cache.get(key)).status
+    try {
+      await cache.put('tags/red.json', '{"c":"red"}', { tags: ['red'] })
+      await cache.put('tags/red-green.json', '{"c":"red-green"}', { tags: ['red', 'green'] })
+      await cache.put('tags/blue.json', '{"c":"blue"}', { tags: ['blue'] })
+      await cache.put('tags/green.json', '{"c":"green"}', { tags: ['green'] })
+      await cache.put('tags/plain.json', '{"c":"none"}')
+      await wrap('report blue', ['blue'])
+      await wrap('report plain')
+      for (const key of [
+        'tags/red.json',
+        'tags/red-green.json',
+        'tags/blue.json',
+        'tags/green.json',
+        'tags/plain.json',
+      ])
+        expect(await status(key)).toBe('hit')
+
+      const removed = await runCli(['invalidate', '--tag', 'red', '--tag', 'blue', '--tag', 'red'], tagEnv)
+      expect(removed).toMatchObject({ code: 0, stderr: '' })
+      expect(removed.stdout).toBe('tag      red\ntag      blue\nremoved  4\n')
+
+      // Removed: the next read of each is a miss, and the wrap loader runs again.
+      for (const key of ['tags/red.json', 'tags/red-green.json', 'tags/blue.json'])
+        expect(await status(key)).toBe('miss')
+      await wrap('report blue', ['blue'])
+      expect([statuses['report blue'], runs['report blue']]).toEqual(['miss', 2])
+      // Kept: another tag, no tag.
+      expect(await status('tags/green.json')).toBe('hit')
+      expect(await status('tags/plain.json')).toBe('hit')
+      await wrap('report plain')
+      expect([statuses['report plain'], runs['report plain']]).toEqual(['hit', 1])
+
+      // The objects reloaded from S3 carry their tags again (put kept them in the object's metadata).
+      const json = await runCli(['invalidate', '--tag', 'red', '--json'], tagEnv)
+      expect(json).toMatchObject({ code: 0, stderr: '' })
+      expect(JSON.parse(json.stdout)).toEqual({ tags: ['red'], removed: 2 })
+      expect(await status('tags/red.json')).toBe('miss')
+      const none = await runCli(['invalidate', '--tag', 'no such tag', '--json'], tagEnv)
+      expect(JSON.parse(none.stdout)).toEqual({ tags: ['no such tag'], removed: 0 })
+      expect(await status('tags/green.json')).toBe('hit')
+
+      // stats counts the tag sets and the tag log as bookkeeping, not as entries.
+      const admin = await server.adminClient()
+      const keys = await admin.keys('cli-tags:*')
+      admin.disconnect()
+      const entries = keys.filter((key) => key.endsWith('}')).length
+      const stats = JSON.parse((await runCli(['stats', '--json'], tagEnv)).stdout)
+      expect(keys.some((key) => key.endsWith(':deps')) && keys.some((key) => key.endsWith(':log'))).toBe(true)
+      expect(stats.total).toMatchObject({ entries, bookkeeping: keys.length - entries })
+    } finally {
+      await cache.close()
+    }
+  })
+
+  it('invalidate --tag that Valkey refuses fails in one line naming the refusal, exit 1, nothing on stdout', async () => {
+    // A user that may do everything but run the cache's scripts.
+    const refusing = await startValkey({ acl: { keyPrefix: 'cli:', commands: '+@all -eval -evalsha' } })
+    try {
+      const runs = await runEach(
+        [
+          ['invalidate', '--tag', 'red', '--tag', 'blue'],
+          ['invalidate', '--tag', 'red', '--json'],
+        ],
+        { ...env, VALKEY_URL: refusing.url },
+      )
+      for (const run of runs) {
+        expect(run).toMatchObject({ code: 1, stdout: '' })
+        expect(run.stderr.trim().split('\n')).toHaveLength(1)
+      }
+      expect(runs[0]?.stderr).toMatch(/^valkey-s3-cache: invalidate --tag red, blue: .*NOPERM/)
+      expect(runs[1]?.stderr).toMatch(/^valkey-s3-cache: invalidate --tag red: .*NOPERM/)
+    } finally {
+      await refusing.stop()
+    }
   })
 
   describe('connection failures: fast, one line, exit 1, no secrets', () => {

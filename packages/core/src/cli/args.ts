@@ -18,6 +18,10 @@ export interface OptionSpec {
   type: 'string' | 'boolean'
   /** Shown in help: `--prefix <prefix>`. */
   value?: string
+  /** May be given several times (`--tag a --tag b`); its value is then an array. */
+  multiple?: boolean
+  /** The command's other form: with this flag it takes no positionals (`invalidate --tag`). */
+  insteadOfPositionals?: boolean
   description: string
 }
 
@@ -39,7 +43,7 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
 
 export interface ParsedCommand {
   positionals: string[]
-  values: Record<string, string | boolean | undefined>
+  values: Record<string, string | string[] | boolean | undefined>
 }
 
 /** Parses one command's arguments strictly: unknown flags, missing values and wrong positional counts are {@link UsageError}s. */
@@ -52,7 +56,11 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
       options: Object.fromEntries(
         Object.entries(options).map(([name, option]) => [
           name,
-          { type: option.type, ...(name === 'help' ? { short: 'h' } : {}) },
+          {
+            type: option.type,
+            ...(option.multiple ? { multiple: true } : {}),
+            ...(name === 'help' ? { short: 'h' } : {}),
+          },
         ]),
       ),
       allowPositionals: true,
@@ -66,9 +74,22 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   const variadic = spec.positionals.at(-1)?.endsWith('…') ?? false
   const required = spec.positionals.length
   const given = parsed.positionals.length
+  const positionals = spec.positionals.map((name) => `<${name}>`)
+  const instead = Object.entries(spec.options).filter(([, option]) => option.insteadOfPositionals)
+  const insteadGiven = instead.find(([name]) => values[name] !== undefined)
+  if (insteadGiven) {
+    if (given > 0)
+      throw new UsageError(
+        `${spec.name}: --${insteadGiven[0]} cannot be combined with ${positionals.join(' or ')} arguments, got ${JSON.stringify(parsed.positionals.join(' '))}`,
+        spec.name,
+      )
+    return { positionals: [], values }
+  }
   if (given < required) {
-    const missing = spec.positionals.slice(given).map((name) => `<${name}>`)
-    throw new UsageError(`${spec.name}: missing ${missing.join(' ')}`, spec.name)
+    const missing = positionals.slice(given).join(' ')
+    // Nothing at all given: the other form is as likely to be what was meant.
+    const or = given === 0 ? instead.map(([name, option]) => ` or --${name} <${option.value}>`).join('') : ''
+    throw new UsageError(`${spec.name}: missing ${missing}${or}`, spec.name)
   }
   if (!variadic && given > required) {
     const extra = parsed.positionals.slice(required).join(' ')
@@ -83,6 +104,9 @@ function describeParseError(error: Error & { code?: string }, command: string): 
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `${command}: unknown flag ${flag ?? ''}`.trim()
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      // `--tag -x`: a value that starts with "-" reads as a flag; `--tag=-x` is unambiguous.
+      if (/ambiguous/.test(error.message))
+        return `${command}: ${flag ?? 'a flag'} needs a value; one that starts with "-" goes as ${flag ?? '--flag'}=-…`
       return `${command}: ${flag ?? 'a flag'} ${/argument missing/.test(error.message) ? 'needs a value' : 'takes no value'}`
     default:
       return `${command}: ${error.message}`
@@ -90,7 +114,12 @@ function describeParseError(error: Error & { code?: string }, command: string): 
 }
 
 /** A positive integer flag, within `max`. */
-export function integerFlag(value: string | boolean | undefined, flag: string, command: string, max: number) {
+export function integerFlag(
+  value: ParsedCommand['values'][string],
+  flag: string,
+  command: string,
+  max: number,
+) {
   if (value === undefined) return undefined
   const number = Number(value)
   if (typeof value !== 'string' || !/^\d+$/.test(value) || number < 1 || number > max)

@@ -18,8 +18,16 @@ export function commandHelp(spec: CommandSpec): string {
     const flag = `${name === 'help' ? '-h, ' : ''}--${name}${option.value ? ` <${option.value}>` : ''}`
     return `  ${flag.padEnd(24)} ${option.description}`
   })
+  // The command's other forms: a flag that stands instead of the positionals (`invalidate --tag`).
+  const forms = Object.entries(spec.options)
+    .filter(([, option]) => option.insteadOfPositionals)
+    .map(([name, option]) => {
+      const flag = `--${name} <${option.value}>`
+      return `       valkey-s3-cache ${spec.name} ${flag}${option.multiple ? ` [${flag}]…` : ''} [options]`
+    })
   return [
     `Usage: valkey-s3-cache ${[spec.name, ...positionals].join(' ')} [options]`,
+    ...forms,
     '',
     `${spec.summary[0]?.toUpperCase()}${spec.summary.slice(1)}.`,
     '',
