@@ -96,6 +96,7 @@ export default defineConfig({
           { text: 'Deploy with SAM', link: '/guide/sam' },
           { text: 'Deploying the example API', link: '/deploy' },
           { text: 'S3 event invalidation', link: '/guide/s3-events' },
+          { text: 'Tags and dependencies', link: '/guide/tags' },
           { text: 'Warming and coherence', link: '/coherence' },
         ],
       },

@@ -40,7 +40,7 @@ export interface S3CacheOptions {
   /**
    * Live entries one tag, or one entry, may have depending on it (its tagged entries; the responses and
    * `wrap` values built from it). An entry that would go beyond is served but not stored, so removal by
-   * tag or dependency never misses one. About 100 bytes of Valkey memory per member. Default `10_000`.
+   * tag or dependency never misses one. 42 to 118 bytes of Valkey memory per member. Default `10_000`.
    */
   maxDependents?: number
   /**
