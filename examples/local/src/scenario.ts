@@ -1,12 +1,16 @@
-// The demo's scripted requests: every answer of the architecture, in order, over real HTTP.
-import { API_KEYS, TRIAL_PLAN } from './stack'
+// The demo's scripted requests: every answer of the architecture, in order, over real HTTP, and the
+// change of an object in S3 between two of them.
+import { API_KEYS, SEED, type Stack, TRIAL_PLAN } from './stack'
 import { truncate } from './table'
 
 export interface Row {
   request: string
-  status: number
-  expected: number
+  /** The HTTP status; `undefined` for a step that is not a request to the API (a write to S3). */
+  status: number | undefined
+  expected: number | undefined
   xCache: string
+  /** The `x-cache` the step must get, where the script depends on it (`MISS` after the object changed). */
+  expectedXCache?: string | undefined
   latencyMs: number
   answer: string
 }
@@ -26,11 +30,14 @@ function summarize(response: Response, text: string): string {
   return truncate(text.replace(/\s+/g, ' '), 56)
 }
 
-/** Sends the script to the gateway at `baseUrl` (the stage URL) and returns one row per request. */
-export async function runScenario(baseUrl: string): Promise<Row[]> {
+/**
+ * Sends the script to the gateway at `baseUrl` (the stage URL) and returns one row per step: the
+ * requests, and `putObject`'s change of an object in S3 (PutObject, then the S3 event to the invalidator).
+ */
+export async function runScenario(baseUrl: string, putObject: Stack['putObject']): Promise<Row[]> {
   const url = `${baseUrl}/objects`
   const rows: Row[] = []
-  const send = async (request: string, expected: number, init: RequestInit) => {
+  const send = async (request: string, expected: number, init: RequestInit, expectedXCache?: string) => {
     const started = performance.now()
     const response = await fetch(url, init)
     const text = await response.text()
@@ -39,6 +46,7 @@ export async function runScenario(baseUrl: string): Promise<Row[]> {
       status: response.status,
       expected,
       xCache: response.headers.get('x-cache') ?? '',
+      expectedXCache,
       latencyMs: performance.now() - started,
       answer: summarize(response, text),
     })
@@ -64,6 +72,25 @@ export async function runScenario(baseUrl: string): Promise<Row[]> {
     post('docs/welcome.json', standard, { 'if-none-match': etag }),
   )
   await send('docs/pricing.json', 200, post('docs/pricing.json', standard))
+
+  // An object changes in S3: the bucket's event reaches the invalidator, which removes the object's
+  // entry and every stored response built from it. The next request is a MISS with the new version.
+  const flags = 'config/feature-flags.json'
+  await send(flags, 200, post(flags, standard), 'MISS')
+  await send(`${flags} again`, 200, post(flags, standard), 'HIT')
+  const started = performance.now()
+  const { applied, failed } = await putObject(flags, { ...(SEED[flags] as object), darkMode: true })
+  rows.push({
+    request: `S3 PutObject ${flags}`,
+    status: undefined,
+    expected: undefined,
+    xCache: '',
+    latencyMs: performance.now() - started,
+    answer: `ObjectCreated:Put → invalidator: applied ${applied}, failed ${failed}`,
+  })
+  await send(`${flags} after the put`, 200, post(flags, standard), 'MISS')
+  await send(`${flags} once more`, 200, post(flags, standard), 'HIT')
+
   await send('docs/missing.json', 404, post('docs/missing.json', standard))
   await send('../secrets.json', 400, post('../secrets.json', standard))
   await send('docs/welcome.json, no x-api-key', 403, post('docs/welcome.json', undefined))

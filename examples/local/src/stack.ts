@@ -1,11 +1,13 @@
 // The architecture on loopback: an S3 server with seeded objects, Valkey (a real valkey-server when
-// there is one, else the cache's embedded memory store), the examples/api handler, and the API
-// Gateway stand-in in front of it.
+// there is one, else the cache's embedded memory store), the examples/api handler, the API Gateway
+// stand-in in front of it, and the S3-event invalidator that the bucket's notifications go to.
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { type ApiHandler, createHandler } from '@valkey-s3-cache/example-api'
+import { type S3EventCounts, s3EventInvalidator } from '@valkey-s3-cache/middy'
 import {
   countS3Calls,
   findValkeyServer,
+  objectCreatedEvent,
   type S3CallCounter,
   type S3Server,
   startS3,
@@ -55,7 +57,25 @@ export interface Stack {
   usesValkey: boolean
   /** GetObject calls the handler made. */
   s3Calls: S3CallCounter
+  /**
+   * Changes an object as any other writer of the bucket would: PutObject to S3, then the bucket's
+   * `ObjectCreated:Put` notification to the S3-event invalidator. Returns what the invalidator did.
+   */
+  putObject(key: string, doc: unknown): Promise<S3EventCounts>
   stop(): Promise<void>
+}
+
+/** PutObject of `doc` as JSON; S3's ETag and the size written. */
+async function putJson(server: S3Server, key: string, doc: unknown): Promise<{ eTag: string; size: number }> {
+  const body = JSON.stringify(doc)
+  const put = new PutObjectCommand({
+    Bucket: server.bucket,
+    Key: key,
+    Body: body,
+    ContentType: 'application/json',
+  })
+  const { ETag } = await server.client.send(put)
+  return { eTag: ETag ?? '', size: Buffer.byteLength(body) }
 }
 
 const quietly = async <T>(_label: string, run: () => Promise<T>) => run()
@@ -77,16 +97,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       'S3 server (s3rver)',
       async () => {
         const server = await startS3({ bucket: 'demo-bucket' })
-        for (const [key, doc] of Object.entries(SEED)) {
-          const body = JSON.stringify(doc)
-          const put = new PutObjectCommand({
-            Bucket: server.bucket,
-            Key: key,
-            Body: body,
-            ContentType: 'application/json',
-          })
-          await server.client.send(put)
-        }
+        for (const [key, doc] of Object.entries(SEED)) await putJson(server, key, doc)
         return server
       },
       (server) => `${server.endpoint}, bucket ${server.bucket}, ${Object.keys(SEED).length} objects`,
@@ -123,6 +134,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       serviceName: 'objects-local',
       log: options.log ?? (() => {}),
     })
+    // The architecture's second function: the S3-event invalidator (examples/api's invalidator.ts runs
+    // the same s3EventInvalidator). It removes the object's entry, and with it every HTTP response the
+    // API built from the object. Here it shares the API handler's cache: both functions live in this one
+    // process, and the embedded memory store is reachable only through that cache. On AWS they are two
+    // functions that share the Valkey cluster and keyPrefix.
+    const invalidator = s3EventInvalidator({ cache: handler.cache })
+    const server = s3
+    const putObject = async (key: string, doc: unknown) =>
+      invalidator(objectCreatedEvent(server.bucket, { key, ...(await putJson(server, key, doc)) }))
     const standard = new UsagePlan({
       name: 'standard',
       throttle: { rateLimit: 50, burstLimit: 100 },
@@ -161,7 +181,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }),
       (started) => started.url,
     )
-    return { gateway, handler, store, usesValkey: valkey !== undefined, s3Calls, stop }
+    return { gateway, handler, store, usesValkey: valkey !== undefined, s3Calls, putObject, stop }
   } catch (error) {
     await stop().catch(() => {})
     throw error

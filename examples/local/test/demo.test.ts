@@ -38,11 +38,35 @@ function row(stdout: string, label: string): string[] {
   return line?.trim().split(/\s{2,}/) ?? []
 }
 
+/** A row's status, x-cache and answer (the number, label and latency left out). */
+const cells = (cells: string[]) => [cells[2], cells[3], cells[5]]
+
 function expectTheTable(stdout: string): void {
   expect(stdout).toMatch(/#\s+request\s+status\s+x-cache\s+latency\s+answer/)
   expect(row(stdout, 'docs/welcome.json').slice(2, 4)).toEqual(['200', 'MISS'])
   expect(row(stdout, 'docs/welcome.json again').slice(2, 4)).toEqual(['200', 'HIT'])
   expect(row(stdout, 'docs/welcome.json + If-None-Match')[2]).toBe('304')
+  // config/feature-flags.json changes in S3; the S3 event purges the stored response built from it.
+  const flags = 'config/feature-flags.json'
+  const before = '{"newCheckout":true,"darkMode":false}'
+  const after = '{"newCheckout":true,"darkMode":true}'
+  expect(row(stdout, flags)).toEqual([expect.any(String), flags, '200', 'MISS', expect.any(String), before])
+  expect(cells(row(stdout, `${flags} again`))).toEqual(['200', 'HIT', before])
+  expect(cells(row(stdout, `S3 PutObject ${flags}`))).toEqual([
+    '-',
+    '-',
+    'ObjectCreated:Put → invalidator: applied 1, failed 0',
+  ])
+  expect(cells(row(stdout, `${flags} after the put`))).toEqual(['200', 'MISS', after])
+  expect(cells(row(stdout, `${flags} once more`))).toEqual(['200', 'HIT', after])
+  const order = [
+    flags,
+    `${flags} again`,
+    `S3 PutObject ${flags}`,
+    `${flags} after the put`,
+    `${flags} once more`,
+  ]
+  expect(order.map((label) => Number(row(stdout, label)[0]))).toEqual([5, 6, 7, 8, 9])
   expect(row(stdout, 'docs/missing.json')[2]).toBe('404')
   expect(row(stdout, '../secrets.json')[2]).toBe('400')
   expect(row(stdout, 'docs/welcome.json, no x-api-key')).toContain('Forbidden')
@@ -51,6 +75,8 @@ function expectTheTable(stdout: string): void {
   expect(row(stdout, 'trial key #3, same second')).toContain('Too Many Requests')
   expect(row(stdout, 'trial key #5, quota 3/day')).toContain('Limit Exceeded')
   expect(stdout).not.toContain('✗ expected')
+  // welcome, pricing, the feature flags before and after the change, and the 404: the change cost one read.
+  expect(stdout).toContain('S3 GetObject calls: 5, for 18 requests (13 reached the function;')
 }
 
 describe('npm run demo', () => {
