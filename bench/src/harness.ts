@@ -15,6 +15,7 @@ import { runL2Hit } from './scenarios/l2-hit'
 import { runOrigin } from './scenarios/origin'
 import { runRoundTrips } from './scenarios/round-trips'
 import { runStampede } from './scenarios/stampede'
+import { runTags } from './scenarios/tags'
 import { type Mode, settingsFor } from './settings'
 import { installedVersions } from './versions'
 
@@ -80,6 +81,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     coldStart: () => runColdStart(env, settings, log),
     hotKey: () => runHotKey(env, settings, log),
     codecs: () => runCodecs(settings, log),
+    tags: () => runTags(env, settings, log),
   }
   try {
     for (const name of selected) {

@@ -5,6 +5,7 @@ import type { ColdStartResult } from './scenarios/cold-start'
 import type { HotKeyResult } from './scenarios/hot-key'
 import type { RoundTripResult } from './scenarios/round-trips'
 import type { StampedeResult } from './scenarios/stampede'
+import type { TagsResult } from './scenarios/tags'
 import type { CellResult } from './scenarios/timed'
 import type { Settings } from './settings'
 
@@ -29,6 +30,7 @@ export interface BenchResults {
     origin?: CellResult[]
     hotKey?: HotKeyResult
     codecs?: CodecsResult
+    tags?: TagsResult
   }
   /** Wall time of each scenario, ms. */
   scenarioMs: Record<string, number>
@@ -45,4 +47,5 @@ export const SCENARIOS: ScenarioName[] = [
   'coldStart',
   'hotKey',
   'codecs',
+  'tags',
 ]

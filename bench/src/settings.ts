@@ -35,6 +35,13 @@ export interface Settings {
   hotKeySizesKiB: number[]
   /** Concurrent reads of the one hot key per operation. */
   hotKeyBatch: number
+  /**
+   * Members of the tags scenario's sets: one tag's (and one object's dependents) whose memory and
+   * `invalidateTags` time are measured; the first is also the size of the removals whose commands are counted.
+   */
+  tagMembers: number[]
+  /** Timed `invalidateTags` runs per member count (median), after one untimed. */
+  tagRuns: number
 }
 
 const base = {
@@ -46,6 +53,7 @@ const base = {
   codecSizesKiB: [1, 2, 4, 10, 32, 64, 100, 1000],
   hotKeySizesKiB: [1, 10],
   hotKeyBatch: 64,
+  tagMembers: [100, 1000],
 }
 
 export function settingsFor(mode: Mode): Settings {
@@ -63,6 +71,7 @@ export function settingsFor(mode: Mode): Settings {
         coldStartSamples: 20,
         codecMinMs: 50,
         codecMinIterations: 5,
+        tagRuns: 7,
       }
     case 'quick':
       return {
@@ -79,6 +88,7 @@ export function settingsFor(mode: Mode): Settings {
         coldStartSamples: 5,
         codecMinMs: 20,
         codecMinIterations: 3,
+        tagRuns: 5,
       }
     case 'dry':
       return {
@@ -97,6 +107,8 @@ export function settingsFor(mode: Mode): Settings {
         coldStartSamples: 1,
         codecMinMs: 0,
         codecMinIterations: 1,
+        tagMembers: [10, 100],
+        tagRuns: 1,
       }
   }
 }

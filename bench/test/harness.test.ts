@@ -95,6 +95,32 @@ describe('npm run bench -- --quick --dry', () => {
       }
     }
 
+    // Tags: a hit is still one GET; removals remove every member; the sets were measured.
+    const tags = scenarios.tags
+    const counted = Object.fromEntries((tags?.commands ?? []).map((c) => [c.id, c]))
+    for (const id of ['hit-tagged', 'hit-dependencies'])
+      expect(counted[id], id).toMatchObject({ commands: 1, sent: 1, byCommand: { get: 1 } })
+    for (const id of [
+      'miss-object',
+      'miss-wrap-1-tag',
+      'miss-wrap-3-tags',
+      'miss-wrap-dependencies',
+      'put-1-tag',
+    ])
+      expect(counted[id]?.commands, id).toBeGreaterThan(1)
+    expect(counted['miss-wrap-3-tags']?.byCommand.evalsha).toBe(6)
+    expect(counted['invalidate-tags']?.members).toBe(10)
+    expect(counted['invalidate-dependents']?.perMember?.sent).toBeGreaterThanOrEqual(1)
+    expect(tags?.memory.map((m) => m.members)).toEqual([10, 100])
+    for (const m of tags?.memory ?? []) {
+      expect(m.tagBytesPerMember).toBeGreaterThan(0)
+      expect(m.dependentBytesPerMember).toBeGreaterThan(0)
+    }
+    expect(tags?.tagLog.bytesPerTag).toBeGreaterThan(0)
+    expect(tags?.invalidations.every((i) => i.medianMs > 0)).toBe(true)
+    expect(tags?.hits.map((c) => c.contender)).toEqual(['core-wrap', 'core-wrap-tags', 'core-wrap-deps'])
+    expect(tags?.hits.every((c) => c.originCalls === 0 && c.median.p50Us > 0)).toBe(true)
+
     const docs = readFileSync(join(out, 'docs', 'benchmarks.md'), 'utf8')
     for (const heading of [
       '## Targets',
@@ -104,6 +130,7 @@ describe('npm run bench -- --quick --dry', () => {
       '## 7. Origin',
       '## 8. Hot key',
       '## 9. Compression codecs',
+      '## 10. Tags and dependencies',
     ])
       expect(docs).toContain(heading)
     for (const chart of ['l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg', 'bytes-per-hit.svg']) {

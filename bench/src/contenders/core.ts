@@ -16,7 +16,16 @@ export interface CoreVariant {
   bytes?: boolean
   /** `false` turns compression off, or a fixed codec (diagnostics; the default is `'auto'`). */
   compression?: false | 'deflate' | 'zstd'
+  /**
+   * Read through `wrap` (its own key per variant) instead of `getJson`: the loader reads the object
+   * with `getJson`. `tags`: the value's tags. `dependency`: the loader reads the object and this S3 key
+   * through its context's `cache`, so the value depends on both.
+   */
+  wrap?: { tags?: readonly string[]; dependency?: string }
 }
+
+/** The second object `core-wrap-deps` reads (put by the tags scenario). */
+export const DEPENDENCY_KEY = 'tags/dependency.json'
 
 /** @valkey-s3-cache/core as its README shows it: a URL, defaults for everything else. */
 export function createCore(endpoints: Endpoints, variant: CoreVariant): Contender {
@@ -36,11 +45,24 @@ export function createCore(endpoints: Endpoints, variant: CoreVariant): Contende
     l1: variant.l1 ? { maxBytes: 16 * 1024 * 1024, ttl: '1h' } : false,
     shareParsed: variant.shareParsed === true,
   })
-  const read = variant.bytes
-    ? (key: string) => cache.get(key)
-    : variant.schema
-      ? (key: string) => cache.getJson(key, DocSchema)
-      : (key: string) => cache.getJson(key)
+  const wrap = variant.wrap
+  const read = wrap
+    ? (key: string) =>
+        cache.wrap(
+          `wrap/${variant.name}/${key}`,
+          async (context) => {
+            if (!wrap.dependency) return cache.getJson<Record<string, unknown>>(key)
+            const value = await context.cache.getJson<Record<string, unknown>>(key)
+            await context.cache.getJson(wrap.dependency)
+            return value
+          },
+          wrap.tags ? { tags: wrap.tags } : {},
+        )
+    : variant.bytes
+      ? (key: string) => cache.get(key)
+      : variant.schema
+        ? (key: string) => cache.getJson(key, DocSchema)
+        : (key: string) => cache.getJson(key)
   return {
     name: variant.name,
     read,

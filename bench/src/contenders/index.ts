@@ -1,7 +1,7 @@
 import { createBentocache } from './bentocache'
 import { createCacheManager } from './cache-manager'
 import { createCachified } from './cachified'
-import { createCore } from './core'
+import { createCore, DEPENDENCY_KEY } from './core'
 import { createLru } from './lru'
 import { createRaw } from './raw'
 import { createS3Direct } from './s3-direct'
@@ -52,6 +52,25 @@ const specs: ContenderSpec[] = [
     name: 'core, no compression',
     description: 'diagnostic: core `getJson(key)` with `compression: false` (not the default)',
     create: (e) => createCore(e, { name: 'core, no compression', compression: false }),
+  },
+  {
+    id: 'core-wrap',
+    name: 'core wrap',
+    description: 'core `wrap(key, loader)` of the parsed document, no tags (the tags scenario’s floor)',
+    create: (e) => createCore(e, { name: 'core wrap', wrap: {} }),
+  },
+  {
+    id: 'core-wrap-tags',
+    name: 'core wrap, 3 tags',
+    description: 'core `wrap(key, loader, { tags })` with 3 tags',
+    create: (e) =>
+      createCore(e, { name: 'core wrap, 3 tags', wrap: { tags: ['bench-a', 'bench-b', 'bench-c'] } }),
+  },
+  {
+    id: 'core-wrap-deps',
+    name: 'core wrap, 2 dependencies',
+    description: 'core `wrap` whose loader reads the document and a second object through `context.cache`',
+    create: (e) => createCore(e, { name: 'core wrap, 2 dependencies', wrap: { dependency: DEPENDENCY_KEY } }),
   },
   {
     id: 'core-l1',
@@ -121,3 +140,5 @@ export const L1_IDS = ['lru-parse', 'lru', 'core-l1', 'core-l1-shared', 'core-l1
 export const LIBRARY_IDS = ['raw', 'core', 'bentocache', 'cache-manager', 'cachified']
 /** The hot-key scenario: the libraries, and core with `shareParsed` (one value for all callers, as cache-manager gives). */
 export const HOT_KEY_IDS = [...LIBRARY_IDS, 'core-shared']
+/** The tags scenario's hits: an untagged `wrap` value first (the floor), then a tagged and a dependent one. */
+export const TAG_HIT_IDS = ['core-wrap', 'core-wrap-tags', 'core-wrap-deps']

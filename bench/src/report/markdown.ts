@@ -4,6 +4,7 @@ import { num, seconds, table } from './format'
 import { l1Section, l2Section, originSection } from './hit-sections'
 import { hotKeySection } from './hot-key-section'
 import { bytesSection, coldStartSection, roundTripSection, stampedeSection } from './other-sections'
+import { tagsSection } from './tags-section'
 import { judgeTargets } from './targets'
 
 function header(results: BenchResults, source: string): string {
@@ -90,6 +91,7 @@ export function renderMarkdown(results: BenchResults, source: string): string {
     originSection(results),
     hotKeySection(results),
     codecsSection(results),
+    tagsSection(results),
     REPRODUCE,
   ]
   return `${sections.filter(Boolean).join('\n\n')}\n`

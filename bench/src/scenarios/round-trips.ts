@@ -24,7 +24,7 @@ export interface RoundTripResult {
 const ADMIN_COMMANDS = new Set(['info', 'config|resetstat', 'ping', 'client|id', 'client|list', 'monitor'])
 
 /** Counts client-sent commands between `begin()` and `end()` with MONITOR, ignoring scripts' inner commands and the admin connection. */
-async function watchCommands(admin: Redis) {
+export async function watchCommands(admin: Redis) {
   const monitor = await admin.monitor()
   const adminId = String(await admin.client('ID'))
   const adminAddr = /addr=(\S+)/.exec(String(await admin.client('INFO')))?.[1] ?? ''
@@ -57,12 +57,10 @@ async function watchCommands(admin: Redis) {
   }
 }
 
-async function count(
-  admin: Redis,
-  watch: Awaited<ReturnType<typeof watchCommands>>,
-  ops: number,
-  run: () => Promise<void>,
-) {
+export type CommandWatch = Awaited<ReturnType<typeof watchCommands>>
+
+/** Commands `run` made, per operation of its `ops` (stats reset before). */
+export async function count(admin: Redis, watch: CommandWatch, ops: number, run: () => Promise<void>) {
   await admin.config('RESETSTAT')
   watch.begin()
   await run()
