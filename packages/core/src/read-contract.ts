@@ -18,6 +18,13 @@ export interface ReadResult {
    * to a dependent (an entry that is stored proves it by its `checksum`).
    */
   generation?: string | undefined
+  /**
+   * The load's entry was not stored because something it read changed while it ran (a put, an
+   * invalidation, an S3 event, a tag invalidated, a dependency changed). Its caller began before that
+   * change and may take it; a caller that joined the load later may have begun after the change, so it
+   * reads again instead (once).
+   */
+  superseded?: boolean | undefined
 }
 
 /** What a load from the origin (S3, or a `wrap` loader) produced. The read path's contract: origins implement it. */

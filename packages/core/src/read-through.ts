@@ -105,12 +105,18 @@ export class ReadThrough {
       policy.forceRefresh || policy.skipOversized
         ? `${target.id}\0${policy.forceRefresh ? 'refresh' : ''}\0${policy.skipOversized ? 'warm' : ''}`
         : target.id
-    const flight = this.flights.run(
-      flightKey,
-      epoch,
-      (shared) => this.readShared(target, policy, load, epoch, shared),
-      signal,
-    )
+    const run = () =>
+      this.flights.run(
+        flightKey,
+        epoch,
+        (shared) => this.readShared(target, policy, load, epoch, shared),
+        signal,
+      )
+    // A caller that joins a running load may have begun after a change that load's answer predates:
+    // when the load could not store its answer for that reason, such a caller reads again (once).
+    const flight = this.flights.joins(flightKey, epoch)
+      ? run().then((result) => (result.superseded ? run() : result))
+      : run()
     return emit ? this.reported(flight, target, started, emit) : flight
   }
 
@@ -312,7 +318,7 @@ export class ReadThrough {
       emit?.({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
       // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
       if (touched === true) this.fill(target, entry, epoch)
-      return { entry, status: 'hit', layer: 'l2' }
+      return { entry, status: 'hit', layer: 'l2', superseded: ticket !== undefined && touched === false }
     }
 
     const data =
@@ -355,7 +361,13 @@ export class ReadThrough {
     // could not be used (down, circuit open); a commit refused by a newer generation is still a miss.
     const storeUsed = ticket !== undefined && committed !== FAILED
     const miss = cacheable ? storeUsed : outcome.type === 'missing'
-    const generation = committed === true ? undefined : ticket?.generation
-    return { entry, status: miss ? 'miss' : 'bypass', generation }
+    // A generation proves an unstored answer unchanged only when nothing else went into it: a value built
+    // from other entries or tags that was not stored has no proof (its dependents are not stored either).
+    const tracked = outcome.type === 'entry' && Boolean(outcome.tags?.length || outcome.reads?.length)
+    const generation = committed === true || tracked ? undefined : ticket?.generation
+    // Refused by the store: what the load read changed while it ran.
+    const superseded =
+      ticket !== undefined && encoded !== undefined && (committed === false || enlisted === false)
+    return { entry, status: miss ? 'miss' : 'bypass', generation, superseded }
   }
 }

@@ -23,6 +23,11 @@ interface Flight<T> {
 export class SingleFlight<T> {
   private readonly inflight = new Map<string, Flight<T>>()
 
+  /** Whether a call with `key` and `epoch` would join a running execution rather than start one. */
+  joins(key: string, epoch: number): boolean {
+    return this.inflight.get(key)?.epoch === epoch
+  }
+
   run(
     key: string,
     epoch: number,

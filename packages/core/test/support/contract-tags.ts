@@ -182,6 +182,59 @@ export function tagsContract({ s3, cacheWith, peerOf }: EventContractContext) {
     expect({ again, runs }).toEqual({ again: { built: { v: 2 } }, runs: 1 })
   })
 
+  it('a value built from another value that could not be stored (its object changed) is not stored either', async () => {
+    const builder = cacheWith()
+    const writer = peerOf(builder)
+    const object = uniqueKey('nested-object')
+    const [outerKey, innerKey] = [uniqueKey('outer'), uniqueKey('inner')]
+    await writer.cache.put(object, '{"a":1}')
+    const read = gate()
+    const proceed = gate()
+    const inner = (reads: WrapLoaderContext['cache'], hold: boolean) =>
+      reads.wrap(innerKey, async ({ cache }) => {
+        const a = await cache.getJson(object)
+        if (hold) {
+          read.open()
+          await proceed.opened
+        }
+        return { a }
+      })
+    const outer = builder.cache.wrap(outerKey, async ({ cache }) => ({ inner: await inner(cache, true) }))
+    await read.opened
+    await writer.cache.put(object, '{"a":2}')
+    proceed.open()
+    expect(await outer).toEqual({ inner: { a: { a: 1 } } })
+    let runs = 0
+    const again = await writer.cache.wrap(outerKey, async ({ cache }) => {
+      runs++
+      return { inner: await inner(cache, false) }
+    })
+    expect({ again, runs }).toEqual({ again: { inner: { a: { a: 2 } } }, runs: 1 })
+  })
+
+  it('a caller that joins a load whose value could not be stored (its object changed) reads again', async () => {
+    const builder = cacheWith()
+    const writer = peerOf(builder)
+    const object = uniqueKey('joined-object')
+    const key = uniqueKey('joined-value')
+    await writer.cache.put(object, '{"v":1}')
+    const read = gate()
+    const proceed = gate()
+    const first = builder.cache.wrap(key, async ({ cache }) => {
+      const a = await cache.getJson(object)
+      read.open()
+      await proceed.opened
+      return { a }
+    })
+    await read.opened
+    await writer.cache.put(object, '{"v":2}')
+    // Begins after the change and joins the load that began before it.
+    const second = builder.cache.wrap(key, async ({ cache }) => ({ a: await cache.getJson(object) }))
+    proceed.open()
+    expect(await first).toEqual({ a: { v: 1 } })
+    expect(await second).toEqual({ a: { v: 2 } })
+  })
+
   it('invalidateTags in this process clears its L1 of the removed entries at once', async () => {
     const made = cacheWith({ l1: { maxBytes: 1_000_000, ttl: '1m' } })
     const [tag, object] = [uniqueKey('l1-tag'), uniqueKey('l1-dep')]
