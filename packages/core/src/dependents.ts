@@ -2,7 +2,7 @@ import { type CacheTarget, keysOf, tagKeys, tagLogKey } from './keys'
 import { FAILED, type Failed, type GuardedStore } from './store/guarded'
 import { MEMBER_MARGIN_MS, type TagMark, type Witness } from './store/store'
 
-/** Tags the tag log remembers (about 70 bytes each); a load older than the oldest forgotten one does not commit. */
+/** Tags the tag log remembers (about 120 bytes each); a load older than the oldest forgotten one does not commit. */
 const MAX_TAG_LOG = 10_000
 
 /** How far a removal follows dependents of dependents (an object → a response → …). */

@@ -9,12 +9,15 @@ import {
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Cache, type S3Cache } from '../../src'
+import { runDependencyRaces, runTagRaces } from './dependency-races'
 import { attempt, printTable, type Row, sleep, startS3FaultProxy, watchProcess } from './support'
 
 const TTL = 250
 const STALE = 400
 const SEED = 20251125
 const RUNS = 30
+/** Runs of each tags and dependencies scenario: each run builds values from several S3 reads. */
+const DEPENDENCY_RUNS = 10
 
 type Op =
   | { type: 'get'; cache: number; at: number }
@@ -180,5 +183,64 @@ describe('races: randomized interleavings across 3 caches (fast-check, real Valk
 
   it('get / put / invalidate with overlapping puts from different caches', { timeout: 120_000 }, async () => {
     await runScenario('overlapping puts', false)
+  })
+})
+
+describe('races: tags and dependencies across 3 caches (fast-check, real Valkey, S3 behind a delaying proxy)', () => {
+  let s3: S3Server
+  let valkey: ValkeyServer
+  let proxy: Awaited<ReturnType<typeof startS3FaultProxy>>
+  let caches: S3Cache[] = []
+  const rows: Row[] = []
+  const setup = () => ({ s3, caches, seed: SEED, runs: DEPENDENCY_RUNS, rows })
+
+  beforeAll(async () => {
+    s3 = await startS3()
+    valkey = await startValkey()
+    proxy = await startS3FaultProxy(s3)
+    // Requests and answers both held up to 150 ms: a load's body may be older than S3 by the time it commits.
+    proxy.delay(150)
+    proxy.delayAnswers(150)
+    caches = [0, 1, 2].map(() =>
+      createS3Cache({
+        s3: proxy.client(),
+        bucket: s3.bucket,
+        valkey: valkey.url,
+        keyPrefix: 's3c:race-deps:',
+        // Long enough for an entry stored after a change it raced with to outlive the run and be seen.
+        ttl: 500,
+        staleTtl: 1_000,
+        jitter: 0,
+        lock: { ttl: 150, wait: 100 },
+        timeouts: { revalidate: 120, valkey: 500 },
+      }),
+    )
+  })
+  afterAll(async () => {
+    for (const cache of caches) await cache.close()
+    await proxy?.stop()
+    await valkey?.stop()
+    await s3?.stop()
+    printTable(
+      'Reliability: races of tags and dependencies (packages/core/test/reliability/races.test.ts)',
+      rows,
+    )
+  })
+
+  it('tagged objects and a tagged wrap value changed outside the cache, then invalidateTags', {
+    timeout: 120_000,
+  }, async () => {
+    const tally = await runTagRaces(setup(), 'tags: external writes, then invalidateTags')
+    expect([tally.row.wrong, tally.staleSets, tally.row.untyped, tally.unhandled]).toEqual([0, 0, 0, 0])
+    expect(tally.changes.external).toBeGreaterThan(0)
+    expect(tally.removedByTags).toBeGreaterThan(0)
+  })
+
+  it('wrap values built through the loader cache while their objects change: put, invalidate, S3 event, invalidateTags', {
+    timeout: 120_000,
+  }, async () => {
+    const tally = await runDependencyRaces(setup(), 'dependencies: values built from changing objects')
+    expect([tally.row.wrong, tally.staleSets, tally.row.untyped, tally.unhandled]).toEqual([0, 0, 0, 0])
+    for (const how of ['put', 'invalidate', 'event', 'tags']) expect(tally.changes[how]).toBeGreaterThan(0)
   })
 })

@@ -86,6 +86,7 @@ export async function startS3FaultProxy(target: { port: number }) {
   let mode: FaultMode = 'pass'
   let served = 0
   let delayMaxMs = 0
+  let answerDelayMaxMs = 0
   const hung = new Set<ServerResponse>()
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     served++
@@ -111,8 +112,14 @@ export async function startS3FaultProxy(target: { port: number }) {
       const upstream = httpRequest(
         { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers)
-          answer.pipe(res)
+          const reply = () => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers)
+            answer.pipe(res)
+          }
+          if (answerDelayMaxMs > 0) {
+            answer.pause()
+            setTimeout(reply, Math.floor(Math.random() * answerDelayMaxMs))
+          } else reply()
         },
       )
       upstream.on('error', () => res.destroy())
@@ -139,6 +146,13 @@ export async function startS3FaultProxy(target: { port: number }) {
     /** Forwards each request after a random delay of up to `ms` (0: none), to widen race windows. */
     delay(ms: number) {
       delayMaxMs = ms
+    },
+    /**
+     * Holds each answer for a random delay of up to `ms` (0: none) after S3 has served it: the body a
+     * load receives may then be older than what S3 holds, as over a slow network.
+     */
+    delayAnswers(ms: number) {
+      answerDelayMaxMs = ms
     },
     set(next: FaultMode) {
       mode = next
