@@ -60,6 +60,7 @@ export type {
   SqsRecord,
 } from './s3-events/types'
 export type { InferOutput, StandardSchemaV1 } from './schema'
+export type { GlideClientLike } from './store/glide'
 export {
   CHANNELS,
   type OriginTraceContext,

@@ -12,6 +12,7 @@ import { type Duration, positiveMs, toMs } from './duration'
 import { CacheConfigError } from './errors'
 import type { CacheEventListener } from './events'
 import { readOptions } from './option-reader'
+import type { GlideClientLike } from './store/glide'
 
 /** Options of {@link createS3Cache}. Each default is stated once, here. */
 export interface S3CacheOptions {
@@ -20,11 +21,12 @@ export interface S3CacheOptions {
   /** Default bucket of `get`, `put` and `invalidate`. Required. */
   bucket: string
   /**
-   * An iovalkey `Redis` or `Cluster` instance (not closed by `close()`), connection
-   * options, or a URL (`valkey://`, `valkeys://`, `redis://`, `rediss://`).
+   * An iovalkey `Redis` or `Cluster` instance, a `GlideClient` or `GlideClusterClient` from
+   * `@valkey/valkey-glide` (neither closed by `close()`), connection options, or a URL (`valkey://`,
+   * `valkeys://`, `redis://`, `rediss://`); options and URLs make an iovalkey client.
    * Default: none, which selects the in-process memory store (warns once; for tests and demos).
    */
-  valkey?: ValkeyClient | ValkeyConnectionOptions | string
+  valkey?: ValkeyClient | GlideClientLike | ValkeyConnectionOptions | string
   /** Every Valkey key the cache writes starts with it, so an ACL can say `~s3c:*`. Default `'s3c:'`. */
   keyPrefix?: string
   /** How long an entry is fresh. Default `'5m'`. */

@@ -1,9 +1,12 @@
 // Type-level tests: vitest type-checks this file (typecheck mode); a type error fails the run.
 import type { S3Client } from '@aws-sdk/client-s3'
+import type { GlideClient, GlideClusterClient } from '@valkey/valkey-glide'
 import { type CachedObject, createS3Cache, type Duration, type S3Cache, toMs } from '@valkey-s3-cache/core'
 import { describe, expectTypeOf, it } from 'vitest'
 
 declare const s3: S3Client
+declare const glide: GlideClient
+declare const glideCluster: GlideClusterClient
 
 describe('option types', () => {
   it('Duration: milliseconds or a number with a unit', () => {
@@ -24,6 +27,13 @@ describe('option types', () => {
     toMs('5 minutes', 'ttl')
     // @ts-expect-error an unknown unit
     toMs('5x', 'ttl')
+  })
+
+  it('valkey takes a GLIDE client or cluster client as it is', () => {
+    expectTypeOf(createS3Cache({ s3, bucket: 'b', valkey: glide })).toEqualTypeOf<S3Cache>()
+    expectTypeOf(createS3Cache({ s3, bucket: 'b', valkey: glideCluster })).toEqualTypeOf<S3Cache>()
+    // @ts-expect-error an object that is neither a client nor connection options
+    createS3Cache({ s3, bucket: 'b', valkey: { invokeScript: () => 1 } })
   })
 
   it('createS3Cache requires s3 and bucket, and returns an S3Cache', () => {

@@ -3,6 +3,7 @@ import { redactAuthArgs, toValkeyError } from '../connect/errors'
 import { CONNECTION_DEFAULTS, type ValkeyClient, type ValkeyConnectionOptions } from '../connect/options'
 import { outageReporter } from '../connect/outage'
 import { resolveConnection } from '../connect/resolve'
+import { type GlideClientLike, GlideStore, isGlideClient } from './glide'
 import { MemoryStore } from './memory'
 import type { Store } from './store'
 import { ValkeyStore } from './valkey'
@@ -29,11 +30,11 @@ function superviseInstance(client: ValkeyClient, onError: (error: Error) => void
 }
 
 /**
- * Picks the store for the `valkey` option: an instance (left open by `close()`), options or a
- * URL (validated now, connected on first use), or, when omitted, the memory store.
+ * Picks the store for the `valkey` option: an iovalkey or GLIDE instance (left open by `close()`),
+ * options or a URL (validated now, connected on first use), or, when omitted, the memory store.
  */
 export function selectStore(
-  valkey: ValkeyClient | ValkeyConnectionOptions | string | undefined,
+  valkey: ValkeyClient | GlideClientLike | ValkeyConnectionOptions | string | undefined,
   onError: (error: Error) => void,
   timeoutMs: number,
 ): Store {
@@ -47,6 +48,8 @@ export function selectStore(
     }
     return new MemoryStore()
   }
+  // GLIDE reconnects by itself and reports nothing as events: its errors reach the cache per command.
+  if (isGlideClient(valkey)) return new GlideStore(valkey, { timeoutMs })
   if (isClient(valkey)) {
     superviseInstance(valkey, onError)
     // Its owner chose its timeouts; waiting for it to be ready is bounded by the defaults.

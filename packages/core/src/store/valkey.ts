@@ -1,35 +1,9 @@
-import { randomInt } from 'node:crypto'
 import type { Cluster, Redis } from 'iovalkey'
 import type { ValkeyClient } from '../connect/options'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
-import type { EntryKeys } from '../keys'
-import {
-  APPLY_EVENT,
-  BEGIN,
-  COMMIT,
-  DEPEND,
-  ENLIST,
-  LOG_TAGS,
-  PURGE,
-  RELEASE,
-  REPLACE,
-  SCRIPTS,
-  type Script,
-  TAGS_UNCHANGED,
-  TAKE,
-  TOUCH,
-} from './scripts'
-import {
-  freshGeneration,
-  GENERATION_TTL_MS,
-  type LoadTicket,
-  pxMs,
-  type Removed,
-  type Store,
-  type TagMark,
-  type Witness,
-} from './store'
+import { type ScriptArg, ScriptedStore } from './scripted'
+import { SCRIPTS, type Script } from './scripts'
 import { WriteBatch } from './write-batch'
 
 /** How long after a failed client creation the next use tries again. */
@@ -54,7 +28,7 @@ function servingNodes(client: ValkeyClient): { primaries: Redis[]; replicas: Red
  * Works the same on a standalone server and on a cluster, since every script's keys
  * share one hash tag.
  */
-export class ValkeyStore implements Store {
+export class ValkeyStore extends ScriptedStore {
   private client: ValkeyClient | undefined
   private connecting: Promise<ValkeyClient> | undefined
   private readonly create: (() => Promise<ValkeyClient>) | undefined
@@ -80,6 +54,7 @@ export class ValkeyStore implements Store {
       timeoutMs: number
     },
   ) {
+    super()
     if (typeof source === 'function') this.create = source
     else this.client = source
     this.whenReady = settings.whenReady
@@ -127,7 +102,7 @@ export class ValkeyStore implements Store {
     return this.connecting
   }
 
-  private async run(script: Script, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+  protected async run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown> {
     const client = await this.connected()
     try {
       return await client.evalsha(script.sha, keys.length, ...keys, ...args)
@@ -137,108 +112,17 @@ export class ValkeyStore implements Store {
     }
   }
 
+  protected async tagMarkOf(tagLog: string): Promise<[unknown, unknown]> {
+    const client = await this.connected()
+    return (await client.zmscore(tagLog, '#born', '#epoch')) as [unknown, unknown]
+  }
+
   // Not async: a hit's GET is the client's own promise, with no wrapper around it.
   get(key: string): Promise<Buffer | null> {
     if (!this.client) return Promise.resolve(this.connected()).then(() => this.get(key))
     this.batch ??= new WriteBatch(this.client)
     this.batch.join()
     return this.client.getBuffer(key)
-  }
-
-  async begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket> {
-    const args = [token, leaseMs === 0 ? 0 : pxMs(leaseMs), freshGeneration(), GENERATION_TTL_MS]
-    const client = await this.connected()
-    // Sent together: one round trip (both ride one write on a standalone server).
-    const [[generation, leased], [born, epoch]] = (await Promise.all([
-      this.run(BEGIN, [keys.lease, keys.generation], args),
-      client.zmscore(tagLog, '#born', '#epoch'),
-    ])) as [[string, number], [string | null, string | null]]
-    return {
-      generation: String(generation),
-      leased: leased === 1,
-      tagMark: { born: born ?? undefined, epoch: epoch ?? undefined },
-    }
-  }
-
-  async commit(
-    keys: EntryKeys,
-    generation: string,
-    token: string,
-    value: Buffer,
-    ttlMs: number,
-  ): Promise<boolean> {
-    const keyList = [keys.entry, keys.generation, keys.lease]
-    return (await this.run(COMMIT, keyList, [generation, token, value, pxMs(ttlMs)])) === 1
-  }
-
-  async touch(
-    keys: EntryKeys,
-    generation: string,
-    token: string,
-    checksum: number | undefined,
-    times: Buffer,
-    ttlMs: number,
-  ): Promise<boolean> {
-    const keyList = [keys.entry, keys.generation, keys.lease]
-    const expected = Buffer.alloc(checksum === undefined ? 0 : 4) // empty matches nothing
-    if (checksum !== undefined) expected.writeUInt32BE(checksum)
-    return (await this.run(TOUCH, keyList, [generation, token, times, pxMs(ttlMs), expected])) === 1
-  }
-
-  async release(keys: EntryKeys, token: string): Promise<void> {
-    await this.run(RELEASE, [keys.lease], [token])
-  }
-
-  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
-    const keyList = [keys.entry, keys.generation, keys.dependents]
-    const args = [value, pxMs(ttlMs), GENERATION_TTL_MS, Date.now()]
-    return (await this.run(REPLACE, keyList, args)) as string[]
-  }
-
-  async purge(keys: EntryKeys): Promise<Removed> {
-    const keyList = [keys.entry, keys.generation, keys.dependents]
-    const [deleted, dependents] = (await this.run(PURGE, keyList, [GENERATION_TTL_MS, Date.now()])) as [
-      number,
-      string[],
-    ]
-    return { removed: deleted === 1, dependents }
-  }
-
-  async applyEvent(keys: EntryKeys, sequencer: string): Promise<Removed> {
-    const keyList = [keys.entry, keys.generation, keys.sequencer, keys.dependents]
-    const args = [sequencer, GENERATION_TTL_MS, Date.now()]
-    const [applied, dependents] = (await this.run(APPLY_EVENT, keyList, args)) as [number, string[]]
-    return { removed: applied === 1, dependents }
-  }
-
-  async enlist(
-    set: string,
-    member: string,
-    ttlMs: number,
-    maxMembers: number,
-    witness?: Witness,
-  ): Promise<boolean> {
-    const now = Date.now()
-    if (!witness) return (await this.run(ENLIST, [set], [member, pxMs(ttlMs), now, maxMembers])) === 1
-    const checksum = Buffer.alloc(witness.checksum === undefined ? 0 : 4) // empty matches nothing
-    if (witness.checksum !== undefined) checksum.writeUInt32BE(witness.checksum)
-    const keyList = [witness.keys.entry, witness.keys.generation, witness.keys.dependents]
-    const args = [checksum, witness.generation ?? '', member, pxMs(ttlMs), now, maxMembers]
-    return (await this.run(DEPEND, keyList, args)) === 1
-  }
-
-  async take(set: string): Promise<string[]> {
-    return (await this.run(TAKE, [set], [Date.now()])) as string[]
-  }
-
-  async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
-    const born = String(randomInt(1, 2 ** 47))
-    await this.run(LOG_TAGS, [tagLog], [born, GENERATION_TTL_MS, maxLog, ...tagIds])
-  }
-
-  async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {
-    const args = [mark.born ?? '', mark.epoch ?? '', ...tagIds]
-    return (await this.run(TAGS_UNCHANGED, [tagLog], args)) === 1
   }
 
   /**

@@ -1,0 +1,108 @@
+import { withDeadline } from '../deadline'
+import { ValkeyConnectionError } from '../errors'
+import { type ScriptArg, ScriptedStore } from './scripted'
+import { SCRIPTS, type Script } from './scripts'
+
+/** A GLIDE argument or key: text, or bytes. */
+type GlideArg = string | Buffer
+
+/** GLIDE's `Decoder.Bytes`: replies as Buffers (the enum's value, so this module imports nothing from GLIDE). */
+const BYTES = 0
+
+/**
+ * The part of a `GlideClient` or `GlideClusterClient` (`@valkey/valkey-glide`) the cache uses, declared
+ * structurally: core never imports GLIDE for its types, and loads its `Script` class only once such a
+ * client is given.
+ */
+export interface GlideClientLike {
+  get(key: GlideArg, options: { decoder: typeof BYTES }): Promise<unknown>
+  zmscore(key: GlideArg, members: GlideArg[]): Promise<(number | null)[]>
+  invokeScript(script: unknown, options: { keys: GlideArg[]; args: GlideArg[] }): Promise<unknown>
+  customCommand(
+    args: GlideArg[],
+    options?: { route?: 'allPrimaries'; decoder?: typeof BYTES },
+  ): Promise<unknown>
+  close(errorMessage?: string): void
+}
+
+/** Whether `value` is a GLIDE client. Duck-typed, as the app may resolve another copy of GLIDE. */
+export function isGlideClient(value: unknown): value is GlideClientLike {
+  const client = value as Partial<GlideClientLike> | null | undefined
+  return (
+    typeof client?.invokeScript === 'function' &&
+    typeof client.customCommand === 'function' &&
+    typeof client.zmscore === 'function'
+  )
+}
+
+interface GlideScriptClass {
+  new (code: string): unknown
+}
+
+/** GLIDE's `Script` objects, one per script, made from the GLIDE package the app installed. */
+let glideScripts: Promise<Map<Script, unknown>> | undefined
+
+function scriptsOf(): Promise<Map<Script, unknown>> {
+  // A specifier in a variable: bundlers leave it to the runtime, so an app without GLIDE never needs it.
+  const specifier = '@valkey/valkey-glide'
+  glideScripts ??= (import(specifier) as Promise<{ Script: GlideScriptClass }>).then(
+    ({ Script: GlideScript }) => new Map(SCRIPTS.map((script) => [script, new GlideScript(script.source)])),
+    (error: unknown) => {
+      glideScripts = undefined
+      throw new ValkeyConnectionError('a GLIDE client was given, but @valkey/valkey-glide cannot be loaded', {
+        cause: error,
+      })
+    },
+  )
+  return glideScripts
+}
+
+/**
+ * The store on a GLIDE client: one GET per read (its bytes decoder, so bodies stay binary), and one
+ * script per conditional write through GLIDE's script API (`invokeScript`: `EVALSHA`, `EVAL` when the
+ * server does not know it yet). GLIDE routes each command by its keys, which share one hash tag. The
+ * client is the app's: `close()` leaves it open.
+ */
+export class GlideStore extends ScriptedStore {
+  private readonly client: GlideClientLike
+  private readonly timeoutMs: number
+
+  constructor(client: GlideClientLike, settings: { timeoutMs: number }) {
+    super()
+    this.client = client
+    this.timeoutMs = settings.timeoutMs
+  }
+
+  protected async run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    const glideScript = (await scriptsOf()).get(script)
+    const glideArgs = args.map((arg) => (typeof arg === 'number' ? String(arg) : arg))
+    return this.client.invokeScript(glideScript, { keys, args: glideArgs })
+  }
+
+  get(key: string): Promise<Buffer | null> {
+    return this.client.get(key, { decoder: BYTES }) as Promise<Buffer | null>
+  }
+
+  protected tagMarkOf(tagLog: string): Promise<[unknown, unknown]> {
+    return this.client.zmscore(tagLog, ['#born', '#epoch']) as Promise<[unknown, unknown]>
+  }
+
+  /** Loads the scripts on every primary (the client itself connected when it was created). */
+  async connect(): Promise<void> {
+    await scriptsOf()
+    const ms = this.timeoutMs
+    await withDeadline(
+      ms,
+      () =>
+        Promise.all(
+          SCRIPTS.map((script) =>
+            this.client.customCommand(['SCRIPT', 'LOAD', script.source], { route: 'allPrimaries' }),
+          ),
+        ),
+      () => new ValkeyConnectionError(`Valkey did not load the cache's scripts within ${ms} ms`),
+    )
+  }
+
+  /** The client is the app's: it stays open. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,143 @@
+import { randomInt } from 'node:crypto'
+import type { EntryKeys } from '../keys'
+import {
+  APPLY_EVENT,
+  BEGIN,
+  COMMIT,
+  DEPEND,
+  ENLIST,
+  LOG_TAGS,
+  PURGE,
+  RELEASE,
+  REPLACE,
+  type Script,
+  TAGS_UNCHANGED,
+  TAKE,
+  TOUCH,
+} from './scripts'
+import {
+  freshGeneration,
+  GENERATION_TTL_MS,
+  type LoadTicket,
+  pxMs,
+  type Removed,
+  type Store,
+  type TagMark,
+  type Witness,
+} from './store'
+
+/** A script key or argument as both clients send it: text, or bytes (an entry). */
+export type ScriptArg = string | number | Buffer
+
+/** A reply's score or value as a string (a client answers numbers or strings), or `undefined` for nil. */
+const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value))
+
+/**
+ * The store's writes, each one script of `scripts.ts`, over any client that can run a script and read
+ * a sorted set's scores: iovalkey (`ValkeyStore`) and GLIDE (`GlideStore`) differ only in how they send
+ * them, how they read an entry, and how they connect.
+ */
+export abstract class ScriptedStore implements Store {
+  /** Runs `script` with `keys` (one hash tag) and `args`. */
+  protected abstract run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown>
+  /** `ZMSCORE tagLog #born #epoch`. */
+  protected abstract tagMarkOf(tagLog: string): Promise<[unknown, unknown]>
+  abstract get(key: string): Promise<Buffer | null>
+  abstract connect(): Promise<void>
+  abstract close(): Promise<void>
+
+  async begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket> {
+    const args = [token, leaseMs === 0 ? 0 : pxMs(leaseMs), freshGeneration(), GENERATION_TTL_MS]
+    // Sent together: one round trip (both ride one write on a standalone server).
+    const [[generation, leased], [born, epoch]] = (await Promise.all([
+      this.run(BEGIN, [keys.lease, keys.generation], args),
+      this.tagMarkOf(tagLog),
+    ])) as [[string, number], [unknown, unknown]]
+    return {
+      generation: String(generation),
+      leased: leased === 1,
+      tagMark: { born: text(born), epoch: text(epoch) },
+    }
+  }
+
+  async commit(
+    keys: EntryKeys,
+    generation: string,
+    token: string,
+    value: Buffer,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const keyList = [keys.entry, keys.generation, keys.lease]
+    return (await this.run(COMMIT, keyList, [generation, token, value, pxMs(ttlMs)])) === 1
+  }
+
+  async touch(
+    keys: EntryKeys,
+    generation: string,
+    token: string,
+    checksum: number | undefined,
+    times: Buffer,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const keyList = [keys.entry, keys.generation, keys.lease]
+    const expected = Buffer.alloc(checksum === undefined ? 0 : 4) // empty matches nothing
+    if (checksum !== undefined) expected.writeUInt32BE(checksum)
+    return (await this.run(TOUCH, keyList, [generation, token, times, pxMs(ttlMs), expected])) === 1
+  }
+
+  async release(keys: EntryKeys, token: string): Promise<void> {
+    await this.run(RELEASE, [keys.lease], [token])
+  }
+
+  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
+    const keyList = [keys.entry, keys.generation, keys.dependents]
+    const args = [value, pxMs(ttlMs), GENERATION_TTL_MS, Date.now()]
+    return (await this.run(REPLACE, keyList, args)) as string[]
+  }
+
+  async purge(keys: EntryKeys): Promise<Removed> {
+    const keyList = [keys.entry, keys.generation, keys.dependents]
+    const [deleted, dependents] = (await this.run(PURGE, keyList, [GENERATION_TTL_MS, Date.now()])) as [
+      number,
+      string[],
+    ]
+    return { removed: deleted === 1, dependents }
+  }
+
+  async applyEvent(keys: EntryKeys, sequencer: string): Promise<Removed> {
+    const keyList = [keys.entry, keys.generation, keys.sequencer, keys.dependents]
+    const args = [sequencer, GENERATION_TTL_MS, Date.now()]
+    const [applied, dependents] = (await this.run(APPLY_EVENT, keyList, args)) as [number, string[]]
+    return { removed: applied === 1, dependents }
+  }
+
+  async enlist(
+    set: string,
+    member: string,
+    ttlMs: number,
+    maxMembers: number,
+    witness?: Witness,
+  ): Promise<boolean> {
+    const now = Date.now()
+    if (!witness) return (await this.run(ENLIST, [set], [member, pxMs(ttlMs), now, maxMembers])) === 1
+    const checksum = Buffer.alloc(witness.checksum === undefined ? 0 : 4) // empty matches nothing
+    if (witness.checksum !== undefined) checksum.writeUInt32BE(witness.checksum)
+    const keyList = [witness.keys.entry, witness.keys.generation, witness.keys.dependents]
+    const args = [checksum, witness.generation ?? '', member, pxMs(ttlMs), now, maxMembers]
+    return (await this.run(DEPEND, keyList, args)) === 1
+  }
+
+  async take(set: string): Promise<string[]> {
+    return (await this.run(TAKE, [set], [Date.now()])) as string[]
+  }
+
+  async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
+    const born = String(randomInt(1, 2 ** 47))
+    await this.run(LOG_TAGS, [tagLog], [born, GENERATION_TTL_MS, maxLog, ...tagIds])
+  }
+
+  async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {
+    const args = [mark.born ?? '', mark.epoch ?? '', ...tagIds]
+    return (await this.run(TAGS_UNCHANGED, [tagLog], args)) === 1
+  }
+}
