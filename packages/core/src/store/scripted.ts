@@ -32,6 +32,13 @@ export type ScriptArg = string | number | Buffer
 /** A reply's score or value as a string (a client answers numbers or strings), or `undefined` for nil. */
 const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value))
 
+/** An entry's checksum as the scripts compare it (bytes 20–23); empty, which matches nothing, when unknown. */
+function checksumBytes(checksum: number | undefined): Buffer {
+  const bytes = Buffer.alloc(checksum === undefined ? 0 : 4)
+  if (checksum !== undefined) bytes.writeUInt32BE(checksum)
+  return bytes
+}
+
 /**
  * The store's writes, each one script of `scripts.ts`, over any client that can run a script and read
  * a sorted set's scores: iovalkey (`ValkeyStore`) and GLIDE (`GlideStore`) differ only in how they send
@@ -80,8 +87,7 @@ export abstract class ScriptedStore implements Store {
     ttlMs: number,
   ): Promise<boolean> {
     const keyList = [keys.entry, keys.generation, keys.lease]
-    const expected = Buffer.alloc(checksum === undefined ? 0 : 4) // empty matches nothing
-    if (checksum !== undefined) expected.writeUInt32BE(checksum)
+    const expected = checksumBytes(checksum)
     return (await this.run(TOUCH, keyList, [generation, token, times, pxMs(ttlMs), expected])) === 1
   }
 
@@ -120,8 +126,7 @@ export abstract class ScriptedStore implements Store {
   ): Promise<boolean> {
     const now = Date.now()
     if (!witness) return (await this.run(ENLIST, [set], [member, pxMs(ttlMs), now, maxMembers])) === 1
-    const checksum = Buffer.alloc(witness.checksum === undefined ? 0 : 4) // empty matches nothing
-    if (witness.checksum !== undefined) checksum.writeUInt32BE(witness.checksum)
+    const checksum = checksumBytes(witness.checksum)
     const keyList = [witness.keys.entry, witness.keys.generation, witness.keys.dependents]
     const args = [checksum, witness.generation ?? '', member, pxMs(ttlMs), now, maxMembers]
     return (await this.run(DEPEND, keyList, args)) === 1

@@ -8,7 +8,7 @@ import {
 } from '@valkey-s3-cache/testkit'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createS3Cache, type S3Cache } from '../../src'
+import { createS3Cache, type S3Cache, type S3CacheOptions } from '../../src'
 import { runDependencyRaces, runTagRaces } from './dependency-races'
 import { attempt, printTable, type Row, sleep, startS3FaultProxy, watchProcess } from './support'
 
@@ -31,42 +31,53 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   at: fc.integer({ min: 0, max: 700 }),
 }) as fc.Arbitrary<Op>
 
-describe('races: randomized interleavings across 3 caches (fast-check, real Valkey, S3 behind a delaying proxy)', () => {
-  let s3: S3Server
-  let valkey: ValkeyServer
-  let proxy: Awaited<ReturnType<typeof startS3FaultProxy>>
-  let caches: S3Cache[] = []
-  const rows: Row[] = []
-
+/** S3 behind a delaying proxy, one valkey-server and three caches on them, for the enclosing describe. */
+function useRaceServers(
+  title: string,
+  delays: { requests: number; answers?: number },
+  cacheOptions: Omit<S3CacheOptions, 's3' | 'bucket' | 'valkey'>,
+) {
+  const race = { s3: undefined as unknown as S3Server, caches: [] as S3Cache[], rows: [] as Row[] }
+  let valkey: ValkeyServer | undefined
+  let proxy: Awaited<ReturnType<typeof startS3FaultProxy>> | undefined
   beforeAll(async () => {
-    s3 = await startS3()
+    race.s3 = await startS3()
     valkey = await startValkey()
-    proxy = await startS3FaultProxy(s3)
-    proxy.delay(300)
-    caches = [0, 1, 2].map(() =>
-      createS3Cache({
-        s3: proxy.client(),
-        bucket: s3.bucket,
-        valkey: valkey.url,
-        keyPrefix: 's3c:race:',
-        ttl: TTL,
-        staleTtl: STALE,
-        jitter: 0,
-        lock: { ttl: 150, wait: 100 },
-        timeouts: { revalidate: 120, valkey: 500 },
-      }),
+    const started = await startS3FaultProxy(race.s3)
+    proxy = started
+    started.delay(delays.requests)
+    if (delays.answers) started.delayAnswers(delays.answers)
+    const url = valkey.url
+    race.caches = [0, 1, 2].map(() =>
+      createS3Cache({ s3: started.client(), bucket: race.s3.bucket, valkey: url, ...cacheOptions }),
     )
   })
   afterAll(async () => {
-    for (const cache of caches) await cache.close()
+    for (const cache of race.caches) await cache.close()
     await proxy?.stop()
     await valkey?.stop()
-    await s3?.stop()
-    printTable('Reliability: races (packages/core/test/reliability/races.test.ts)', rows)
+    await race.s3?.stop()
+    printTable(title, race.rows)
   })
+  return race
+}
+
+describe('races: randomized interleavings across 3 caches (fast-check, real Valkey, S3 behind a delaying proxy)', () => {
+  const race = useRaceServers(
+    'Reliability: races (packages/core/test/reliability/races.test.ts)',
+    { requests: 300 },
+    {
+      keyPrefix: 's3c:race:',
+      ttl: TTL,
+      staleTtl: STALE,
+      jitter: 0,
+      lock: { ttl: 150, wait: 100 },
+      timeouts: { revalidate: 120, valkey: 500 },
+    },
+  )
 
   const s3Version = async (key: string) => {
-    const answer = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))
+    const answer = await race.s3.client.send(new GetObjectCommand({ Bucket: race.s3.bucket, Key: key }))
     return (JSON.parse(await (answer.Body?.transformToString() ?? '{}')) as { v: number }).v
   }
 
@@ -86,14 +97,14 @@ describe('races: randomized interleavings across 3 caches (fast-check, real Valk
           const key = `race/${label.replace(/\W+/g, '-')}/${run}.json`
           const history = new VersionHistory(0)
           const first = history.begin(key, 0)
-          await caches[0]?.put(key, JSON.stringify({ v: 0 }))
+          await race.caches[0]?.put(key, JSON.stringify({ v: 0 }))
           first.end = Date.now()
           let putChain: Promise<unknown> = Promise.resolve()
           const wrong: string[] = []
           await Promise.all(
             ops.map(async (op) => {
               await sleep(op.at)
-              const cache = caches[op.cache] as S3Cache
+              const cache = race.caches[op.cache] as S3Cache
               if (op.type === 'put') {
                 const doPut = async () => {
                   const v = history.latest(key) + 1
@@ -146,7 +157,7 @@ describe('races: randomized interleavings across 3 caches (fast-check, real Valk
           )
           // Settled: every cache's fresh read must give what S3 holds now.
           const truth = await s3Version(key)
-          for (const [i, cache] of caches.entries()) {
+          for (const [i, cache] of race.caches.entries()) {
             const answer = await cache.get(key)
             const { v } = JSON.parse(new TextDecoder().decode(answer.body)) as { v: number }
             if (v !== truth) {
@@ -163,7 +174,7 @@ describe('races: randomized interleavings across 3 caches (fast-check, real Valk
     } finally {
       watch.stop()
       row.note = `${runs} runs (seed ${SEED}), ${staleSets} stale sets, ${torn} torn s3rver reads, process faults ${watch.count}`
-      rows.push(row)
+      race.rows.push(row)
       console.log(
         `[races] ${label}: ${runs} runs, ${row.requests} gets, ${row.hits} hits, ${row.stale} stale, ` +
           `${row.errors} typed errors, ${row.untyped} untyped, ${row.wrong} wrong answers, ${staleSets} stale sets, ` +
@@ -187,44 +198,26 @@ describe('races: randomized interleavings across 3 caches (fast-check, real Valk
 })
 
 describe('races: tags and dependencies across 3 caches (fast-check, real Valkey, S3 behind a delaying proxy)', () => {
-  let s3: S3Server
-  let valkey: ValkeyServer
-  let proxy: Awaited<ReturnType<typeof startS3FaultProxy>>
-  let caches: S3Cache[] = []
-  const rows: Row[] = []
-  const setup = () => ({ s3, caches, seed: SEED, runs: DEPENDENCY_RUNS, rows })
-
-  beforeAll(async () => {
-    s3 = await startS3()
-    valkey = await startValkey()
-    proxy = await startS3FaultProxy(s3)
+  const race = useRaceServers(
+    'Reliability: races of tags and dependencies (packages/core/test/reliability/races.test.ts)',
     // Requests and answers both held up to 150 ms: a load's body may be older than S3 by the time it commits.
-    proxy.delay(150)
-    proxy.delayAnswers(150)
-    caches = [0, 1, 2].map(() =>
-      createS3Cache({
-        s3: proxy.client(),
-        bucket: s3.bucket,
-        valkey: valkey.url,
-        keyPrefix: 's3c:race-deps:',
-        // Long enough for an entry stored after a change it raced with to outlive the run and be seen.
-        ttl: 500,
-        staleTtl: 1_000,
-        jitter: 0,
-        lock: { ttl: 150, wait: 100 },
-        timeouts: { revalidate: 120, valkey: 500 },
-      }),
-    )
-  })
-  afterAll(async () => {
-    for (const cache of caches) await cache.close()
-    await proxy?.stop()
-    await valkey?.stop()
-    await s3?.stop()
-    printTable(
-      'Reliability: races of tags and dependencies (packages/core/test/reliability/races.test.ts)',
-      rows,
-    )
+    { requests: 150, answers: 150 },
+    {
+      keyPrefix: 's3c:race-deps:',
+      // Long enough for an entry stored after a change it raced with to outlive the run and be seen.
+      ttl: 500,
+      staleTtl: 1_000,
+      jitter: 0,
+      lock: { ttl: 150, wait: 100 },
+      timeouts: { revalidate: 120, valkey: 500 },
+    },
+  )
+  const setup = () => ({
+    s3: race.s3,
+    caches: race.caches,
+    seed: SEED,
+    runs: DEPENDENCY_RUNS,
+    rows: race.rows,
   })
 
   it('tagged objects and a tagged wrap value changed outside the cache, then invalidateTags', {
