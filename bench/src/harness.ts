@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { contenders, LIBRARY_IDS } from './contenders'
+import { contenders, HIT_LIBRARY_IDS } from './contenders'
 import { describeMachine, startEnv } from './env'
 import { writeDocs } from './report/write'
 import { type BenchResults, SCENARIOS, type ScenarioName } from './results'
@@ -76,8 +76,8 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     l1Hit: () => runL1Hit(env, settings, log),
     origin: () => runOrigin(env, settings, log),
     stampede: () => runStampede(env, settings, log),
-    bytes: () => runBytes(env, settings, LIBRARY_IDS, log),
-    roundTrips: () => runRoundTrips(env, settings, LIBRARY_IDS, log),
+    bytes: () => runBytes(env, settings, HIT_LIBRARY_IDS, log),
+    roundTrips: () => runRoundTrips(env, settings, HIT_LIBRARY_IDS, log),
     coldStart: () => runColdStart(env, settings, log),
     hotKey: () => runHotKey(env, settings, log),
     codecs: () => runCodecs(settings, log),

@@ -4,6 +4,7 @@ const ROOT = new URL('../../', import.meta.url)
 const PACKAGES = [
   '@valkey-s3-cache/core',
   'iovalkey',
+  '@valkey/valkey-glide',
   'ioredis',
   'bentocache',
   'cache-manager',

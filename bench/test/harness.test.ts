@@ -32,7 +32,7 @@ describe('npm run bench -- --quick --dry', () => {
     expect(results.machine.cores).toBeGreaterThan(0)
 
     // Every L2 contender measured every cell, and only hits (no S3 call during the rounds).
-    expect(scenarios.l2Hit).toHaveLength(3 * 2 * 7)
+    expect(scenarios.l2Hit).toHaveLength(3 * 2 * 9)
     for (const cell of scenarios.l2Hit ?? []) {
       expect(cell.median.opsPerSec, cell.name).toBeGreaterThan(0)
       expect(cell.originCalls, cell.name).toBe(0)
@@ -48,6 +48,13 @@ describe('npm run bench -- --quick --dry', () => {
     // One GET per hit for core; bytes measured for both sizes.
     const core = scenarios.roundTrips?.find((r) => r.contender === 'core')
     expect(core?.hit).toMatchObject({ commands: 1, sent: 1, byCommand: { get: 1 } })
+    // The same on a GLIDE client, and the raw GLIDE floor.
+    for (const id of ['core-glide', 'glide'])
+      expect(scenarios.roundTrips?.find((r) => r.contender === id)?.hit, id).toMatchObject({
+        commands: 1,
+        sent: 1,
+        byCommand: { get: 1 },
+      })
     expect(scenarios.bytes?.filter((b) => b.contender === 'core').map((b) => b.sizeKiB)).toEqual([10, 100])
     expect(scenarios.bytes?.every((b) => b.bytesPerHit > 0 && b.strlen > 0)).toBe(true)
 
@@ -60,12 +67,18 @@ describe('npm run bench -- --quick --dry', () => {
     // The fixture handlers bundle (examples/api belongs to someone else and may be mid-edit).
     const bundles = scenarios.coldStart?.bundles.filter((b) => b.entry.startsWith('bench/fixtures/')) ?? []
     expect(bundles.map((b) => [b.name, b.error ?? 'ok'])).toEqual(
-      ['raw iovalkey', 'core', 'bentocache', 'cache-manager', 'cachified'].map((name) => [name, 'ok']),
+      ['raw iovalkey', 'core', 'core on GLIDE', 'bentocache', 'cache-manager', 'cachified'].map((name) => [
+        name,
+        'ok',
+      ]),
     )
+    // core's bundle holds no GLIDE file (a run-time import); a GLIDE deployment's node_modules were measured.
+    expect(bundles.find((b) => b.name === 'core')?.bundlesGlide).toBe(false)
+    expect(scenarios.coldStart?.glideInstall?.glidePackages[0]?.bytes).toBeGreaterThan(0)
 
     // Hot key: every library and core with shareParsed, at 1 and 10 KiB, hits only; core coalesces a batch into one GET.
     const hot = scenarios.hotKey
-    expect(hot?.cells).toHaveLength(6 * 2)
+    expect(hot?.cells).toHaveLength(8 * 2)
     for (const cell of hot?.cells ?? []) {
       expect(cell.readsPerSec, cell.name).toBeGreaterThan(0)
       expect(cell.originCalls, cell.name).toBe(0)
@@ -131,6 +144,9 @@ describe('npm run bench -- --quick --dry', () => {
       '## 8. Hot key',
       '## 9. Compression codecs',
       '## 10. Tags and dependencies',
+      'raw GLIDE',
+      'core on GLIDE',
+      'What a GLIDE deployment carries',
     ])
       expect(docs).toContain(heading)
     for (const chart of ['l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg', 'bytes-per-hit.svg']) {

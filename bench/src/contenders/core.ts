@@ -1,4 +1,4 @@
-import { createS3Cache } from '@valkey-s3-cache/core'
+import { createS3Cache, type S3CacheOptions } from '@valkey-s3-cache/core'
 import type { Endpoints } from '../env'
 import { DocSchema } from '../payload'
 import { countedS3 } from './origin'
@@ -27,13 +27,21 @@ export interface CoreVariant {
 /** The second object `core-wrap-deps` reads (put by the tags scenario). */
 export const DEPENDENCY_KEY = 'tags/dependency.json'
 
-/** @valkey-s3-cache/core as its README shows it: a URL, defaults for everything else. */
-export function createCore(endpoints: Endpoints, variant: CoreVariant): Contender {
+/**
+ * @valkey-s3-cache/core as its README shows it: a URL, defaults for everything else. `client`: a
+ * client to hand core instead of the URL (a GLIDE client, its own key prefix).
+ */
+export function createCore(
+  endpoints: Endpoints,
+  variant: CoreVariant,
+  client?: S3CacheOptions['valkey'],
+): Contender {
   const { s3, calls } = countedS3(endpoints)
   const cache = createS3Cache({
     s3,
     bucket: endpoints.bucket,
-    valkey: `valkey://${endpoints.valkeyHost}:${endpoints.valkeyPort}`,
+    valkey: client ?? `valkey://${endpoints.valkeyHost}:${endpoints.valkeyPort}`,
+    ...(client ? { keyPrefix: 's3c-glide:' } : {}),
     ttl: '1h',
     ...(variant.compression === undefined
       ? {}

@@ -2,6 +2,7 @@ import { createBentocache } from './bentocache'
 import { createCacheManager } from './cache-manager'
 import { createCachified } from './cachified'
 import { createCore, DEPENDENCY_KEY } from './core'
+import { createCoreGlide, createGlideRaw } from './glide'
 import { createLru } from './lru'
 import { createRaw } from './raw'
 import { createS3Direct } from './s3-direct'
@@ -17,11 +18,24 @@ const specs: ContenderSpec[] = [
     create: createRaw,
   },
   {
+    id: 'glide',
+    name: 'raw GLIDE',
+    description:
+      '`@valkey/valkey-glide` standalone `GlideClient` `get(key, { decoder: Decoder.Bytes })` + `JSON.parse` (the raw floor on GLIDE)',
+    create: createGlideRaw,
+  },
+  {
     id: 'core',
     name: 'core',
     description:
       '`@valkey-s3-cache/core` `getJson(key)` (URL connection, defaults: compression by size, lease on)',
     create: (e) => createCore(e, { name: 'core' }),
+  },
+  {
+    id: 'core-glide',
+    name: 'core on GLIDE',
+    description: 'core `getJson(key)` with a standalone GLIDE `GlideClient` as `valkey` (defaults otherwise)',
+    create: (e) => createCoreGlide(e, { name: 'core on GLIDE' }),
   },
   {
     id: 'core-zod',
@@ -132,13 +146,33 @@ export function spec(id: string): ContenderSpec {
   return found
 }
 
-/** Scenario 1 (L2 hit), floor first. */
-export const L2_IDS = ['raw', 'core', 'core-zod', 'bentocache', 'cache-manager', 'cachified', 'core-plain']
+/** Scenario 1 (L2 hit), floor first; each GLIDE row after its iovalkey one. */
+export const L2_IDS = [
+  'raw',
+  'glide',
+  'core',
+  'core-glide',
+  'core-zod',
+  'bentocache',
+  'cache-manager',
+  'cachified',
+  'core-plain',
+]
 /** Scenario 2 (L1 hit), floor first. */
 export const L1_IDS = ['lru-parse', 'lru', 'core-l1', 'core-l1-shared', 'core-l1-get', 'bentocache-l1']
 /** Scenarios 3–5: one per library (core without schema). */
 export const LIBRARY_IDS = ['raw', 'core', 'bentocache', 'cache-manager', 'cachified']
-/** The hot-key scenario: the libraries, and core with `shareParsed` (one value for all callers, as cache-manager gives). */
-export const HOT_KEY_IDS = [...LIBRARY_IDS, 'core-shared']
+/** Scenarios 4 and 5 (bytes, commands per hit and miss): the libraries and both on GLIDE, each after its iovalkey row. */
+export const HIT_LIBRARY_IDS = [
+  'raw',
+  'glide',
+  'core',
+  'core-glide',
+  'bentocache',
+  'cache-manager',
+  'cachified',
+]
+/** The hot-key scenario: the libraries (GLIDE too), and core with `shareParsed` (one value for all callers, as cache-manager gives). */
+export const HOT_KEY_IDS = [...HIT_LIBRARY_IDS, 'core-shared']
 /** The tags scenario's hits: an untagged `wrap` value first (the floor), then a tagged and a dependent one. */
 export const TAG_HIT_IDS = ['core-wrap', 'core-wrap-tags', 'core-wrap-deps']

@@ -11,7 +11,8 @@ export interface Contender {
   close(): Promise<void>
 }
 
-export type ContenderFactory = (endpoints: Endpoints) => Contender
+/** Sync, or async where the client connects when created (GLIDE's `createClient`): callers await it. */
+export type ContenderFactory = (endpoints: Endpoints) => Contender | Promise<Contender>
 
 export interface ContenderSpec {
   /** Stable id, used in results and by stampede children. */

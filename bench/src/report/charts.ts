@@ -13,7 +13,9 @@ export interface Chart {
 /** One colour per contender in every chart. */
 const PALETTE: Record<string, string> = {
   'raw floor': '#7f7f7f',
+  'raw GLIDE': '#b8860b',
   core: '#1f77b4',
+  'core on GLIDE': '#17becf',
   'core + zod': '#6baed6',
   'core, no compression': '#9ecae1',
   'core L1 shared': '#fd8d3c',

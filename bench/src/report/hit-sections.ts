@@ -1,5 +1,6 @@
 import type { BenchResults } from '../results'
-import type { CellResult } from '../scenarios/timed'
+import type { CellResult, RoundResult } from '../scenarios/timed'
+import { median, round } from '../stats'
 import { num, pct, ratio, table, us } from './format'
 
 const sizesOf = (cells: CellResult[]) => [...new Set(cells.map((c) => c.sizeKiB))].sort((a, b) => a - b)
@@ -9,6 +10,31 @@ const find = (cells: CellResult[], id: string, size: number, concurrency: number
 
 function flag(c: CellResult | undefined): string {
   return c && c.originCalls > 0 ? ` ⚠ (c=${c.concurrency}: ${c.originCalls} S3)` : ''
+}
+
+/** Median of the per-round ratios `pick(a) / pick(b)` of two cells measured in the same rounds. */
+function roundRatio(a: CellResult | undefined, b: CellResult | undefined, pick: (r: RoundResult) => number) {
+  if (!a || !b) return undefined
+  return round(median(a.rounds.map((r, i) => pick(r) / pick((b.rounds[i] ?? b.rounds[0]) as RoundResult))))
+}
+
+/** The GLIDE rows against their iovalkey twins, per size: p50 at concurrency 1, throughput at the highest. */
+function glideParagraph(cells: CellResult[]): string | undefined {
+  if (!cells.some((c) => c.contender === 'glide' || c.contender === 'core-glide')) return undefined
+  const high = Math.max(...cells.map((c) => c.concurrency))
+  const pair = (a: string, b: string, size: number) => {
+    const p50 = roundRatio(find(cells, a, size, 1), find(cells, b, size, 1), (r) => r.p50Us)
+    const thr = roundRatio(find(cells, a, size, high), find(cells, b, size, high), (r) => r.opsPerSec)
+    return `p50 ${ratio(p50)}, c=${high} throughput ${ratio(thr)}`
+  }
+  const lines = sizesOf(cells).map(
+    (size) =>
+      `- ${size} KiB: raw GLIDE / raw iovalkey ${pair('glide', 'raw', size)}; core on GLIDE / raw GLIDE ${pair('core-glide', 'glide', size)}; core on GLIDE / core on iovalkey ${pair('core-glide', 'core', size)}`,
+  )
+  return [
+    `GLIDE rows: “raw GLIDE” is the raw floor on a standalone \`GlideClient\` of \`@valkey/valkey-glide\` (\`get(key, { decoder: Decoder.Bytes })\` + \`JSON.parse\`, logger off); “core on GLIDE” is core’s \`getJson\` with that client as its \`valkey\` option. GLIDE runs its Rust core on threads of its own, which the CPU column counts (it is the process’s CPU time). Medians of per-round ratios, measured in the same rounds (p50: lower is better; throughput: higher is better):`,
+    lines.join('\n'),
+  ].join('\n\n')
 }
 
 export function l2Section(results: BenchResults): string {
@@ -40,6 +66,8 @@ export function l2Section(results: BenchResults): string {
       `The diagnostic row “core, no compression” is core with \`compression: false\`: the difference to “core” is what decompressing the stored entry costs per hit (the default stores bodies under 2 KiB as they are, raw deflate up to 64 KiB, zstd above). CPU per hit at concurrency 1 — ${codec.join('; ')}.`,
     )
   }
+  const glide = glideParagraph(cells)
+  if (glide) parts.push(glide)
   for (const size of sizesOf(cells)) {
     const rows = namesOf(cells).map((id) => {
       const a = find(cells, id, size, 1)

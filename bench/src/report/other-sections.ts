@@ -1,5 +1,67 @@
 import type { BenchResults } from '../results'
+import type { BundleResult } from '../scenarios/bundles'
+import type { GlideInstall } from '../scenarios/glide-install'
 import { bytes, num, table } from './format'
+
+/** Whether GLIDE went into a bundle, from esbuild's metafile and output. */
+function glideInBundle(b: BundleResult): string {
+  if (b.error || b.bundlesGlide === undefined) return '–'
+  if (b.bundlesGlide) return 'bundled'
+  if (b.external?.some((e) => e.startsWith('@valkey/valkey-glide'))) return 'external (node_modules)'
+  return b.namesGlide ? 'not bundled: run-time `import()`' : 'no'
+}
+
+/** What a deployment on GLIDE carries: the packages npm installed, by size. */
+function glideInstallParts(install: GlideInstall | undefined, bundles: BundleResult[]): string[] {
+  const core = bundles.find((b) => b.entry === 'bench/fixtures/handler-core.ts')
+  const onGlide = bundles.find((b) => b.entry === 'bench/fixtures/handler-core-glide.ts')
+  const parts: string[] = []
+  if (core?.bundlesGlide === false) {
+    parts.push(
+      `core’s own bundle (\`handler-core\`) holds no GLIDE file: esbuild’s metafile lists no input from \`@valkey/valkey-glide*\`${core.namesGlide ? ', and the package’s name is in the output only as the string core hands to `import()`' : ''}. core loads GLIDE with \`import(specifier)\` whose specifier is a variable, which bundlers leave to run time, and only once a GLIDE client is given: a deployment on iovalkey never needs GLIDE.${onGlide?.bytes ? ` The same handler on a GLIDE client (\`handler-core-glide\`, GLIDE external) is ${bytes(onGlide.bytes)} minified, without GLIDE itself${onGlide.largest?.some((l) => l.name === 'iovalkey') ? ', and still holds iovalkey, which core imports statically' : ''}.` : ''}`,
+    )
+  }
+  if (!install) return parts
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`
+  const glideNames = new Set(install.glidePackages.map((p) => p.name))
+  const deps = install.glide.packages.filter((p) => !glideNames.has(p.name))
+  const depBytes = deps.reduce((n, p) => n + p.bytes, 0)
+  const rows = [
+    ...install.glidePackages.map((p) => [
+      `\`${p.name}\``,
+      p.version,
+      mib(p.bytes),
+      num(p.files),
+      p.nativeFiles.length ? p.nativeFiles.map((f) => `\`${f}\``).join(', ') : '',
+    ]),
+    [
+      `its dependencies (${deps.map((p) => p.name).join(', ')})`,
+      '',
+      mib(depBytes),
+      num(deps.reduce((n, p) => n + p.files, 0)),
+      '',
+    ],
+    ['**GLIDE with its dependencies**', install.version, `**${mib(install.glide.bytes)}**`, '', ''],
+    ...(install.iovalkey
+      ? [
+          [
+            `iovalkey with its dependencies (${install.iovalkey.packages.length} packages; bundled instead, see above)`,
+            install.iovalkey.packages[0]?.version ?? '',
+            mib(install.iovalkey.bytes),
+            num(install.iovalkey.packages.reduce((n, p) => n + p.files, 0)),
+            '',
+          ],
+        ]
+      : []),
+  ]
+  const platforms = install.platformPackages.map((p) => `\`${p.replace('@valkey/valkey-glide-', '')}\``)
+  parts.push(
+    `What a GLIDE deployment carries: GLIDE cannot be bundled (its Rust core is a native \`.node\` addon, loaded by \`require\` of a platform package), so a handler on GLIDE ships \`node_modules/@valkey/valkey-glide*\` and GLIDE’s dependencies beside its bundle, and the Lambda package or image grows by that much. Installed sizes on this machine (sum of file sizes, nested \`node_modules\` counted once as their own packages):`,
+    table(['package', 'version', 'installed', 'files', 'native addon'], rows, ['l', 'l', 'r', 'r', 'l']),
+    `GLIDE lists one platform package per target (${platforms.join(', ')}); npm installs only the one matching the OS, CPU and C library of the machine that runs \`npm ci\`, so install for the function’s architecture. The Lambda base images are Amazon Linux 2023 (glibc): \`linux-x64-gnu\` or \`linux-arm64-gnu\`, not the musl ones. The arm64 and musl packages hold a native addon of their own, not measured here.`,
+  )
+  return parts
+}
 
 export function stampedeSection(results: BenchResults): string {
   const list = results.scenarios.stampede
@@ -70,12 +132,15 @@ export function coldStartSection(results: BenchResults): string {
     `${num(i.medianImportMs)} ms`,
     `${num(i.medianProcessOverheadMs)} ms`,
   ])
+  // Results from before the GLIDE check have no such column.
+  const glideColumn = cold.bundles.some((b) => b.bundlesGlide !== undefined)
   const bundles = cold.bundles.map((b) => [
     b.name,
     `\`${b.entry}\``,
     b.error ? `failed: ${b.error}` : bytes(b.bytes),
     bytes(b.gzipBytes),
     (b.largest ?? []).map((l) => `${l.name} ${bytes(l.bytes)}`).join(', '),
+    ...(glideColumn ? [glideInBundle(b)] : []),
   ])
   const first = cold.firstRequest
   const firstRequest = first
@@ -106,6 +171,10 @@ export function coldStartSection(results: BenchResults): string {
     table(['what', 'specifiers', 'from', 'import', 'process'], imports),
     ...firstRequest,
     'Bundles: the small handlers in `bench/fixtures/` (and `examples/api` when present; `handler-raw.ts` is the same handler on bare iovalkey, without S3 fallback), bundled by esbuild with `--bundle --minify --platform=node --format=esm`, `@aws-sdk/*` external (as the Lambda runtime provides it); core is bundled from its sources.',
-    table(['handler', 'entry', 'minified', 'gzip', 'largest parts'], bundles),
+    table(
+      ['handler', 'entry', 'minified', 'gzip', 'largest parts', ...(glideColumn ? ['GLIDE'] : [])],
+      bundles,
+    ),
+    ...glideInstallParts(cold.glideInstall, cold.bundles),
   ].join('\n\n')
 }

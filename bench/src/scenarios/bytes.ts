@@ -43,7 +43,7 @@ export async function runBytes(
   for (const doc of env.docs.filter((d) => d.sizeKiB >= 10)) {
     for (const id of ids) {
       await admin.flushall()
-      const contender = spec(id).create(env.endpoints)
+      const contender = await spec(id).create(env.endpoints)
       try {
         verify(await contender.read(doc.key), doc, id)
         verify(await contender.read(doc.key), doc, id)

@@ -8,6 +8,7 @@ import { makeDoc } from '../payload'
 import type { Settings } from '../settings'
 import { median, round } from '../stats'
 import { type BundleResult, bundleHandlers } from './bundles'
+import { type GlideInstall, measureGlideInstall } from './glide-install'
 
 export interface ImportResult {
   name: string
@@ -61,6 +62,8 @@ export interface ColdStartResult {
   coreDist: { built: boolean; builtAt?: string }
   bundles: BundleResult[]
   firstRequest?: FirstRequests
+  /** What a deployment on GLIDE carries in node_modules (GLIDE cannot be bundled). */
+  glideInstall?: GlideInstall
 }
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -353,6 +356,7 @@ export async function runColdStart(
     peer('bentocache + redis driver', ['bentocache', 'bentocache/drivers/redis']),
     peer('cache-manager + keyv + @keyv/valkey', ['cache-manager', 'keyv', '@keyv/valkey']),
     peer('cachified + iovalkey', ['@epic-web/cachified', 'iovalkey']),
+    peer('@valkey/valkey-glide alone', ['@valkey/valkey-glide']),
   ]
   const baseline: number[] = []
   const samples = new Map(targets.map((t) => [t.name, [] as { importMs: number; wallMs: number }[]]))
@@ -378,5 +382,12 @@ export async function runColdStart(
   })
   const firstRequest = await measureFirstRequest(env, settings, core, log)
   const bundles = await bundleHandlers(log)
-  return { nodeBaselineMs, imports, coreDist, bundles, firstRequest }
+  const glideInstall = measureGlideInstall()
+  if (glideInstall) {
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`
+    log(
+      `  installed ${glideInstall.glidePackages.map((p) => `${p.name} ${mib(p.bytes)}`).join(', ')}; with its dependencies ${mib(glideInstall.glide.bytes)}${glideInstall.iovalkey ? `; iovalkey with its dependencies ${mib(glideInstall.iovalkey.bytes)}` : ''}`,
+    )
+  } else log('  @valkey/valkey-glide is not installed: no GLIDE install size')
+  return { nodeBaselineMs, imports, coreDist, bundles, firstRequest, glideInstall }
 }

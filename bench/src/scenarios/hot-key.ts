@@ -146,7 +146,7 @@ async function countCommands(
     const doc = env.docs.find((d) => d.sizeKiB === sizeKiB)
     if (!doc) throw new Error(`no ${sizeKiB} KiB document`)
     for (const id of ids) {
-      const contender = spec(id).create(env.endpoints)
+      const contender = await spec(id).create(env.endpoints)
       try {
         // Connects (and loads any script) outside the count; the key is cached already.
         verify(await contender.read(doc.key), doc, id)

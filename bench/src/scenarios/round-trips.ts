@@ -107,7 +107,7 @@ export async function runRoundTrips(
       const key = `round-trips/${id}/doc.json`
       await putDoc(env.s3.client, warmKey, doc.json)
       await putDoc(env.s3.client, key, doc.json)
-      const contender = spec(id).create(env.endpoints)
+      const contender = await spec(id).create(env.endpoints)
       try {
         await contender.read(warmKey)
         await contender.read(warmKey)

@@ -19,7 +19,7 @@ let coldKey = ''
 const send = (message: FromChild) => process.send?.(message)
 
 async function prepare(message: Extract<ToChild, { type: 'prepare' }>): Promise<void> {
-  contender = spec(message.id).create(message.endpoints)
+  contender = await spec(message.id).create(message.endpoints)
   await contender.read(message.warmKey) // connects, loads scripts, warms the JIT
   baseline = contender.originCalls()
   send({ type: 'ready' })

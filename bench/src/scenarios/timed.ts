@@ -97,12 +97,10 @@ export async function runTimed(
   log: Log,
   operation: OperationFactory = oneRead,
 ): Promise<CellResult[]> {
-  const running: { id: string; contender: Contender }[] = ids.map((id) => ({
-    id,
-    contender: spec(id).create(env.endpoints),
-  }))
+  const running: { id: string; contender: Contender }[] = []
   const results: CellResult[] = []
   try {
+    for (const id of ids) running.push({ id, contender: await spec(id).create(env.endpoints) })
     const docOf = (cell: Cell) => {
       const doc = env.docs.find((d) => d.sizeKiB === cell.sizeKiB)
       if (!doc) throw new Error(`no ${cell.sizeKiB} KiB document`)
