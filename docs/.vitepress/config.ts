@@ -90,6 +90,7 @@ export default defineConfig({
         items: [
           { text: 'ElastiCache Serverless', link: '/guide/elasticache-serverless' },
           { text: 'Cluster and connections', link: '/guide/cluster' },
+          { text: 'GLIDE or iovalkey', link: '/guide/glide' },
           { text: 'ACL, IAM and TLS', link: '/security' },
           { text: 'Middy composition', link: '/guide/middy' },
           { text: 'Deploy with CDK', link: '/guide/cdk' },

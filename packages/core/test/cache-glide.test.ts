@@ -1,5 +1,5 @@
 // The whole cache contract on GLIDE clients (@valkey/valkey-glide) handed to the cache: standalone,
-// and a 3+3 cluster over TLS as the least-privilege ACL user of docs/security.md.
+// and a 3+3 cluster over TLS as the least-privilege ACL user of docs/security.md for GLIDE (acl-glide).
 import { readFileSync } from 'node:fs'
 import { GlideClient, GlideClusterClient, Logger } from '@valkey/valkey-glide'
 import { startValkey, startValkeyCluster } from '@valkey-s3-cache/testkit'
@@ -9,8 +9,8 @@ import { cacheContract } from './support/contract'
 Logger.setLoggerConfig('off')
 
 const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
-const accessString = /^```acl\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
-if (!accessString.includes('~s3c:*')) throw new Error('docs/security.md has no acl block for ~s3c:*')
+const accessString = /^```acl-glide\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
+if (!accessString.includes('~s3c:*')) throw new Error('docs/security.md has no acl-glide block for ~s3c:*')
 
 /** Clients handed out in turn: GLIDE clients connect when created, and the contract asks for one per cache. */
 function pool<T extends { close(): void }>(clients: T[]) {

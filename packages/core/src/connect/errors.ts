@@ -95,7 +95,8 @@ function authError(
   message: string,
   raw: Error,
   command: CommandInfo | undefined,
-  username?: string,
+  username: string | undefined,
+  assumedUser: string | undefined,
 ): Error | undefined {
   const named = /User (\S+) has no permissions/i.exec(message)?.[1]
   // iovalkey's AUTH is sent as [user, password] or [password] (the default user).
@@ -103,9 +104,9 @@ function authError(
   const user = username ?? authUser ?? named
   const cause = sanitize(raw)
   if (/^WRONGPASS|invalid username-password pair/i.test(message)) {
-    const who = user ?? 'default'
+    const who = user ?? assumedUser
     return new ValkeyAuthError(
-      `Valkey refused the password or token of user "${who}" (WRONGPASS: wrong secret, expired token, or the user is off)`,
+      `Valkey refused the password or token of ${who ? `user "${who}"` : 'the user'} (WRONGPASS: wrong secret, expired token, or the user is off)`,
       { username: who, cause },
     )
   }
@@ -153,6 +154,27 @@ const UNREACHABLE_CODES =
   /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)$/
 const DISCONNECTED =
   /^(Connection is closed\.|Stream isn't writeable|Cluster isn't ready|Reached the max retries per request|None of startup nodes|Failed to refresh slots cache)/
+// A GLIDE client the app has closed: no later attempt can succeed, so not a lost connection.
+const GLIDE_CLOSED = /^Unable to execute requests; the client is closed/
+
+// GLIDE (@valkey/valkey-glide) wraps Valkey's replies in words of its own: a refusal as `An error was
+// signalled by the server: - PermissionDenied: <reply>` (NOPERM), a connection it could not open as
+// `Standalone connect failed - IoError: Received error for address `host:port`: <reply or reason>`.
+// Unwrapped, they map as iovalkey's do.
+const GLIDE_REPLY = /^An error was signalled by the server: - (\w+): /
+const GLIDE_CONNECT = /connect failed - IoError: (?:Received error for address `([^`]*)`: )?/
+
+function unwrapGlide(message: string): { message: string; connecting: boolean } | undefined {
+  const reply = GLIDE_REPLY.exec(message)
+  if (reply) {
+    const text = message.slice(reply[0].length)
+    return { message: reply[1] === 'PermissionDenied' ? `NOPERM ${text}` : text, connecting: false }
+  }
+  const connect = GLIDE_CONNECT.exec(message)
+  if (!connect) return undefined
+  const reason = message.slice(connect.index + connect[0].length).trim()
+  return { message: connect[1] ? `${reason} (at ${connect[1]})` : reason, connecting: true }
+}
 
 /**
  * Whether a command failed because its connection dropped or is being re-established, rather than
@@ -169,7 +191,7 @@ export function isConnectionLost(error: unknown): boolean {
   )
 }
 
-function connectionError(message: string, raw: Error): Error | undefined {
+function connectionError(message: string, raw: Error, connecting: boolean): Error | undefined {
   const code = String((raw as { code?: unknown }).code ?? '')
   const cause = sanitize(raw)
   if (
@@ -193,17 +215,17 @@ function connectionError(message: string, raw: Error): Error | undefined {
       { cause },
     )
   }
-  if (UNREACHABLE_CODES.test(code))
+  if (UNREACHABLE_CODES.test(code) || connecting)
     return new ValkeyConnectionError(`Valkey is unreachable: ${message}`, { cause })
-  if (DISCONNECTED.test(message))
+  if (DISCONNECTED.test(message) || GLIDE_CLOSED.test(message))
     return new ValkeyConnectionError(`Valkey is not connected: ${message}`, { cause })
   return undefined
 }
 
 /**
- * Maps an iovalkey error to one that says what to fix: `WRONGPASS` → {@link ValkeyAuthError} naming
- * the user; `NOPERM` (also inside scripts) → `ValkeyAuthError` whose `permission` names the missing
- * command (`+evalsha`) or key; TLS mismatches, rejected certificates and lost connections →
+ * Maps an iovalkey or GLIDE error to one that says what to fix: `WRONGPASS` → {@link ValkeyAuthError}
+ * naming the user; `NOPERM` (also inside scripts) → `ValkeyAuthError` whose `permission` names the
+ * missing command (`+evalsha`) or key; TLS mismatches, rejected certificates and lost connections →
  * {@link ValkeyConnectionError}. Passwords and tokens never appear in the message or the `cause`.
  * `username` names the user when the error itself does not.
  */
@@ -216,8 +238,13 @@ export function toValkeyError(error: unknown, username?: string): Error {
     const mapped = toValkeyError(last, username)
     if (mapped instanceof ValkeyAuthError || mapped instanceof ValkeyConnectionError) return mapped
   }
-  const message = scrub(raw.message)
-  const mapped = authError(message, raw, commandOf(raw), username) ?? connectionError(message, raw)
+  const glide = unwrapGlide(raw.message)
+  const message = scrub(glide?.message ?? raw.message)
+  // iovalkey's AUTH without a user name is the default user's; GLIDE's WRONGPASS says nothing of the user.
+  const assumedUser = glide ? undefined : 'default'
+  const mapped =
+    authError(message, raw, commandOf(raw), username, assumedUser) ??
+    connectionError(message, raw, glide?.connecting === true)
   if (mapped) return mapped
   return message === raw.message && !commandOf(raw)?.name.startsWith('auth') ? raw : sanitize(raw)
 }

@@ -1,7 +1,8 @@
 // A stand-in for ElastiCache's IAM check, in front of a real valkey-server: a TLS endpoint that reads
-// the first command of every connection, accepts `AUTH <userId> <token>` only when the token is signed
-// with the expected AWS key for this cache and has not expired, and then forwards the connection to
-// Valkey (where the IAM user is `nopass`). valkey-server cannot verify SigV4 tokens itself.
+// the first command of every connection, accepts `AUTH <userId> <token>` (or `HELLO <version> AUTH
+// <userId> <token>`, as GLIDE sends it) only when the token is signed with the expected AWS key for
+// this cache and has not expired, and then forwards the connection to Valkey (where the IAM user is
+// `nopass`). valkey-server cannot verify SigV4 tokens itself.
 import { readFileSync } from 'node:fs'
 import { connect as connectTcp, type Socket } from 'node:net'
 import { createServer, type TLSSocket } from 'node:tls'
@@ -15,6 +16,8 @@ export interface IamGateOptions {
   cacheName: string
   region: string
   credentials: AwsCredentials
+  /** Expect the tokens of a serverless cache (with `ResourceType=ServerlessCache`). Default `false`. */
+  serverless?: boolean
 }
 
 export interface IamGate {
@@ -55,6 +58,15 @@ function firstCommand(buffer: Buffer): { args: string[]; length: number } | unde
   return { args, length: at }
 }
 
+/** The user and token of a first command that authenticates: `AUTH` or `HELLO … AUTH` (ElastiCache takes both). */
+function credentialsOf(args: string[]): { userId: string; token: string } | undefined {
+  const [name = '', ...rest] = args.map((arg, i) => (i === 0 ? arg.toUpperCase() : arg))
+  if (name === 'AUTH' && rest.length === 2) return { userId: rest[0] as string, token: rest[1] as string }
+  if (name === 'HELLO' && rest[1]?.toUpperCase() === 'AUTH' && rest.length >= 4)
+    return { userId: rest[2] as string, token: rest[3] as string }
+  return undefined
+}
+
 /** `20240506T070809Z` → Date. */
 function signedAt(token: string): Date | undefined {
   const stamp = new URLSearchParams(token.split('?')[1] ?? '').get('X-Amz-Date') ?? ''
@@ -91,8 +103,8 @@ export async function startIamGate(options: IamGateOptions): Promise<IamGate> {
         if (!command) return
         client.off('data', onData)
         client.pause()
-        const [name, userId = '', token = ''] = command.args
-        if (name?.toUpperCase() !== 'AUTH' || !(await valid(userId, token))) {
+        const credentials = credentialsOf(command.args)
+        if (!credentials || !(await valid(credentials.userId, credentials.token))) {
           refused++
           client.end('-WRONGPASS invalid username-password pair or user is disabled.\r\n')
           return
