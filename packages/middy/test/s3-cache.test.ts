@@ -1,4 +1,5 @@
 import middy from '@middy/core'
+import { GlideClient, Logger } from '@valkey/valkey-glide'
 import { CacheConfigError, createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
 import { type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
 import { describe, expect, it } from 'vitest'
@@ -47,6 +48,32 @@ describe('s3Cache', () => {
     expect(seen).toHaveLength(2)
     expect(seen[0]).toBe(seen[1])
     await seen[0]?.close()
+  })
+
+  it('takes a GLIDE client in the options of createS3Cache: a hit is one GET', async () => {
+    Logger.setLoggerConfig('off')
+    const key = uniqueKey('glide')
+    await putJson(servers, key, { client: 'glide' })
+    const glide = await GlideClient.createClient({
+      addresses: [{ host: '127.0.0.1', port: servers.valkey.port }],
+      requestTimeout: 250,
+    })
+    try {
+      const middleware = s3Cache({ s3: servers.s3.newClient(), bucket: servers.s3.bucket, valkey: glide })
+      const handler = middy()
+        .use(middleware)
+        .handler(async (_event, context) => context.s3Cache.get(key))
+      expect((await invoke(handler)).status).toBe('miss')
+      const admin = await servers.valkey.adminClient()
+      const gets = async () =>
+        Number(/cmdstat_get:calls=(\d+)/.exec(String(await admin.info('commandstats')))?.[1] ?? 0)
+      const before = await gets()
+      const hit = await invoke(handler)
+      expect([hit.status, new TextDecoder().decode(hit.body)]).toEqual(['hit', '{"client":"glide"}'])
+      expect((await gets()) - before).toBe(1)
+    } finally {
+      glide.close()
+    }
   })
 
   it('connects at module load (INIT) by default: the connection is open before the first invocation', async () => {
