@@ -1,7 +1,6 @@
 // A GLIDE cluster client (@valkey/valkey-glide) as Lambda would build it: TLS, the least-privilege user
 // of docs/security.md for GLIDE (acl-glide), replica reads in the function's Availability Zone
 // (readFrom 'AZAffinity' + clientAz), on 3 primaries with 2 replicas each, every node in an AZ.
-import { readFileSync } from 'node:fs'
 import { GlideClusterClient, Logger } from '@valkey/valkey-glide'
 import {
   type S3Server,
@@ -12,14 +11,13 @@ import {
 import type { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { entryKeys } from '../src/keys'
+import { documentedAccessString } from './support/access-strings'
 import { makeCache, putRaw, sleep, type TestCache } from './support/harness'
 
 // GLIDE logs every refused or retried command at WARN.
 Logger.setLoggerConfig('off')
 
-const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
-const accessString = /^```acl-glide\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
-if (!accessString.includes('~s3c:*')) throw new Error('docs/security.md has no acl-glide block for ~s3c:*')
+const accessString = documentedAccessString('acl-glide')
 
 // AZ IDs, as Lambda's metadata endpoint reports them; Valkey's `availability-zone` is free text.
 const ZONES = ['use1-az1', 'use1-az2', 'use1-az4']

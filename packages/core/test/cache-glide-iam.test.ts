@@ -1,7 +1,6 @@
 // GLIDE's own IAM authentication (credentials: { username, iamConfig }) through the stand-in for
 // ElastiCache's IAM check (reliability/iam-gate.ts: SigV4 signature and expiry), with static AWS
 // credentials in the environment, where GLIDE's credential chain finds them.
-import { readFileSync } from 'node:fs'
 import { GlideClient, Logger, ServiceType } from '@valkey/valkey-glide'
 import {
   makeTempDir,
@@ -15,14 +14,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createIamAuthToken } from '../src'
 import { type IamGate, startIamGate } from './reliability/iam-gate'
-import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
+import { documentedAccessString } from './support/access-strings'
+import { makeCache, putRaw, sleep, type TestCache, uniqueKey, untilHit } from './support/harness'
 
 // GLIDE logs every refused connection at WARN; these tests refuse some on purpose.
 Logger.setLoggerConfig('off')
 
-const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
-const accessString = /^```acl-glide\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
-if (!accessString.includes('~s3c:*')) throw new Error('docs/security.md has no acl-glide block for ~s3c:*')
+const accessString = documentedAccessString('acl-glide')
 
 const IAM = {
   userId: 'iam-user',
@@ -31,15 +29,6 @@ const IAM = {
   credentials: { accessKeyId: 'AKIDGLIDEIAM', secretAccessKey: 'glide/iam+secret' },
 }
 const AWS_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const
-
-async function untilHit(made: TestCache, key: string): Promise<string> {
-  let status = ''
-  for (let i = 0; i < 150 && status !== 'hit'; i++) {
-    await sleep(100)
-    status = (await made.cache.get(key)).status
-  }
-  return status
-}
 
 describe("GLIDE's own IAM authentication through an ElastiCache-like token check", {
   timeout: 60_000,

@@ -1,16 +1,14 @@
 // The whole cache contract on GLIDE clients (@valkey/valkey-glide) handed to the cache: standalone,
 // and a 3+3 cluster over TLS as the least-privilege ACL user of docs/security.md for GLIDE (acl-glide).
-import { readFileSync } from 'node:fs'
 import { GlideClient, GlideClusterClient, Logger } from '@valkey/valkey-glide'
 import { startValkey, startValkeyCluster } from '@valkey-s3-cache/testkit'
+import { documentedAccessString } from './support/access-strings'
 import { cacheContract } from './support/contract'
 
 // GLIDE logs every refused command at WARN; the contract provokes refusals on purpose.
 Logger.setLoggerConfig('off')
 
-const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
-const accessString = /^```acl-glide\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
-if (!accessString.includes('~s3c:*')) throw new Error('docs/security.md has no acl-glide block for ~s3c:*')
+const accessString = documentedAccessString('acl-glide')
 
 /** Clients handed out in turn: GLIDE clients connect when created, and the contract asks for one per cache. */
 function pool<T extends { close(): void }>(clients: T[]) {

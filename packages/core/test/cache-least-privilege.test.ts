@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { startValkey, startValkeyCluster } from '@valkey-s3-cache/testkit'
+import { documentedAccessString } from './support/access-strings'
 import { cacheContract } from './support/contract'
 
 // The access string documented in docs/security.md, applied exactly as written.
-const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
-const accessString = /^```acl\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
-if (!accessString.includes('~s3c:*')) throw new Error('docs/security.md has no acl block for ~s3c:*')
+const accessString = documentedAccessString('acl')
 
 cacheContract('least-privilege ACL user on a standalone server', async () => {
   const server = await startValkey({ acl: { keyPrefix: 's3c:', commands: accessString } })

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import {
   type S3Server,
   startS3,
@@ -8,13 +7,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Cache, type ReadStatus } from '../src'
 import { forEachConcurrent } from '../src/concurrency'
+import { documentedAccessString } from './support/access-strings'
 import { runCli, s3Env } from './support/cli'
 import { putRaw } from './support/harness'
 
 // The operator's access string documented in docs/security.md, applied exactly as written.
-const doc = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8')
-const tooling = /^```acl-tooling\n([\s\S]*?)^```/m.exec(doc)?.[1]?.trim() ?? ''
-if (!tooling.includes('~s3c:*')) throw new Error('docs/security.md has no acl-tooling block for ~s3c:*')
+const tooling = documentedAccessString('acl-tooling')
 
 describe('every CLI command as the documented operator user, on a 3+3 cluster over TLS', {
   timeout: 120_000,

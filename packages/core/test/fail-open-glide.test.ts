@@ -4,7 +4,7 @@ import { GlideClient, Logger } from '@valkey/valkey-glide'
 import { freePort, type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CacheEvent, CacheWriteError, ValkeyAuthError, ValkeyConnectionError } from '../src'
-import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
+import { makeCache, putRaw, type TestCache, uniqueKey, untilHit } from './support/harness'
 
 // GLIDE logs every failed or retried request at WARN; these tests fail requests on purpose.
 Logger.setLoggerConfig('off')
@@ -13,16 +13,6 @@ type ErrorEvent = Extract<CacheEvent, { type: 'error' }>
 const text = (body: Uint8Array) => new TextDecoder().decode(body)
 const errorsOf = (made: TestCache) =>
   made.events.filter((event): event is ErrorEvent => event.type === 'error')
-
-/** Reads until one answers from Valkey again (the breaker probes after its cooldown, GLIDE reconnects). */
-async function untilHit(made: TestCache, key: string): Promise<string> {
-  let status = ''
-  for (let i = 0; i < 150 && status !== 'hit'; i++) {
-    await sleep(100)
-    status = (await made.cache.get(key)).status
-  }
-  return status
-}
 
 describe('fail-open to S3 on a GLIDE client (real valkey-server)', () => {
   let s3: S3Server

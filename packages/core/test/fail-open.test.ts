@@ -1,16 +1,6 @@
 import { freePort, type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
-
-/** Reads until one answers from Valkey again (the breaker probes after its cooldown). */
-async function untilHit(made: TestCache, key: string): Promise<string> {
-  let status = ''
-  for (let i = 0; i < 60 && status !== 'hit'; i++) {
-    await sleep(100)
-    status = (await made.cache.get(key)).status
-  }
-  return status
-}
+import { makeCache, putRaw, sleep, type TestCache, uniqueKey, untilHit } from './support/harness'
 
 describe('fail-open to S3 (real valkey-server, connections created by the cache from a URL)', () => {
   let s3: S3Server
@@ -48,7 +38,7 @@ describe('fail-open to S3 (real valkey-server, connections created by the cache 
     const errors = c.events.filter((e) => e.type === 'error')
     expect(errors.length).toBeGreaterThan(0)
     expect(errors.length).toBeLessThanOrEqual(4)
-    expect(await untilHit(c, key)).toBe('hit')
+    expect(await untilHit(c, key, 60)).toBe('hit')
   })
 
   it('serves from S3 while the ACL user is refused (NOPERM), naming the missing permission, and recovers', async () => {
@@ -68,7 +58,7 @@ describe('fail-open to S3 (real valkey-server, connections created by the cache 
     } finally {
       await admin.call('ACL', 'SETUSER', user, '+get')
     }
-    expect(await untilHit(c, key)).toBe('hit')
+    expect(await untilHit(c, key, 60)).toBe('hit')
   })
 
   it("labels answers made without Valkey 'bypass', not 'miss' (get, and wrap through onStatus)", async () => {

@@ -45,6 +45,16 @@ export function makeCache(
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Reads every 100 ms, at most `tries` times, until one answers from Valkey again (reconnected, circuit closed). */
+export async function untilHit(made: TestCache, key: string, tries = 150): Promise<string> {
+  let status = ''
+  for (let i = 0; i < tries && status !== 'hit'; i++) {
+    await sleep(100)
+    status = (await made.cache.get(key)).status
+  }
+  return status
+}
+
 /** A gate that holds GetObject responses after they arrive from the real S3 server (the body is read only once released). */
 export function holdResponses(client: S3Client) {
   let release: () => void = () => {}
