@@ -36,28 +36,25 @@ export interface Dependencies {
  */
 export class Dependents {
   private readonly settings: DependentSettings
-  private readonly tagLog: string
+  /** The key of the tag log, whose mark every load reads when it begins. */
+  readonly log: string
 
   constructor(settings: DependentSettings) {
     this.settings = settings
-    this.tagLog = tagLogKey(settings.keyPrefix)
-  }
-
-  /** The key of the tag log, whose mark every load reads when it begins. */
-  get log(): string {
-    return this.tagLog
+    this.log = tagLogKey(settings.keyPrefix)
   }
 
   /**
-   * Before a load commits `target` for `ttlMs`: enlists it in the set of each tag and of each entry it
-   * read, then checks that none of its tags was invalidated since `mark`. Resolves to whether it may
-   * commit: `false` when something it depends on changed (or a set is full), `FAILED` when Valkey failed.
+   * Before `target` is written for `ttlMs`: enlists it in the set of each tag and of each entry it read,
+   * then, for a load that began at `mark`, checks that none of its tags was invalidated since (a `put`
+   * passes no mark: its body is the newest, there is no race to check). Resolves to whether it may be
+   * written: `false` when something it depends on changed (or a set is full), `FAILED` when Valkey failed.
    */
   async enlist(
     target: CacheTarget,
     dependencies: Dependencies,
     ttlMs: number,
-    mark: TagMark,
+    mark?: TagMark,
   ): Promise<boolean | Failed> {
     const tags = (dependencies.tags ?? []).map((tag) => tagKeys(this.settings.keyPrefix, tag))
     const reads = dependencies.reads ?? []
@@ -77,27 +74,9 @@ export class Dependents {
     ])
     if (enlisted.includes(FAILED)) return FAILED
     if (enlisted.includes(false)) return false
-    if (tags.length === 0) return true
+    if (tags.length === 0 || mark === undefined) return true
     const ids = tags.map((tag) => tag.id)
-    return store.call('valkey-write', target.key, (s) => s.tagsUnchanged(this.tagLog, mark, ids))
-  }
-
-  /** Enlists a `put`'s entry in its tags' sets (no race to check: the put's body is the newest). */
-  async enlistTags(target: CacheTarget, tags: readonly string[], ttlMs: number): Promise<boolean | Failed> {
-    const { store, keyPrefix, maxDependents } = this.settings
-    const results = await Promise.all(
-      tags.map((tag) =>
-        store.call('valkey-write', target.key, (s) =>
-          s.enlist(
-            tagKeys(keyPrefix, tag).members,
-            target.keys.entry,
-            ttlMs + MEMBER_MARGIN_MS,
-            maxDependents,
-          ),
-        ),
-      ),
-    )
-    return results.includes(FAILED) ? FAILED : !results.includes(false)
+    return store.call('valkey-write', target.key, (s) => s.tagsUnchanged(this.log, mark, ids))
   }
 
   /**
@@ -109,9 +88,7 @@ export class Dependents {
     const { store, keyPrefix } = this.settings
     const keys = tags.map((tag) => tagKeys(keyPrefix, tag))
     const ids = keys.map((key) => key.id)
-    const logged = await store.call('valkey-write', undefined, (s) =>
-      s.logTags(this.tagLog, ids, MAX_TAG_LOG),
-    )
+    const logged = await store.call('valkey-write', undefined, (s) => s.logTags(this.log, ids, MAX_TAG_LOG))
     if (logged === FAILED) return FAILED
     const taken = await Promise.all(
       keys.map(({ members }) => store.call('valkey-write', undefined, (s) => s.take(members))),

@@ -105,18 +105,17 @@ export class ReadThrough {
       policy.forceRefresh || policy.skipOversized
         ? `${target.id}\0${policy.forceRefresh ? 'refresh' : ''}\0${policy.skipOversized ? 'warm' : ''}`
         : target.id
-    const run = () =>
-      this.flights.run(
-        flightKey,
-        epoch,
-        (shared) => this.readShared(target, policy, load, epoch, shared),
-        signal,
-      )
+    const joining = this.flights.joins(flightKey, epoch)
+    const readShared = (shared: AbortSignal | undefined) =>
+      this.readShared(target, policy, load, epoch, shared)
+    let flight = this.flights.run(flightKey, epoch, readShared, signal)
     // A caller that joins a running load may have begun after a change that load's answer predates:
     // when the load could not store its answer for that reason, such a caller reads again (once).
-    const flight = this.flights.joins(flightKey, epoch)
-      ? run().then((result) => (result.superseded ? run() : result))
-      : run()
+    if (joining) {
+      flight = flight.then((result) =>
+        result.superseded ? this.flights.run(flightKey, epoch, readShared, signal) : result,
+      )
+    }
     return emit ? this.reported(flight, target, started, emit) : flight
   }
 

@@ -62,12 +62,7 @@ export class WriteThrough {
     const what = `put ${target.key}`
     const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, Date.now())
     // A tag whose set is full cannot list the entry: then it is removed, not replaced.
-    const enlisted =
-      bytes.byteLength > maxObjectBytes
-        ? false
-        : tags.length > 0
-          ? await dependents.enlistTags(target, tags, ttlMs)
-          : true
+    const enlisted = bytes.byteLength <= maxObjectBytes && (await dependents.enlist(target, { tags }, ttlMs))
     if (enlisted === FAILED) throw this.failed(what)
     if (!enlisted) {
       await this.removeDependents(what, await this.write(target, what, (s) => s.purge(target.keys)))

@@ -22,7 +22,6 @@ export interface GlideClientLike {
     args: GlideArg[],
     options?: { route?: 'allPrimaries'; decoder?: typeof BYTES },
   ): Promise<unknown>
-  close(errorMessage?: string): void
 }
 
 /** Whether `value` is a GLIDE client. Duck-typed, as the app may resolve another copy of GLIDE. */
@@ -59,8 +58,8 @@ function scriptsOf(): Promise<Map<Script, unknown>> {
 
 /**
  * The store on a GLIDE client: one GET per read (its bytes decoder, so bodies stay binary), and one
- * script per conditional write through GLIDE's script API (`invokeScript`: `EVALSHA`, `EVAL` when the
- * server does not know it yet). GLIDE routes each command by its keys, which share one hash tag. The
+ * script per conditional write through GLIDE's script API (`invokeScript`: `EVALSHA`, and `SCRIPT LOAD`
+ * then `EVALSHA` again when the server does not know it yet). GLIDE routes each command by its keys, which share one hash tag. The
  * client is the app's: `close()` leaves it open.
  */
 export class GlideStore extends ScriptedStore {
