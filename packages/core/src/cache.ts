@@ -28,6 +28,7 @@ import type { Witness } from './store/store'
 import { validateTags } from './tags'
 import { noteRead, type ReadTraceContext, readChannel, tracedOrigin, tracedRead } from './tracing'
 import { warmCache } from './warm'
+import { withSignal } from './with-signal'
 import { WriteThrough } from './write-through'
 
 const textDecoder = new TextDecoder()
@@ -93,7 +94,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     keyPrefix: config.keyPrefix,
     maxDependents: config.maxDependents,
     // L1 holds ids, a removal names Valkey keys.
-    removed: (keys) => reader.removed((id) => keys.has(valkeyKeyOf(id))),
+    removed: (keys) => reader.removed((id) => keys.has(targets.ofId(id).keys.entry)),
   })
   const reader = new ReadThrough({
     dependents,
@@ -115,13 +116,6 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     dependents,
   })
   const targets = new Targets(config.keyPrefix)
-  /** The Valkey key of an L1 id (`o\0bucket\0key` or `w\0key`, see `keys.ts`). */
-  const valkeyKeyOf = (id: string) => {
-    const bucketEnd = id.indexOf('\0', 2)
-    return id.startsWith('o\0')
-      ? targets.object(id.slice(2, bucketEnd), id.slice(bucketEnd + 1)).keys.entry
-      : targets.wrap(id.slice(2)).keys.entry
-  }
   const target = (key: string, bucket = config.bucket) => targets.object(bucket, key)
   // Most reads pass no per-call policy: build the cache's own once.
   const defaultPolicy = readPolicy(config)
@@ -257,36 +251,31 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   }
 
   /**
-   * The four reads, within `reads` (a `wrap` load's dependencies) when given, with `signal` as the
-   * default signal. Without a tracing subscriber, a read is the plain call (see tracing.ts).
+   * The four reads, within `reads` (a `wrap` load's dependencies) when given. Without a tracing
+   * subscriber, a read is the plain call (see tracing.ts).
    */
-  const reads = (reads?: Witness[], signal?: AbortSignal) => {
-    const signalled = <O extends { signal?: AbortSignal }>(options: O | undefined): O | undefined =>
-      signal === undefined || options?.signal ? options : ({ ...options, signal } as O)
+  const readsOf = (reads?: Witness[]): Pick<S3Cache, 'get' | 'getText' | 'getJson' | 'wrap'> => {
     const plain: ReadScope | undefined = reads ? { reads } : undefined
     const traced = (trace: ReadTraceContext): ReadScope => ({ trace, reads })
     return {
       get(key: string, options?: GetOptions) {
-        const given = signalled(options)
-        if (!readChannel.hasSubscribers) return getObject(key, given, plain)
-        return tracedRead('get', key, given?.bucket ?? config.bucket, (trace) =>
-          getObject(key, given, traced(trace)),
+        if (!readChannel.hasSubscribers) return getObject(key, options, plain)
+        return tracedRead('get', key, options?.bucket ?? config.bucket, (trace) =>
+          getObject(key, options, traced(trace)),
         )
       },
 
       getText(key: string, options?: GetOptions) {
-        const given = signalled(options)
-        if (!readChannel.hasSubscribers) return getText(key, given, plain)
-        return tracedRead('getText', key, given?.bucket ?? config.bucket, (trace) =>
-          getText(key, given, traced(trace)),
+        if (!readChannel.hasSubscribers) return getText(key, options, plain)
+        return tracedRead('getText', key, options?.bucket ?? config.bucket, (trace) =>
+          getText(key, options, traced(trace)),
         )
       },
 
       getJson(key: string, schema?: StandardSchemaV1, options?: GetOptions) {
-        const given = signalled(options)
-        if (!readChannel.hasSubscribers) return getJson(key, schema, given, plain)
-        return tracedRead('getJson', key, given?.bucket ?? config.bucket, (trace) =>
-          getJson(key, schema, given, traced(trace)),
+        if (!readChannel.hasSubscribers) return getJson(key, schema, options, plain)
+        return tracedRead('getJson', key, options?.bucket ?? config.bucket, (trace) =>
+          getJson(key, schema, options, traced(trace)),
         )
       },
 
@@ -295,23 +284,20 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         loader: (context: WrapLoaderContext) => T | Promise<T>,
         options: WrapOptions = {},
       ): Promise<T> {
-        const given = signalled(options) ?? options
-        if (!readChannel.hasSubscribers) return wrapValue(key, loader, given, plain)
-        return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, given, traced(trace)))
+        if (!readChannel.hasSubscribers) return wrapValue(key, loader, options, plain)
+        return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, options, traced(trace)))
       },
     } as Pick<S3Cache, 'get' | 'getText' | 'getJson' | 'wrap'>
   }
 
   /** A `wrap` loader's view of the cache: its reads are dependencies of the value being loaded. */
-  const scoped = (dependencies: Witness[], signal: AbortSignal): S3Cache => ({
-    ...cache,
-    ...reads(dependencies, signal),
-  })
+  const scoped = (dependencies: Witness[], signal: AbortSignal): S3Cache =>
+    withSignal({ ...cache, ...readsOf(dependencies) }, signal)
 
   const cache: S3Cache = {
     bucket: config.bucket,
 
-    ...reads(),
+    ...readsOf(),
 
     async put(key, body, options = {}) {
       const object = target(key, options.bucket)

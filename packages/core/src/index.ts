@@ -67,3 +67,4 @@ export {
   type ReadTraceContext,
   type StoreTraceContext,
 } from './tracing'
+export { withSignal } from './with-signal'

@@ -1,4 +1,5 @@
-import type { GetOptions, S3Cache, StandardSchemaV1, WrapOptions } from '@valkey-s3-cache/core'
+import type { GetOptions, S3Cache, WrapOptions } from './cache-api'
+import type { StandardSchemaV1 } from './schema'
 
 /**
  * A view of `cache` whose reads stop waiting when `signal` aborts, unless a call passes its own

@@ -1,6 +1,5 @@
-import type { S3Cache } from '@valkey-s3-cache/core'
+import { type S3Cache, withSignal } from '@valkey-s3-cache/core'
 import type { MiddyLikeRequest } from './types'
-import { withSignal } from './with-signal'
 
 /** Per-request state shared by `s3Cache` and `httpCache`, kept in `request.internal` under this name. */
 const STATE = 'valkey-s3-cache.requestCache'
