@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup'
+import { libraryBuild } from '../../tsup.library'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  target: 'node22',
-  platform: 'node',
-})
+export default libraryBuild
