@@ -29,24 +29,20 @@ export function withDeadline<T>(
   })
 }
 
-interface Pending {
-  readonly deadline: number
-  readonly reject: (error: Error) => void
-  settled: boolean
-}
-
 /**
  * Bounds many calls that share one timeout with one timer, for the hot path (a timer and an
- * AbortController per Valkey command cost more than the command's own JavaScript). Calls are queued
- * in the order they start, and all wait equally long, so the head of the queue always expires first:
- * the timer sleeps until the head's deadline, rejects what has expired, and sleeps again. A settled call
- * is dropped when it reaches the head. The timer is unref'd: it never keeps a process alive by itself.
+ * AbortController per Valkey command cost more than the command's own JavaScript). Calls are kept in
+ * buckets by the millisecond they started in; since all wait equally long, the oldest bucket always
+ * expires first: the timer sleeps until its deadline, rejects what it holds, and sleeps again. A call
+ * leaves its bucket when it settles, so only calls in flight are held, however out of order replies
+ * from several connections arrive (a cluster). The timer is unref'd: it never keeps a process alive.
  */
 export class SharedDeadline {
   private readonly ms: number
   private readonly timeoutError: () => Error
-  private queue: Pending[] = []
-  private head = 0
+  /** Pending calls by start millisecond; a Map iterates in insertion order, so oldest first. */
+  private readonly buckets = new Map<number, Set<(error: Error) => void>>()
+  private pending = 0
   private timer: NodeJS.Timeout | undefined
 
   constructor(ms: number, timeoutError: () => Error) {
@@ -54,22 +50,36 @@ export class SharedDeadline {
     this.timeoutError = timeoutError
   }
 
+  /** Calls held: those still in flight (for tests of its memory). */
+  get held(): number {
+    return this.pending
+  }
+
   /** Settles with `promise`, or rejects with the timeout error after `ms`; a late settlement is absorbed. */
   bound<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = { deadline: performance.now() + this.ms, reject, settled: false }
-      this.queue.push(pending)
-      this.timer ??= this.arm(this.ms)
+      const started = Math.floor(performance.now())
+      let bucket = this.buckets.get(started)
+      if (!bucket) {
+        bucket = new Set()
+        this.buckets.set(started, bucket)
+      }
+      bucket.add(reject)
+      this.pending++
+      this.timer ??= this.arm(this.ms + 1)
+      const leave = () => {
+        const current = this.buckets.get(started)
+        if (!current?.delete(reject)) return false
+        this.pending--
+        if (current.size === 0) this.buckets.delete(started)
+        return true
+      }
       promise.then(
         (value) => {
-          pending.settled = true
-          this.dropSettled()
-          resolve(value)
+          if (leave()) resolve(value)
         },
         (error: unknown) => {
-          pending.settled = true
-          this.dropSettled()
-          reject(error)
+          if (leave()) reject(error)
         },
       )
     })
@@ -79,33 +89,20 @@ export class SharedDeadline {
     return setTimeout(() => this.expire(), ms).unref()
   }
 
-  /** Advances past settled calls at the head; an empty queue starts over, so it never grows while idle. */
-  private dropSettled(): void {
-    const { queue } = this
-    while (this.head < queue.length && (queue[this.head] as Pending).settled) this.head++
-    if (this.head === queue.length) {
-      this.queue = []
-      this.head = 0
-    }
-  }
-
   private expire(): void {
     this.timer = undefined
     const now = performance.now()
-    this.dropSettled()
-    const { queue } = this
-    while (this.head < queue.length) {
-      const pending = queue[this.head] as Pending
-      if (!pending.settled) {
-        // Timers have millisecond resolution: a deadline within the next millisecond counts as reached.
-        if (pending.deadline > now + 1) break
-        pending.settled = true
-        pending.reject(this.timeoutError())
+    for (const [started, bucket] of this.buckets) {
+      // The bucket's last call started before `started + 1`; timers have millisecond resolution, so a
+      // deadline within the next millisecond counts as reached.
+      const deadline = started + 1 + this.ms
+      if (deadline > now + 1) {
+        this.timer = this.arm(Math.max(1, deadline - now))
+        return
       }
-      this.head++
+      this.buckets.delete(started)
+      this.pending -= bucket.size
+      for (const reject of bucket) reject(this.timeoutError())
     }
-    this.dropSettled()
-    const next = this.queue[this.head]
-    if (next) this.timer = this.arm(Math.max(1, next.deadline - now))
   }
 }
