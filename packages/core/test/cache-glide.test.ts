@@ -1,6 +1,6 @@
 // The whole cache contract on GLIDE clients (@valkey/valkey-glide) handed to the cache: standalone,
 // and a 3+3 cluster over TLS as the least-privilege ACL user of docs/security.md for GLIDE (acl-glide).
-import { GlideClient, GlideClusterClient, Logger } from '@valkey/valkey-glide'
+import { Decoder, GlideClient, GlideClusterClient, Logger } from '@valkey/valkey-glide'
 import { startValkey, startValkeyCluster } from '@valkey-s3-cache/testkit'
 import { documentedAccessString } from './support/access-strings'
 import { cacheContract } from './support/contract'
@@ -29,6 +29,31 @@ cacheContract('GLIDE client on a standalone server', async () => {
         GlideClient.createClient({
           addresses: [{ host: server.host, port: server.port }],
           requestTimeout: 250,
+        }),
+      ),
+    ),
+  )
+  return {
+    shared: true,
+    valkey: clients.take,
+    stop: async () => {
+      clients.close()
+      await server.stop()
+    },
+  }
+})
+
+// An app may set `defaultDecoder: Decoder.Bytes` for its own binary reads: every reply of the cache's own
+// commands must read the same, whatever the client's default decoder.
+cacheContract('GLIDE client with defaultDecoder: Decoder.Bytes on a standalone server', async () => {
+  const server = await startValkey()
+  const clients = pool(
+    await Promise.all(
+      [0, 1, 2, 3].map(() =>
+        GlideClient.createClient({
+          addresses: [{ host: server.host, port: server.port }],
+          requestTimeout: 250,
+          defaultDecoder: Decoder.Bytes,
         }),
       ),
     ),

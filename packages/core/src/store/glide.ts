@@ -6,8 +6,9 @@ import { SCRIPTS, type Script } from './scripts'
 /** A GLIDE argument or key: text, or bytes. */
 type GlideArg = string | Buffer
 
-/** GLIDE's `Decoder.Bytes`: replies as Buffers (the enum's value, so this module imports nothing from GLIDE). */
+/** GLIDE's `Decoder` values (so this module imports nothing from GLIDE): replies as Buffers, or as strings. */
 const BYTES = 0
+const STRING = 1
 
 /**
  * The part of a `GlideClient` or `GlideClusterClient` (`@valkey/valkey-glide`) the cache uses, declared
@@ -17,7 +18,10 @@ const BYTES = 0
 export interface GlideClientLike {
   get(key: GlideArg, options: { decoder: typeof BYTES }): Promise<unknown>
   zmscore(key: GlideArg, members: GlideArg[]): Promise<(number | null)[]>
-  invokeScript(script: unknown, options: { keys: GlideArg[]; args: GlideArg[] }): Promise<unknown>
+  invokeScript(
+    script: unknown,
+    options: { keys: GlideArg[]; args: GlideArg[]; decoder: typeof STRING },
+  ): Promise<unknown>
   customCommand(
     args: GlideArg[],
     options?: { route?: 'allPrimaries'; decoder?: typeof BYTES },
@@ -75,7 +79,8 @@ export class GlideStore extends ScriptedStore {
   protected async run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown> {
     const glideScript = (await scriptsOf()).get(script)
     const glideArgs = args.map((arg) => (typeof arg === 'number' ? String(arg) : arg))
-    return this.client.invokeScript(glideScript, { keys, args: glideArgs })
+    // The scripts answer numbers and text only: decoded as strings whatever the client's `defaultDecoder`.
+    return this.client.invokeScript(glideScript, { keys, args: glideArgs, decoder: STRING })
   }
 
   get(key: string): Promise<Buffer | null> {

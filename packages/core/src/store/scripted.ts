@@ -32,6 +32,12 @@ export type ScriptArg = string | number | Buffer
 /** A reply's score or value as a string (a client answers numbers or strings), or `undefined` for nil. */
 const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value))
 
+/**
+ * A reply's list of entry keys as strings: a client may decode bulk strings as Buffers (GLIDE with
+ * `defaultDecoder: Decoder.Bytes`), and callers compare keys as strings.
+ */
+const asStrings = (reply: unknown): string[] => (reply as unknown[]).map(String)
+
 /** An entry's checksum as the scripts compare it (bytes 20–23); empty, which matches nothing, when unknown. */
 function checksumBytes(checksum: number | undefined): Buffer {
   const bytes = Buffer.alloc(checksum === undefined ? 0 : 4)
@@ -96,25 +102,24 @@ export abstract class ScriptedStore implements Store {
   }
 
   async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
-    const keyList = [keys.entry, keys.generation, keys.dependents]
     const args = [value, pxMs(ttlMs), GENERATION_TTL_MS, Date.now()]
-    return (await this.run(REPLACE, keyList, args)) as string[]
+    return asStrings(await this.run(REPLACE, [keys.entry, keys.generation, keys.dependents], args))
   }
 
   async purge(keys: EntryKeys): Promise<Removed> {
     const keyList = [keys.entry, keys.generation, keys.dependents]
     const [deleted, dependents] = (await this.run(PURGE, keyList, [GENERATION_TTL_MS, Date.now()])) as [
       number,
-      string[],
+      unknown,
     ]
-    return { removed: deleted === 1, dependents }
+    return { removed: deleted === 1, dependents: asStrings(dependents) }
   }
 
   async applyEvent(keys: EntryKeys, sequencer: string): Promise<Removed> {
     const keyList = [keys.entry, keys.generation, keys.sequencer, keys.dependents]
     const args = [sequencer, GENERATION_TTL_MS, Date.now()]
-    const [applied, dependents] = (await this.run(APPLY_EVENT, keyList, args)) as [number, string[]]
-    return { removed: applied === 1, dependents }
+    const [applied, dependents] = (await this.run(APPLY_EVENT, keyList, args)) as [number, unknown]
+    return { removed: applied === 1, dependents: asStrings(dependents) }
   }
 
   async enlist(
@@ -133,7 +138,7 @@ export abstract class ScriptedStore implements Store {
   }
 
   async take(set: string): Promise<string[]> {
-    return (await this.run(TAKE, [set], [Date.now()])) as string[]
+    return asStrings(await this.run(TAKE, [set], [Date.now()]))
   }
 
   async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
