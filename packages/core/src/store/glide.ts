@@ -17,7 +17,6 @@ const STRING = 1
  */
 export interface GlideClientLike {
   get(key: GlideArg, options: { decoder: typeof BYTES }): Promise<unknown>
-  zmscore(key: GlideArg, members: GlideArg[]): Promise<(number | null)[]>
   invokeScript(
     script: unknown,
     options: { keys: GlideArg[]; args: GlideArg[]; decoder: typeof STRING },
@@ -31,11 +30,7 @@ export interface GlideClientLike {
 /** Whether `value` is a GLIDE client. Duck-typed, as the app may resolve another copy of GLIDE. */
 export function isGlideClient(value: unknown): value is GlideClientLike {
   const client = value as Partial<GlideClientLike> | null | undefined
-  return (
-    typeof client?.invokeScript === 'function' &&
-    typeof client.customCommand === 'function' &&
-    typeof client.zmscore === 'function'
-  )
+  return typeof client?.invokeScript === 'function' && typeof client.customCommand === 'function'
 }
 
 interface GlideScriptClass {
@@ -85,10 +80,6 @@ export class GlideStore extends ScriptedStore {
 
   get(key: string): Promise<Buffer | null> {
     return this.client.get(key, { decoder: BYTES }) as Promise<Buffer | null>
-  }
-
-  protected tagMarkOf(tagLog: string): Promise<[unknown, unknown]> {
-    return this.client.zmscore(tagLog, ['#born', '#epoch']) as Promise<[unknown, unknown]>
   }
 
   /** Loads the scripts on every primary (the client itself connected when it was created). */

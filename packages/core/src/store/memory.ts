@@ -100,9 +100,9 @@ export class MemoryStore implements Store {
       generation = freshGeneration()
       this.write(keys.generation, Buffer.from(generation), GENERATION_TTL_MS)
     }
-    const log = this.tagLogs.get(tagLog)
-    const tagMark = log ? { born: log.born, epoch: String(log.epoch) } : { born: undefined, epoch: undefined }
-    return { generation, leased, tagMark }
+    // As MARK: a load creates the log when it is absent, so every load has a mark.
+    const log = this.tagLogOf(tagLog)
+    return { generation, leased, tagMark: { born: log.born, epoch: String(log.epoch) } }
   }
 
   async commit(
@@ -206,12 +206,18 @@ export class MemoryStore implements Store {
     return this.takeNow(set)
   }
 
-  async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
+  /** The tag log at `tagLog`, created when absent. */
+  private tagLogOf(tagLog: string): TagLog {
     let log = this.tagLogs.get(tagLog)
     if (!log) {
       log = { born: freshGeneration(), epoch: 0, floor: 0, tags: new Map() }
       this.tagLogs.set(tagLog, log)
     }
+    return log
+  }
+
+  async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
+    const log = this.tagLogOf(tagLog)
     log.epoch++
     for (const id of tagIds) {
       log.tags.delete(id) // re-inserted last: the map stays ordered by epoch
@@ -225,10 +231,10 @@ export class MemoryStore implements Store {
   }
 
   async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {
+    // As TAGS_UNCHANGED: a log gone or born again since the mark cannot tell, and refuses.
     const log = this.tagLogs.get(tagLog)
-    if (!log) return mark.born === undefined
-    if (mark.born !== undefined && mark.born !== log.born) return false
-    const since = mark.born === undefined ? 0 : Number(mark.epoch)
+    if (!log || mark.born === undefined || mark.born !== log.born) return false
+    const since = Number(mark.epoch)
     if (log.floor > since) return false
     return tagIds.every((id) => (log.tags.get(id) ?? 0) <= since)
   }

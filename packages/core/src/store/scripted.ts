@@ -7,6 +7,7 @@ import {
   DEPEND,
   ENLIST,
   LOG_TAGS,
+  MARK,
   PURGE,
   RELEASE,
   REPLACE,
@@ -28,6 +29,9 @@ import {
 
 /** A script key or argument as both clients send it: text, or bytes (an entry). */
 export type ScriptArg = string | number | Buffer
+
+/** A new tag log's `#born`: random, and exact as a sorted-set score (a double holds 2^53). */
+const newLogIdentity = () => String(randomInt(1, 2 ** 47))
 
 /** A reply's score or value as a string (a client answers numbers or strings), or `undefined` for nil. */
 const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value))
@@ -53,8 +57,6 @@ function checksumBytes(checksum: number | undefined): Buffer {
 export abstract class ScriptedStore implements Store {
   /** Runs `script` with `keys` (one hash tag) and `args`. */
   protected abstract run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown>
-  /** `ZMSCORE tagLog #born #epoch`. */
-  protected abstract tagMarkOf(tagLog: string): Promise<[unknown, unknown]>
   abstract get(key: string): Promise<Buffer | null>
   abstract connect(): Promise<void>
   abstract close(): Promise<void>
@@ -64,7 +66,7 @@ export abstract class ScriptedStore implements Store {
     // Sent together: one round trip (both ride one write on a standalone server).
     const [[generation, leased], [born, epoch]] = (await Promise.all([
       this.run(BEGIN, [keys.lease, keys.generation], args),
-      this.tagMarkOf(tagLog),
+      this.run(MARK, [tagLog], [newLogIdentity(), GENERATION_TTL_MS]),
     ])) as [[string, number], [unknown, unknown]]
     return {
       generation: String(generation),
@@ -142,8 +144,7 @@ export abstract class ScriptedStore implements Store {
   }
 
   async logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void> {
-    const born = String(randomInt(1, 2 ** 47))
-    await this.run(LOG_TAGS, [tagLog], [born, GENERATION_TTL_MS, maxLog, ...tagIds])
+    await this.run(LOG_TAGS, [tagLog], [newLogIdentity(), GENERATION_TTL_MS, maxLog, ...tagIds])
   }
 
   async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {

@@ -158,24 +158,45 @@ export const TAKE = script(`${TAKE_FN}
 return take(KEYS[1], ARGV[1])
 `)
 
-// The tag log: a sorted set in a slot of its own, read by every load (ZMSCORE of `#born` and `#epoch`)
-// and written by every `invalidateTags`. `#epoch` counts invalidations; each tag invalidated is a
-// member scored with the epoch of its last invalidation; `#floor` is the highest epoch trimmed away
-// (the log keeps the last `maxLog` tags); `#born` is a random identity, new whenever the log is
-// created again (after it expired or was evicted). A tagged load commits only if none of its tags
-// was invalidated since the epoch it began under: an invalidation that came first is in the log,
-// and one that comes after finds the load's entry in its tag's set (enlisted before the check).
+// The tag log: a sorted set in a slot of its own, read by every load (MARK) and written by every
+// `invalidateTags`. `#epoch` counts invalidations; each tag invalidated is a member scored with the
+// epoch of its last invalidation; `#floor` is the highest epoch trimmed away (the log keeps the last
+// `maxLog` tags); `#born` is a random identity, new whenever the log is created again. A load creates
+// the log when it is absent (never created, expired, evicted, lost in a failover), so every load has a
+// mark, and a log that is gone or born again at its commit refuses it: absence never reads as
+// "unchanged". A tagged load commits only if none of its tags was invalidated since the epoch it began
+// under: an invalidation that came first is in the log, and one that comes after finds the load's entry
+// in its tag's set (enlisted before the check).
+
+/** Lua: creates the log as born `born`, epoch 0, for `ttl` ms. */
+const NEW_LOG_FN = `
+local function new_log(log, born, ttl)
+  redis.call('DEL', log)
+  redis.call('ZADD', log, born, '#born', 0, '#floor', 0, '#epoch')
+  redis.call('PEXPIRE', log, ttl)
+end
+`
+
+/**
+ * KEYS: log. ARGV: born (for a new log), generationTtlMs. Returns { born, epoch }: where the log stands
+ * as a load begins, creating it when absent.
+ */
+export const MARK = script(`${NEW_LOG_FN}
+local born = redis.call('ZSCORE', KEYS[1], '#born')
+if not born then
+  new_log(KEYS[1], ARGV[1], ARGV[2])
+  return { ARGV[1], '0' }
+end
+return { born, redis.call('ZSCORE', KEYS[1], '#epoch') }
+`)
 
 /**
  * KEYS: log. ARGV: born (for a new log), generationTtlMs, maxLog, tag ids…
  * Logs an invalidation of the tags under the next epoch. Returns the epoch.
  */
-export const LOG_TAGS = script(`
+export const LOG_TAGS = script(`${NEW_LOG_FN}
 local log = KEYS[1]
-if not redis.call('ZSCORE', log, '#born') then
-  redis.call('DEL', log)
-  redis.call('ZADD', log, ARGV[1], '#born', 0, '#floor', 0, '#epoch')
-end
+if not redis.call('ZSCORE', log, '#born') then new_log(log, ARGV[1], ARGV[2]) end
 local epoch = tonumber(redis.call('ZSCORE', log, '#epoch')) + 1
 redis.call('ZADD', log, epoch, '#epoch')
 for i = 4, #ARGV do redis.call('ZADD', log, epoch, ARGV[i]) end
@@ -198,18 +219,15 @@ return epoch
 `)
 
 /**
- * KEYS: log. ARGV: born and epoch when the load began ('' when there was no log), tag ids…
- * Returns 1 when none of the tags was invalidated since, 0 when one was (or the log cannot tell).
+ * KEYS: log. ARGV: born and epoch when the load began, tag ids…
+ * Returns 1 when none of the tags was invalidated since, 0 when one was, or when the log cannot tell
+ * (gone, or born again, since the load began).
  */
 export const TAGS_UNCHANGED = script(`
 local log = KEYS[1]
 local born = redis.call('ZSCORE', log, '#born')
-if not born then return ARGV[1] == '' and 1 or 0 end
-local since = 0
-if ARGV[1] ~= '' then
-  if tonumber(born) ~= tonumber(ARGV[1]) then return 0 end
-  since = tonumber(ARGV[2])
-end
+if not born or ARGV[1] == '' or tonumber(born) ~= tonumber(ARGV[1]) then return 0 end
+local since = tonumber(ARGV[2])
 if tonumber(redis.call('ZSCORE', log, '#floor')) > since then return 0 end
 for i = 3, #ARGV do
   local at = redis.call('ZSCORE', log, ARGV[i])
@@ -230,6 +248,7 @@ export const SCRIPTS: readonly Script[] = [
   ENLIST,
   DEPEND,
   TAKE,
+  MARK,
   LOG_TAGS,
   TAGS_UNCHANGED,
 ]

@@ -31,8 +31,8 @@ export function freshGeneration(): string {
 }
 
 /**
- * Where the tag log stood when a load began (`#born` and `#epoch`, see `scripts.ts`); `born` is
- * `undefined` when there was no log yet.
+ * Where the tag log stood when a load began (`#born` and `#epoch`, see `scripts.ts`; the load creates
+ * the log when absent). `undefined` only from a store that could not tell, which refuses the commit.
  */
 export interface TagMark {
   born: string | undefined
@@ -83,7 +83,8 @@ export interface Store {
   get(key: string): Promise<Buffer | null>
   /**
    * Reads the generation (creating the generation key with {@link freshGeneration} when absent) and,
-   * when `leaseMs` is not 0, tries to take the lease for `token`; reads the tag log's mark at `tagLog`.
+   * when `leaseMs` is not 0, tries to take the lease for `token`; reads the tag log's mark at `tagLog`
+   * (creating the log when absent).
    * One round trip (two commands, sent together).
    */
   begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket>
@@ -127,7 +128,7 @@ export interface Store {
   take(set: string): Promise<string[]>
   /** Logs an invalidation of the tags `tagIds` in the tag log at `tagLog`, keeping the last `maxLog` tags. */
   logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void>
-  /** Whether none of `tagIds` was invalidated since `mark` (`false` when the log cannot tell). */
+  /** Whether none of `tagIds` was invalidated since `mark` (`false` when the log cannot tell: gone, or born again). */
   tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean>
   /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */
   connect(): Promise<void>

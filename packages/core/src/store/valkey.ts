@@ -112,11 +112,6 @@ export class ValkeyStore extends ScriptedStore {
     }
   }
 
-  protected async tagMarkOf(tagLog: string): Promise<[unknown, unknown]> {
-    const client = await this.connected()
-    return (await client.zmscore(tagLog, '#born', '#epoch')) as [unknown, unknown]
-  }
-
   // Not async: a hit's GET is the client's own promise, with no wrapper around it.
   get(key: string): Promise<Buffer | null> {
     if (!this.client) return Promise.resolve(this.connected()).then(() => this.get(key))
