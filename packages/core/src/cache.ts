@@ -93,8 +93,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     store,
     keyPrefix: config.keyPrefix,
     maxDependents: config.maxDependents,
-    // L1 holds ids, a removal names Valkey keys.
-    removed: (keys) => reader.removed((id) => keys.has(targets.ofId(id).keys.entry)),
+    removed: (keys) => reader.removed(keys),
   })
   const reader = new ReadThrough({
     dependents,

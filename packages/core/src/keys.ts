@@ -141,13 +141,6 @@ export class Targets {
     return known ?? this.remember('', wrapTarget(this.keyPrefix, key))
   }
 
-  /** The target of an L1 id, as {@link objectTarget} and {@link wrapTarget} make them. */
-  ofId(id: string): CacheTarget {
-    if (!id.startsWith('o\0')) return this.wrap(id.slice(2))
-    const bucketEnd = id.indexOf('\0', 2)
-    return this.object(id.slice(2, bucketEnd), id.slice(bucketEnd + 1))
-  }
-
   private remember<T extends CacheTarget>(bucket: string, target: T): T {
     // Forgetting everything at the bound keeps this O(1) and simple; hot keys come back at their next read.
     if (this.count >= REMEMBERED_TARGETS) {

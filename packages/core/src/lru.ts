@@ -13,10 +13,13 @@ interface Item<V> {
 export class ByteLru<V> {
   private readonly items = new Map<string, Item<V>>()
   private readonly maxBytes: number
+  private readonly dropped: ((key: string, value: V) => void) | undefined
   private bytes = 0
 
-  constructor(maxBytes: number) {
+  /** `dropped` hears of every item that leaves other than by `clear()`: deleted, replaced, expired or evicted. */
+  constructor(maxBytes: number, dropped?: (key: string, value: V) => void) {
     this.maxBytes = maxBytes
+    this.dropped = dropped
   }
 
   get(key: string): V | undefined {
@@ -25,23 +28,27 @@ export class ByteLru<V> {
     this.items.delete(key)
     if (performance.now() >= item.expires) {
       this.bytes -= item.size
+      this.dropped?.(key, item.value)
       return undefined
     }
     this.items.set(key, item)
     return item.value
   }
 
-  /** Stores `value` for `ttlMs`; an item larger than the whole bound is not stored (and the old one is gone). */
-  set(key: string, value: V, size: number, ttlMs: number): void {
+  /**
+   * Stores `value` for `ttlMs`; an item larger than the whole bound, or with no time to live, is not
+   * stored (and the old one is gone). Returns whether it was stored.
+   */
+  set(key: string, value: V, size: number, ttlMs: number): boolean {
     this.delete(key)
-    if (size > this.maxBytes || !(ttlMs > 0)) return
+    if (size > this.maxBytes || !(ttlMs > 0)) return false
     this.items.set(key, { value, size, expires: performance.now() + ttlMs })
     this.bytes += size
-    for (const [oldest, item] of this.items) {
+    for (const oldest of this.items.keys()) {
       if (this.bytes <= this.maxBytes) break
-      this.items.delete(oldest)
-      this.bytes -= item.size
+      this.delete(oldest)
     }
+    return true
   }
 
   delete(key: string): void {
@@ -49,11 +56,7 @@ export class ByteLru<V> {
     if (!item) return
     this.items.delete(key)
     this.bytes -= item.size
-  }
-
-  /** The keys held (expired ones included), as a copy: safe to delete while iterating. */
-  keys(): string[] {
-    return [...this.items.keys()]
+    this.dropped?.(key, item.value)
   }
 
   clear(): void {

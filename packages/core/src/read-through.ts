@@ -72,10 +72,10 @@ export class ReadThrough {
     this.settings.l1?.delete(id)
   }
 
-  /** Called when a removal by tag or dependency has resolved: L1 forgets the entries `removed` says. */
-  removed(removed: (id: string) => boolean): void {
+  /** Called when a removal by tag or dependency has resolved: L1 forgets the entries at `entryKeys`. */
+  removed(entryKeys: Iterable<string>): void {
     this.localWrites++
-    this.settings.l1?.forget(removed)
+    this.settings.l1?.forgetEntries(entryKeys)
   }
 
   /**
@@ -137,7 +137,7 @@ export class ReadThrough {
 
   /** Puts an entry in L1 unless a local write has resolved since the read that produced it began. */
   private fill(target: CacheTarget, entry: Entry, epoch: number): void {
-    if (epoch === this.localWrites) this.settings.l1?.set(target.id, entry)
+    if (epoch === this.localWrites) this.settings.l1?.set(target, entry)
   }
 
   /**

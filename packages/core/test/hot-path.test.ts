@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { Redis } from 'iovalkey'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createS3Cache, type S3Cache, type S3CacheOptions } from '../src'
 import { Targets } from '../src/keys'
 import { putRaw, uniqueKey } from './support/harness'
@@ -105,6 +105,34 @@ describe('the hit path (real Valkey)', () => {
     // A non-string is refused, never looked up as the string it prints as.
     targets.object('bucket', '1')
     expect(() => targets.object('bucket', 1 as unknown as string)).toThrow(/non-empty string/)
+  })
+})
+
+describe('removing dependents with a large L1 (real Valkey)', () => {
+  it('costs work for what is removed only: no key of another L1 item is derived again', async () => {
+    const { cache } = plainCache({ l1: { maxBytes: 256 * 1024 * 1024, ttl: '1h' } })
+    const object = uniqueKey('depended-on')
+    await putRaw(servers.s3, object, '{"o":1}')
+    const others = Array.from({ length: 3000 }, (_, i) => `${uniqueKey('other')}-${i}`)
+    for (const key of others) await cache.wrap(key, () => ({ key }))
+    const built = uniqueKey('built')
+    let runs = 0
+    const readBuilt = () =>
+      cache.wrap(built, async ({ cache: reads }) => {
+        runs++
+        return { o: await reads.getJson(object) }
+      })
+    await readBuilt()
+    const derived = [vi.spyOn(Targets.prototype, 'object'), vi.spyOn(Targets.prototype, 'wrap')]
+    try {
+      await cache.put(object, '{"o":2}')
+      // The removal names one entry: L1 finds it by its Valkey key, without walking the other 3,000.
+      expect(derived.reduce((sum, spy) => sum + spy.mock.calls.length, 0)).toBeLessThanOrEqual(1)
+    } finally {
+      for (const spy of derived) spy.mockRestore()
+    }
+    expect(await readBuilt()).toEqual({ o: { o: 2 } })
+    expect(runs).toBe(2)
   })
 })
 
