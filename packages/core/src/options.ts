@@ -60,7 +60,9 @@ export interface S3CacheOptions {
    * `true`: `getJson` and `wrap` parse (and validate) a stored entry once and hand that one value,
    * deep-frozen, to every reader of the same entry: concurrent reads of a key that shared one Valkey
    * GET, and every later L1 hit of it. No parsing per read, but callers must not mutate what they get
-   * (frozen values throw in strict mode). Default `false`: every call gets its own copy.
+   * (frozen values throw in strict mode). Only plain values (objects, arrays, primitives) are shared:
+   * a value holding a Date, Map, Set, typed array or class instance, whose contents freezing does not
+   * reach, is parsed for each reader. Default `false`: every call gets its own copy.
    */
   shareParsed?: boolean
   /**

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { Redis } from 'iovalkey'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
 import { createS3Cache, type S3Cache, type S3CacheOptions } from '../src'
 import { Targets } from '../src/keys'
 import { putRaw, uniqueKey } from './support/harness'
@@ -189,6 +190,31 @@ describe('shareParsed (real Valkey)', () => {
     expect(parses).toBe(1)
     expect(new Set(values).size).toBe(1)
     expect(Object.isFrozen(values[0])).toBe(true)
+  })
+
+  it('a value holding what cannot be frozen (Date, Map, Set, typed array) is not shared: each reader gets its own', async () => {
+    const { cache } = plainCache({ l1: { ttl: '1m' }, shareParsed: true })
+    const key = uniqueKey('unfreezable')
+    const at = '2026-01-02T03:04:05.000Z'
+    await putRaw(servers.s3, key, JSON.stringify({ at, tags: ['a'], bytes: [1, 2], byName: {} }))
+    const schema = z.object({
+      at: z.coerce.date(),
+      tags: z.array(z.string()).transform((list) => new Set(list)),
+      bytes: z.array(z.number()).transform((list) => Uint8Array.from(list)),
+      byName: z.any().transform(() => new Map([['k', 'v']])),
+    })
+    for (let reader = 0; reader < 3; reader++) {
+      const value = await cache.getJson(key, schema)
+      expect(value.at.toISOString()).toBe(at)
+      expect([...value.tags]).toEqual(['a'])
+      expect([...value.bytes]).toEqual([1, 2])
+      expect([...value.byName]).toEqual([['k', 'v']])
+      // What one reader does to its value, no later reader sees.
+      value.at.setTime(0)
+      value.tags.add('changed')
+      value.bytes[0] = 99
+      value.byName.set('k', 'changed')
+    }
   })
 
   it('without shareParsed, every read gets its own copy', async () => {
