@@ -165,12 +165,21 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     return result
   }
 
+  /**
+   * The bytes a caller gets, its own: a copy when the entry is also another caller's or L1's (a caller
+   * may transform its body in place), else the decoded body itself. `Buffer.from` copies (`slice` on a
+   * Buffer would not).
+   */
+  const ownBytes = (result: ReadResult): Uint8Array =>
+    l1 || result.shared ? Buffer.from(result.entry.body) : result.entry.body
+
   const getObject = async (key: string, options?: GetOptions, scope?: ReadScope) => {
-    const { entry, status } = found(await read(key, options, scope), key, options?.bucket)
+    const result = found(await read(key, options, scope), key, options?.bucket)
+    const { entry, status } = result
     return {
       bucket: options?.bucket ?? config.bucket,
       key,
-      body: entry.body,
+      body: ownBytes(result),
       contentType: entry.contentType,
       etag: entry.etag,
       lastModified: entry.lastModified === undefined ? undefined : new Date(entry.lastModified),
@@ -245,7 +254,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     if (scope?.trace) noteRead(scope.trace, result)
     options.onStatus?.(result.status)
     const { entry } = result
-    if (entry.kind === EntryKind.bytes) return entry.body as T
+    if (entry.kind === EntryKind.bytes) return ownBytes(result) as T
     return parsed(result, undefined, () => JSON.parse(textDecoder.decode(entry.body)) as T)
   }
 

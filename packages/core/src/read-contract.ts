@@ -25,6 +25,11 @@ export interface ReadResult {
    * reads again instead (once).
    */
   superseded?: boolean | undefined
+  /**
+   * Other callers hold this same entry (they shared one read, or it is in L1): a caller that hands out
+   * its bytes gives a copy, so that no caller can change what another gets.
+   */
+  shared?: boolean | undefined
 }
 
 /** What a load from the origin (S3, or a `wrap` loader) produced. The read path's contract: origins implement it. */

@@ -54,7 +54,7 @@ function notDownloaded(): Entry {
  */
 export class ReadThrough {
   private readonly settings: ReadSettings
-  private readonly flights = new SingleFlight<ReadResult>()
+  private readonly flights = new SingleFlight<ReadResult>((result) => ({ ...result, shared: true }))
   /**
    * Counts this process's own puts and invalidations. A read remembers the count it began under: it
    * joins only flights begun under the same count, and fills L1 only while the count is unchanged, so
@@ -97,7 +97,7 @@ export class ReadThrough {
           bucket: target.bucket,
           durationMs: performance.now() - started,
         })
-        return Promise.resolve({ entry, status: 'hit', layer: 'l1' })
+        return Promise.resolve({ entry, status: 'hit', layer: 'l1', shared: true })
       }
     }
     // Reads that may answer differently never share a flight: a forced refresh, a warm-up that skips large objects.

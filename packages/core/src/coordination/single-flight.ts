@@ -22,6 +22,12 @@ interface Flight<T> {
  */
 export class SingleFlight<T> {
   private readonly inflight = new Map<string, Flight<T>>()
+  private readonly shared: (value: T) => T
+
+  /** `shared` turns the value of an execution that several callers wait for into the value they all get. */
+  constructor(shared: (value: T) => T = (value) => value) {
+    this.shared = shared
+  }
 
   /** Whether a call with `key` and `epoch` would join a running execution rather than start one. */
   joins(key: string, epoch: number): boolean {
@@ -49,11 +55,22 @@ export class SingleFlight<T> {
   ): Flight<T> {
     const controller = abortable ? new AbortController() : undefined
     const flight: Flight<T> = { key, epoch, controller, waiting: 0, promise: Promise.resolve() as Promise<T> }
-    // `undefined`: nobody can abort this flight.
-    flight.promise = fn(controller?.signal).finally(() => {
+    // Ended in the same callback that counts its callers: nobody joins after the count is taken.
+    const end = () => {
       // A newer flight may have replaced this one meanwhile.
       if (this.inflight.get(key) === flight) this.inflight.delete(key)
-    })
+    }
+    // `undefined`: nobody can abort this flight.
+    flight.promise = fn(controller?.signal).then(
+      (value) => {
+        end()
+        return flight.waiting > 1 ? this.shared(value) : value
+      },
+      (error: unknown) => {
+        end()
+        throw error
+      },
+    )
     this.inflight.set(key, flight)
     return flight
   }

@@ -82,8 +82,10 @@ export class MemoryStore implements Store {
     this.write(keys.generation, Buffer.from(next), GENERATION_TTL_MS)
   }
 
+  /** A copy, as every Valkey GET is fresh bytes: a body decoded in place must not reach the stored value. */
   async get(key: string): Promise<Buffer | null> {
-    return this.read(key) ?? null
+    const value = this.read(key)
+    return value === undefined ? null : Buffer.from(value)
   }
 
   async begin(keys: EntryKeys, token: string, leaseMs: number, tagLog: string): Promise<LoadTicket> {

@@ -319,6 +319,33 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       expect(getObjectCalls()).toBe(1)
     })
 
+    for (const l1 of [false, { ttl: '1m' }] as const) {
+      it(`a caller that changes the bytes it got changes nothing another caller gets (${l1 ? 'L1 on' : 'no L1'})`, async () => {
+        const { cache, events } = cacheWith({ l1 })
+        // Stored compressed (a body decoded on every read), and as it is (a body inside the stored value).
+        for (const original of ['x'.repeat(3000), 'short']) {
+          const [key, wrapKey] = [uniqueKey('owned-bytes'), uniqueKey('owned-wrap')]
+          await putRaw(s3, key, original)
+          const loader = () => new TextEncoder().encode(original)
+          const readers = [
+            () => cache.get(key).then((object) => object.body),
+            () => cache.wrap(wrapKey, loader),
+          ]
+          for (const read of readers) {
+            // A miss, a hit, and concurrent callers that share one read: each scribbles on what it got.
+            const got = [await read(), await read(), ...(await Promise.all([read(), read(), read()]))]
+            for (const body of got) {
+              expect(new TextDecoder().decode(body)).toBe(original)
+              body.fill(0)
+            }
+            expect(new TextDecoder().decode(await read())).toBe(original)
+          }
+        }
+        // Nothing was found corrupt: no caller changed a stored value either.
+        expect(events.filter((event) => event.type === 'error')).toEqual([])
+      })
+    }
+
     it('rejects invalid keys with InvalidKeyError and accepts a 1024-byte key', async () => {
       const { cache } = cacheWith()
       await expect(cache.get('')).rejects.toBeInstanceOf(InvalidKeyError)
