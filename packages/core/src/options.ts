@@ -8,7 +8,7 @@ import {
   defaultCompression,
 } from './compression'
 import type { ValkeyClient, ValkeyConnectionOptions } from './connect/options'
-import { type Duration, positiveMs, toMs } from './duration'
+import { type Duration, MAX_TIMER_MS, positiveMs, toMs } from './duration'
 import { CacheConfigError } from './errors'
 import type { CacheEventListener } from './events'
 import { readOptions } from './option-reader'
@@ -208,12 +208,12 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
     shareParsed: given.shareParsed,
     lock: lock && {
       ttlMs: positiveMs(lock.ttl, 'lock.ttl'),
-      waitMs: toMs(lock.wait, 'lock.wait'),
+      waitMs: toMs(lock.wait, 'lock.wait', MAX_TIMER_MS),
     },
     timeouts: {
-      valkeyMs: positiveMs(timeouts.valkey, 'timeouts.valkey'),
-      s3Ms: positiveMs(timeouts.s3, 'timeouts.s3'),
-      revalidateMs: toMs(timeouts.revalidate, 'timeouts.revalidate'),
+      valkeyMs: positiveMs(timeouts.valkey, 'timeouts.valkey', MAX_TIMER_MS),
+      s3Ms: positiveMs(timeouts.s3, 'timeouts.s3', MAX_TIMER_MS),
+      revalidateMs: toMs(timeouts.revalidate, 'timeouts.revalidate', MAX_TIMER_MS),
     },
     onEvent,
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type Duration, toMs } from '../duration'
+import { type Duration, MAX_TIMER_MS, toMs } from '../duration'
 import { CacheConfigError } from '../errors'
 import type { ValkeyConnectionOptions } from './options'
 import { parseValkeyUrl } from './url'
@@ -22,7 +22,7 @@ function duration(env: Env, name: string): number | undefined {
   const value = read(env, name)
   return value === undefined
     ? undefined
-    : toMs((/^\d+$/.test(value) ? Number(value) : value) as Duration, name)
+    : toMs((/^\d+$/.test(value) ? Number(value) : value) as Duration, name, MAX_TIMER_MS)
 }
 
 /** PEM text as is; anything else is a file path (for example a CA bundle shipped in the Lambda package). */

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls'
-import { positiveMs } from '../duration'
+import { MAX_TIMER_MS, positiveMs } from '../duration'
 import { CacheConfigError } from '../errors'
 import { readOptions } from '../option-reader'
 import { type CredentialSource, credentialSource } from './credentials'
@@ -85,7 +85,7 @@ function resolveIam(
     (typeof credentials?.accessKeyId === 'string' && typeof credentials.secretAccessKey === 'string')
   if (!validCredentials)
     fail('iam.credentials', 'expected { accessKeyId, secretAccessKey, sessionToken? } or a function')
-  const reauthenticateMs = positiveMs(iam.reauthenticateEvery, 'iam.reauthenticateEvery', TWELVE_HOURS_MS)
+  const reauthenticateMs = positiveMs(iam.reauthenticateEvery, 'iam.reauthenticateEvery', TWELVE_HOURS_MS - 1)
   const token = async () => ({
     username: userId,
     password: await createIamAuthToken({ userId, cacheName, region, serverless, credentials }),
@@ -151,8 +151,8 @@ export function resolveConnection(input: ValkeyConnectionOptions | string): Reso
     tls,
     cluster,
     readFrom,
-    connectTimeoutMs: positiveMs(options.connectTimeout, 'connectTimeout'),
-    commandTimeoutMs: positiveMs(options.commandTimeout, 'commandTimeout'),
+    connectTimeoutMs: positiveMs(options.connectTimeout, 'connectTimeout', MAX_TIMER_MS),
+    commandTimeoutMs: positiveMs(options.commandTimeout, 'commandTimeout', MAX_TIMER_MS),
     username: user,
     password: source ? undefined : password,
     source,
