@@ -1,9 +1,14 @@
-import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
+import {
+  type S3Server,
+  startS3,
+  startS3FaultProxy,
+  startValkey,
+  type ValkeyServer,
+} from '@valkey-s3-cache/testkit'
 import { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Cache, type S3Cache, type WrapLoaderContext } from '../src'
 import { entryKeys } from '../src/keys'
-import { startS3FaultProxy } from './reliability/support'
 import { putRaw, sleep, uniqueKey } from './support/harness'
 
 describe('cancellation with AbortSignal, and the wrap loader context (real Valkey and S3)', () => {

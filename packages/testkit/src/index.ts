@@ -10,6 +10,7 @@ export { ensureValkey, findValkeyCli, findValkeyServer, ValkeyNotFoundError } fr
 export { type Version, VersionHistory } from './history'
 export { freePort, freePorts } from './ports'
 export { countS3Calls, type S3CallCounter, type S3Server, s3rverClient, startS3 } from './s3'
+export { type S3FaultMode, startS3FaultProxy } from './s3-fault-proxy'
 export { nextSequencer, objectCreatedEvent } from './s3-notifications'
 export { ServerPair } from './server-pair'
 export { makeTlsMaterial, type TlsMaterial } from './tls'

@@ -2,6 +2,7 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import S3rver from 's3rver'
 import { makeTempDir, removeTempDir } from './cleanup'
+import { makeObjectWritesAtomic } from './s3-atomic'
 
 export interface S3Server {
   /** `http://127.0.0.1:<port>` */
@@ -37,6 +38,7 @@ export async function startS3(options: { bucket?: string; extraBuckets?: string[
     directory,
     configureBuckets: [bucket, ...(options.extraBuckets ?? [])].map((name) => ({ name })),
   })
+  makeObjectWritesAtomic(server.store as Parameters<typeof makeObjectWritesAtomic>[0])
   const { port } = await server.run()
   const endpoint = `http://127.0.0.1:${port}`
   const clients: S3Client[] = []

@@ -13,6 +13,8 @@ declare module 's3rver' {
   }
   export default class S3rver {
     constructor(options: S3rverOptions)
+    /** The filesystem store (see `s3-atomic.ts` for the part used). */
+    readonly store: unknown
     run(): Promise<AddressInfo>
     close(): Promise<void>
   }

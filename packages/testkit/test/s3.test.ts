@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countS3Calls, type S3Server, startS3 } from '../src'
@@ -25,6 +26,30 @@ describe('in-process S3 server', () => {
     await expect(
       s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'a/b.json', IfNoneMatch: first.ETag })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 304 } })
+  })
+
+  it('changes an object atomically, as S3 does: a GET during PUTs reads one whole version and its own ETag', async () => {
+    const key = 'atomic/object.json'
+    const body = (v: number) => JSON.stringify({ v, pad: String(v).repeat(200_000) })
+    const written = new Set([body(0)])
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body(0) }))
+    const reads: Promise<{ text: string; etag: string | undefined }>[] = []
+    for (let v = 1; v <= 8; v++) {
+      written.add(body(v))
+      const put = s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body(v) }))
+      for (let i = 0; i < 4; i++) {
+        reads.push(
+          s3.client
+            .send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))
+            .then(async (got) => ({ text: (await got.Body?.transformToString()) ?? '', etag: got.ETag })),
+        )
+      }
+      await put
+    }
+    for (const { text, etag } of await Promise.all(reads)) {
+      expect(written.has(text)).toBe(true)
+      expect(etag).toBe(`"${createHash('md5').update(text).digest('hex')}"`)
+    }
   })
 
   it('listens on a loopback port that is not the s3rver default', () => {

@@ -1,6 +1,7 @@
 import {
   type S3Server,
   startS3,
+  startS3FaultProxy,
   startValkey,
   startValkeyCluster,
   type ValkeyClusterServer,
@@ -8,7 +9,7 @@ import {
 } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Cache, OriginError, type S3Cache, type S3CacheOptions } from '../../src'
-import { attempt, printTable, type Row, sleep, startS3FaultProxy, watchProcess } from './support'
+import { attempt, printTable, type Row, sleep, watchProcess } from './support'
 import { runTraffic, untilHit } from './traffic'
 
 const rows: Row[] = []

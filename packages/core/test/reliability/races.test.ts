@@ -2,6 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3'
 import {
   type S3Server,
   startS3,
+  startS3FaultProxy,
   startValkey,
   type ValkeyServer,
   VersionHistory,
@@ -10,7 +11,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Cache, type S3Cache, type S3CacheOptions } from '../../src'
 import { runDependencyRaces, runTagRaces } from './dependency-races'
-import { attempt, printTable, type Row, sleep, startS3FaultProxy, watchProcess } from './support'
+import { attempt, printTable, type Row, sleep, watchProcess } from './support'
 
 const TTL = 250
 const STALE = 400
