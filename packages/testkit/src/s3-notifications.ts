@@ -20,6 +20,24 @@ export function objectCreatedEvent(
   object: { key: string; size?: number; eTag?: string },
   sequencer = nextSequencer(),
 ): S3Event {
+  return objectEvent('ObjectCreated:Put', bucket, object, sequencer)
+}
+
+/** The `ObjectRemoved:Delete` notification of one DeleteObject. */
+export function objectRemovedEvent(
+  bucket: string,
+  object: { key: string },
+  sequencer = nextSequencer(),
+): S3Event {
+  return objectEvent('ObjectRemoved:Delete', bucket, object, sequencer)
+}
+
+function objectEvent(
+  eventName: 'ObjectCreated:Put' | 'ObjectRemoved:Delete',
+  bucket: string,
+  object: { key: string; size?: number; eTag?: string },
+  sequencer: string,
+): S3Event {
   return {
     Records: [
       {
@@ -27,7 +45,7 @@ export function objectCreatedEvent(
         eventSource: 'aws:s3',
         awsRegion: 'us-east-1',
         eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
+        eventName,
         userIdentity: { principalId: 'AWS:AIDADEMOWRITER0000000' },
         requestParameters: { sourceIPAddress: '127.0.0.1' },
         responseElements: { 'x-amz-request-id': hex(8), 'x-amz-id-2': randomBytes(32).toString('base64') },
