@@ -13,16 +13,18 @@ import {
   randomSecret,
   resolveAcl,
 } from './config'
-import { requireValkeyBinaries } from './find-valkey'
+import { type Engine, requireBinaries } from './find-valkey'
 import { freePorts } from './ports'
+import { ServerProcess } from './server-process'
 import { makeTlsMaterial, type TlsMaterial } from './tls'
 import { tlsClientOptions } from './valkey'
-import { ValkeyProcess } from './valkey-process'
 
 const run = promisify(execFile)
 const READY_TIMEOUT_MS = 30_000
 
 export interface StartValkeyClusterOptions {
+  /** The server every node runs: `valkey-server` or Redis OSS's `redis-server`. Default `'valkey'`. */
+  engine?: Engine
   /** Default 3. */
   primaries?: number
   /** Default 1. */
@@ -38,8 +40,13 @@ export interface ClusterNodeInfo {
   primaryPort?: number
 }
 
+/** A cluster of either engine (the name is from when Valkey was the only one). */
 export interface ValkeyClusterServer {
   readonly ports: number[]
+  /** The engine every node runs (its binary was checked to be that engine). */
+  readonly engine: Engine
+  /** The engine's version, for example `'8.0.1'` or `'7.0.15'`. */
+  readonly version: string
   readonly tls: TlsMaterial | undefined
   readonly acl: AclUser | undefined
   readonly admin: Credentials | undefined
@@ -54,7 +61,7 @@ export interface ValkeyClusterServer {
   topology(): Promise<ClusterNodeInfo[]>
   /** Promotes a replica of `primaryPort` (default: the first primary) with `CLUSTER FAILOVER`; resolves with the new primary's port. */
   failover(primaryPort?: number): Promise<number>
-  /** Moves `slots` hash slots from one primary to another with `valkey-cli --cluster reshard`, then waits for `cluster_state:ok`. */
+  /** Moves `slots` hash slots from one primary to another with `valkey-cli` (or `redis-cli`) `--cluster reshard`, then waits for `cluster_state:ok`. */
   reshard(fromPort: number, toPort: number, slots: number): Promise<void>
   /** The port of the primary that serves `slot` now. */
   primaryOf(slot: number): Promise<number>
@@ -72,10 +79,11 @@ export interface ValkeyClusterServer {
   stop(): Promise<void>
 }
 
-/** Starts `primaries × (1 + replicasPerPrimary)` cluster nodes and joins them with `valkey-cli --cluster create`. */
+/** Starts `primaries × (1 + replicasPerPrimary)` cluster nodes and joins them with `valkey-cli` (or `redis-cli`) `--cluster create`. */
 export async function startValkeyCluster(
   options: StartValkeyClusterOptions = {},
 ): Promise<ValkeyClusterServer> {
+  const engine = options.engine ?? 'valkey'
   const primaries = options.primaries ?? 3
   const replicas = options.replicasPerPrimary ?? 1
   const count = primaries * (1 + replicas)
@@ -85,7 +93,7 @@ export async function startValkeyCluster(
   const admin = acl ? { username: 'admin', password: randomSecret() } : undefined
   const allPorts = await freePorts(count * 2)
   const ports = allPorts.slice(0, count)
-  const nodes = new Map<number, ValkeyProcess>()
+  const nodes = new Map<number, ServerProcess>()
   ports.forEach((port, i) => {
     const dir = join(root, `node-${port}`)
     mkdirSync(dir)
@@ -100,10 +108,10 @@ export async function startValkeyCluster(
       ...aclConfig(acl, admin),
       ...(admin ? [`masteruser ${admin.username}`, `masterauth ${admin.password}`] : []),
     ]
-    nodes.set(port, new ValkeyProcess(dir, port, lines))
+    nodes.set(port, new ServerProcess(dir, port, lines, engine))
   })
   const clients: Redis[] = []
-  const node = (port: number): ValkeyProcess => {
+  const node = (port: number): ServerProcess => {
     const found = nodes.get(port)
     if (!found) throw new Error(`no cluster node on port ${port}`)
     return found
@@ -192,7 +200,7 @@ export async function startValkeyCluster(
 
   try {
     await Promise.all([...nodes.values()].map((p) => p.start()))
-    const { cli } = requireValkeyBinaries()
+    const { cli } = requireBinaries(engine)
     await run(cli, [
       ...cliArgs(),
       '--cluster',
@@ -212,6 +220,8 @@ export async function startValkeyCluster(
   const app = acl ?? admin
   return {
     ports,
+    engine,
+    version: node(ports[0] as number).version,
     tls,
     acl,
     admin,
@@ -248,7 +258,7 @@ export async function startValkeyCluster(
     async reshard(fromPort, toPort, slots) {
       const id = (port: number) => withAdmin(port, (c) => c.call('CLUSTER', 'MYID')) as Promise<string>
       const [from, to] = await Promise.all([id(fromPort), id(toPort)])
-      const { cli } = requireValkeyBinaries()
+      const { cli } = requireBinaries(engine)
       await run(cli, [
         ...cliArgs('--cluster', 'reshard', `127.0.0.1:${fromPort}`),
         ...['--cluster-from', from, '--cluster-to', to, '--cluster-slots', String(slots), '--cluster-yes'],
