@@ -21,6 +21,8 @@ import { tlsClientOptions } from './valkey'
 
 const run = promisify(execFile)
 const READY_TIMEOUT_MS = 30_000
+/** How long a replica waits for its primary during a manual failover (`CLUSTER_MF_TIMEOUT` of both engines), plus a margin. */
+const MANUAL_FAILOVER_TIMEOUT_MS = 5_500
 
 export interface StartValkeyClusterOptions {
   /** The server every node runs: `valkey-server` or Redis OSS's `redis-server`. Default `'valkey'`. */
@@ -243,17 +245,33 @@ export async function startValkeyCluster(
       const target = primaryPort ?? current.find((n) => n.role === 'primary')?.port
       const replica = current.find((n) => n.role === 'replica' && n.primaryPort === target)
       if (!replica) throw new Error(`no replica of primary ${target} to fail over to`)
-      await withAdmin(replica.port, (c) => c.call('CLUSTER', 'FAILOVER'))
-      // Done when both sides agree: the replica calls itself primary and the old primary follows it.
+      // A primary answers a manual failover only for a node it already knows as its replica. Right after
+      // the cluster forms, gossip may not have told it yet (seen on Redis OSS 7.0) and the request times
+      // out on the replica after 5 s: so wait until the primary knows, and ask again after that timeout.
+      const replicaId = (await withAdmin(replica.port, (c) => c.call('CLUSTER', 'MYID'))) as string
+      const primaryKnows = async () => {
+        const text = (await withAdmin(target as number, (c) => c.call('CLUSTER', 'NODES'))) as string
+        const mine = text.split('\n').find((line) => line.startsWith(`${replicaId} `))
+        return /\bslave\b/.test(mine?.split(' ')[2] ?? '')
+      }
       const deadline = Date.now() + READY_TIMEOUT_MS
+      let askedAt = 0
       while (Date.now() < deadline) {
+        // Done when both sides agree: the replica calls itself primary and the old primary follows it.
         const promoted = (await withAdmin(replica.port, (c) => c.call('ROLE'))) as unknown[]
         const demoted = (await withAdmin(target as number, (c) => c.call('ROLE'))) as unknown[]
-        if (promoted[0] === 'master' && demoted[0] === 'slave') break
+        if (promoted[0] === 'master' && demoted[0] === 'slave') {
+          await waitUntilOk()
+          return replica.port
+        }
+        const waited = Date.now() - askedAt > MANUAL_FAILOVER_TIMEOUT_MS
+        if (promoted[0] !== 'master' && waited && (await primaryKnows())) {
+          await withAdmin(replica.port, (c) => c.call('CLUSTER', 'FAILOVER'))
+          askedAt = Date.now()
+        }
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      await waitUntilOk()
-      return replica.port
+      throw new Error(`replica ${replica.port} did not take over from primary ${target}`)
     },
     async reshard(fromPort, toPort, slots) {
       const id = (port: number) => withAdmin(port, (c) => c.call('CLUSTER', 'MYID')) as Promise<string>
