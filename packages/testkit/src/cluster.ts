@@ -13,16 +13,20 @@ import {
   randomSecret,
   resolveAcl,
 } from './config'
-import { requireValkeyBinaries } from './find-valkey'
+import { type Engine, requireBinaries } from './find-valkey'
 import { freePorts } from './ports'
+import { ServerProcess } from './server-process'
 import { makeTlsMaterial, type TlsMaterial } from './tls'
 import { tlsClientOptions } from './valkey'
-import { ValkeyProcess } from './valkey-process'
 
 const run = promisify(execFile)
 const READY_TIMEOUT_MS = 30_000
+/** How long a replica waits for its primary during a manual failover (`CLUSTER_MF_TIMEOUT` of both engines), plus a margin. */
+const MANUAL_FAILOVER_TIMEOUT_MS = 5_500
 
 export interface StartValkeyClusterOptions {
+  /** The server every node runs: `valkey-server` or Redis OSS's `redis-server`. Default `'valkey'`. */
+  engine?: Engine
   /** Default 3. */
   primaries?: number
   /** Default 1. */
@@ -38,8 +42,13 @@ export interface ClusterNodeInfo {
   primaryPort?: number
 }
 
+/** A cluster of either engine (the name is from when Valkey was the only one). */
 export interface ValkeyClusterServer {
   readonly ports: number[]
+  /** The engine every node runs (its binary was checked to be that engine). */
+  readonly engine: Engine
+  /** The engine's version, for example `'8.0.1'` or `'7.0.15'`. */
+  readonly version: string
   readonly tls: TlsMaterial | undefined
   readonly acl: AclUser | undefined
   readonly admin: Credentials | undefined
@@ -54,7 +63,7 @@ export interface ValkeyClusterServer {
   topology(): Promise<ClusterNodeInfo[]>
   /** Promotes a replica of `primaryPort` (default: the first primary) with `CLUSTER FAILOVER`; resolves with the new primary's port. */
   failover(primaryPort?: number): Promise<number>
-  /** Moves `slots` hash slots from one primary to another with `valkey-cli --cluster reshard`, then waits for `cluster_state:ok`. */
+  /** Moves `slots` hash slots from one primary to another with `valkey-cli` (or `redis-cli`) `--cluster reshard`, then waits for `cluster_state:ok`. */
   reshard(fromPort: number, toPort: number, slots: number): Promise<void>
   /** The port of the primary that serves `slot` now. */
   primaryOf(slot: number): Promise<number>
@@ -72,10 +81,11 @@ export interface ValkeyClusterServer {
   stop(): Promise<void>
 }
 
-/** Starts `primaries × (1 + replicasPerPrimary)` cluster nodes and joins them with `valkey-cli --cluster create`. */
+/** Starts `primaries × (1 + replicasPerPrimary)` cluster nodes and joins them with `valkey-cli` (or `redis-cli`) `--cluster create`. */
 export async function startValkeyCluster(
   options: StartValkeyClusterOptions = {},
 ): Promise<ValkeyClusterServer> {
+  const engine = options.engine ?? 'valkey'
   const primaries = options.primaries ?? 3
   const replicas = options.replicasPerPrimary ?? 1
   const count = primaries * (1 + replicas)
@@ -85,7 +95,7 @@ export async function startValkeyCluster(
   const admin = acl ? { username: 'admin', password: randomSecret() } : undefined
   const allPorts = await freePorts(count * 2)
   const ports = allPorts.slice(0, count)
-  const nodes = new Map<number, ValkeyProcess>()
+  const nodes = new Map<number, ServerProcess>()
   ports.forEach((port, i) => {
     const dir = join(root, `node-${port}`)
     mkdirSync(dir)
@@ -100,10 +110,10 @@ export async function startValkeyCluster(
       ...aclConfig(acl, admin),
       ...(admin ? [`masteruser ${admin.username}`, `masterauth ${admin.password}`] : []),
     ]
-    nodes.set(port, new ValkeyProcess(dir, port, lines))
+    nodes.set(port, new ServerProcess(dir, port, lines, engine))
   })
   const clients: Redis[] = []
-  const node = (port: number): ValkeyProcess => {
+  const node = (port: number): ServerProcess => {
     const found = nodes.get(port)
     if (!found) throw new Error(`no cluster node on port ${port}`)
     return found
@@ -192,7 +202,7 @@ export async function startValkeyCluster(
 
   try {
     await Promise.all([...nodes.values()].map((p) => p.start()))
-    const { cli } = requireValkeyBinaries()
+    const { cli } = requireBinaries(engine)
     await run(cli, [
       ...cliArgs(),
       '--cluster',
@@ -212,6 +222,8 @@ export async function startValkeyCluster(
   const app = acl ?? admin
   return {
     ports,
+    engine,
+    version: node(ports[0] as number).version,
     tls,
     acl,
     admin,
@@ -233,22 +245,38 @@ export async function startValkeyCluster(
       const target = primaryPort ?? current.find((n) => n.role === 'primary')?.port
       const replica = current.find((n) => n.role === 'replica' && n.primaryPort === target)
       if (!replica) throw new Error(`no replica of primary ${target} to fail over to`)
-      await withAdmin(replica.port, (c) => c.call('CLUSTER', 'FAILOVER'))
-      // Done when both sides agree: the replica calls itself primary and the old primary follows it.
+      // A primary answers a manual failover only for a node it already knows as its replica. Right after
+      // the cluster forms, gossip may not have told it yet (seen on Redis OSS 7.0) and the request times
+      // out on the replica after 5 s: so wait until the primary knows, and ask again after that timeout.
+      const replicaId = (await withAdmin(replica.port, (c) => c.call('CLUSTER', 'MYID'))) as string
+      const primaryKnows = async () => {
+        const text = (await withAdmin(target as number, (c) => c.call('CLUSTER', 'NODES'))) as string
+        const mine = text.split('\n').find((line) => line.startsWith(`${replicaId} `))
+        return /\bslave\b/.test(mine?.split(' ')[2] ?? '')
+      }
       const deadline = Date.now() + READY_TIMEOUT_MS
+      let askedAt = 0
       while (Date.now() < deadline) {
+        // Done when both sides agree: the replica calls itself primary and the old primary follows it.
         const promoted = (await withAdmin(replica.port, (c) => c.call('ROLE'))) as unknown[]
         const demoted = (await withAdmin(target as number, (c) => c.call('ROLE'))) as unknown[]
-        if (promoted[0] === 'master' && demoted[0] === 'slave') break
+        if (promoted[0] === 'master' && demoted[0] === 'slave') {
+          await waitUntilOk()
+          return replica.port
+        }
+        const waited = Date.now() - askedAt > MANUAL_FAILOVER_TIMEOUT_MS
+        if (promoted[0] !== 'master' && waited && (await primaryKnows())) {
+          await withAdmin(replica.port, (c) => c.call('CLUSTER', 'FAILOVER'))
+          askedAt = Date.now()
+        }
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      await waitUntilOk()
-      return replica.port
+      throw new Error(`replica ${replica.port} did not take over from primary ${target}`)
     },
     async reshard(fromPort, toPort, slots) {
       const id = (port: number) => withAdmin(port, (c) => c.call('CLUSTER', 'MYID')) as Promise<string>
       const [from, to] = await Promise.all([id(fromPort), id(toPort)])
-      const { cli } = requireValkeyBinaries()
+      const { cli } = requireBinaries(engine)
       await run(cli, [
         ...cliArgs('--cluster', 'reshard', `127.0.0.1:${fromPort}`),
         ...['--cluster-from', from, '--cluster-to', to, '--cluster-slots', String(slots), '--cluster-yes'],

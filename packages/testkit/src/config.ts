@@ -39,7 +39,7 @@ export function resolveAcl(acl: boolean | AclOptions | undefined): AclUser | und
   }
 }
 
-/** Config lines shared by standalone and cluster nodes. */
+/** Config lines shared by standalone and cluster nodes of both engines (Redis OSS 7.0 knows every one). */
 export function baseConfig(dir: string, port: number, tls: TlsMaterial | undefined): string[] {
   const lines = [
     'bind 127.0.0.1',

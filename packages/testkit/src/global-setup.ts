@@ -1,7 +1,12 @@
-import { ensureValkey } from './find-valkey'
+import { ensureEngine } from './find-valkey'
 
-/** vitest globalSetup: make sure valkey-server and valkey-cli exist (installing them when possible) before any test. */
+/**
+ * vitest globalSetup: make sure the servers and CLIs of both engines exist (installing them when
+ * possible) before any test; the tests run on Valkey and on Redis OSS.
+ */
 export default function setup(): void {
-  const { server } = ensureValkey()
-  process.env.VALKEY_SERVER ??= server
+  const valkey = ensureEngine('valkey')
+  const redis = ensureEngine('redis')
+  process.env.VALKEY_SERVER ??= valkey.server
+  process.env.REDIS_SERVER ??= redis.server
 }

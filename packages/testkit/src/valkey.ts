@@ -9,22 +9,30 @@ import {
   randomSecret,
   resolveAcl,
 } from './config'
+import type { Engine } from './find-valkey'
 import { freePort } from './ports'
+import { ServerProcess } from './server-process'
 import { makeTlsMaterial, type TlsMaterial } from './tls'
-import { ValkeyProcess } from './valkey-process'
 
 export interface StartValkeyOptions {
+  /** The server to run: `valkey-server` or Redis OSS's `redis-server`. Default `'valkey'`. */
+  engine?: Engine
   /** Create an app user limited to a key prefix and disable the default user. Default: off. */
   acl?: boolean | AclOptions
   /** Serve TLS only, with a throwaway CA. Default: off. */
   tls?: boolean
-  /** Extra `valkey.conf` lines. */
+  /** Extra config file lines. */
   config?: string[]
 }
 
+/** A standalone server of either engine (the name is from when Valkey was the only one). */
 export interface ValkeyServer {
   readonly host: '127.0.0.1'
   readonly port: number
+  /** The engine it runs (its binary was checked to be that engine). */
+  readonly engine: Engine
+  /** The engine's version, for example `'8.0.1'` or `'7.0.15'`. */
+  readonly version: string
   /** `valkey://` or `valkeys://` URL with the app user's credentials when ACL is on. */
   readonly url: string
   readonly tls: TlsMaterial | undefined
@@ -32,7 +40,7 @@ export interface ValkeyServer {
   readonly acl: AclUser | undefined
   /** A user allowed everything, when started with `acl`. */
   readonly admin: Credentials | undefined
-  readonly process: ValkeyProcess
+  readonly process: ServerProcess
   /** iovalkey options for the app user (or the default user without ACL). */
   options(overrides?: RedisOptions): RedisOptions
   /** A connected client as the admin (or default) user; closed by `stop()`. */
@@ -49,18 +57,20 @@ export function tlsClientOptions(tls: TlsMaterial | undefined): Pick<RedisOption
   return tls ? { tls: { ca: tls.ca, servername: 'localhost' } } : {}
 }
 
-/** Starts one standalone `valkey-server` on a free loopback port. */
+/** Starts one standalone server (`valkey-server`, or `redis-server` with `engine: 'redis'`) on a free loopback port. */
 export async function startValkey(options: StartValkeyOptions = {}): Promise<ValkeyServer> {
-  const dir = makeTempDir('valkey')
+  const engine = options.engine ?? 'valkey'
+  const dir = makeTempDir(engine)
   const port = await freePort()
   const tls = options.tls ? makeTlsMaterial(dir) : undefined
   const acl = resolveAcl(options.acl)
   const admin = acl ? { username: 'admin', password: randomSecret() } : undefined
-  const process = new ValkeyProcess(dir, port, [
-    ...baseConfig(dir, port, tls),
-    ...aclConfig(acl, admin),
-    ...(options.config ?? []),
-  ])
+  const process = new ServerProcess(
+    dir,
+    port,
+    [...baseConfig(dir, port, tls), ...aclConfig(acl, admin), ...(options.config ?? [])],
+    engine,
+  )
   try {
     await process.start()
   } catch (error) {
@@ -79,6 +89,8 @@ export async function startValkey(options: StartValkeyOptions = {}): Promise<Val
   return {
     host: '127.0.0.1',
     port,
+    engine,
+    version: process.version,
     url: urlFor(port, Boolean(tls), acl),
     tls,
     acl,

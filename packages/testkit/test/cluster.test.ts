@@ -1,11 +1,17 @@
 import { Cluster } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startValkeyCluster, type ValkeyClusterServer } from '../src'
+import { ENGINES, reportedEngine } from './support/engines'
 
-describe('3-primary / 3-replica cluster with an ACL user', () => {
+describe.each(ENGINES)('%s: 3-primary / 3-replica cluster with an ACL user', (engine) => {
   let cluster: ValkeyClusterServer
   beforeAll(async () => {
-    cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, acl: { keyPrefix: 'app:' } })
+    cluster = await startValkeyCluster({
+      engine,
+      primaries: 3,
+      replicasPerPrimary: 1,
+      acl: { keyPrefix: 'app:' },
+    })
   })
   afterAll(() => cluster.stop())
 
@@ -22,6 +28,14 @@ describe('3-primary / 3-replica cluster with an ACL user', () => {
     const topology = await cluster.topology()
     expect(topology.filter((n) => n.role === 'primary')).toHaveLength(3)
     expect(topology.filter((n) => n.role === 'replica')).toHaveLength(3)
+  })
+
+  it('runs the engine asked for on every node, at the version they report in INFO server', async () => {
+    console.log(`cluster ${cluster.engine} ${cluster.version}`)
+    for (const port of cluster.ports) {
+      const reported = await reportedEngine(await cluster.adminClient(port))
+      expect(reported).toEqual({ engine, version: cluster.version })
+    }
   })
 
   it('answers through iovalkey Cluster as the ACL user on keys in every slot range', async () => {
@@ -56,10 +70,10 @@ describe('3-primary / 3-replica cluster with an ACL user', () => {
   })
 })
 
-describe('cluster with TLS and an ACL user', () => {
+describe.each(ENGINES)('%s: cluster with TLS and an ACL user', (engine) => {
   let cluster: ValkeyClusterServer
   beforeAll(async () => {
-    cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, acl: true, tls: true })
+    cluster = await startValkeyCluster({ engine, primaries: 3, replicasPerPrimary: 1, acl: true, tls: true })
   })
   afterAll(() => cluster.stop())
 

@@ -3,11 +3,28 @@ import { connect as connectTcp } from 'node:net'
 import { Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startValkey, type ValkeyServer } from '../src'
+import { ENGINES, reportedEngine } from './support/engines'
 
-describe('standalone server with an ACL user', () => {
+describe.each(ENGINES)('%s: standalone server', (engine) => {
   let server: ValkeyServer
   beforeAll(async () => {
-    server = await startValkey({ acl: { keyPrefix: 'app:' } })
+    server = await startValkey({ engine })
+  })
+  afterAll(() => server.stop())
+
+  it('runs the engine asked for, at the version it reports in INFO server', async () => {
+    const admin = await server.adminClient()
+    const reported = await reportedEngine(admin)
+    console.log(`standalone ${server.engine} ${server.version}`)
+    expect(reported).toEqual({ engine, version: server.version })
+    expect(server.process.engine).toBe(engine)
+  })
+})
+
+describe.each(ENGINES)('%s: standalone server with an ACL user', (engine) => {
+  let server: ValkeyServer
+  beforeAll(async () => {
+    server = await startValkey({ engine, acl: { keyPrefix: 'app:' } })
   })
   afterAll(() => server.stop())
 
@@ -55,10 +72,10 @@ describe('standalone server with an ACL user', () => {
   })
 })
 
-describe('standalone server with TLS', () => {
+describe.each(ENGINES)('%s: standalone server with TLS', (engine) => {
   let server: ValkeyServer
   beforeAll(async () => {
-    server = await startValkey({ tls: true })
+    server = await startValkey({ engine, tls: true })
   })
   afterAll(() => server.stop())
 

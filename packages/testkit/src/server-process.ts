@@ -2,23 +2,36 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { trackChild } from './cleanup'
-import { requireValkeyBinaries } from './find-valkey'
+import { type Engine, requireBinaries } from './find-valkey'
 
 const READY_LINE = /Ready to accept connections/
 const START_TIMEOUT_MS = 15_000
 
-/** One `valkey-server` process with its config file in `dir`; can be paused, killed and restarted on the same port. */
-export class ValkeyProcess {
+/**
+ * One server process (`valkey-server` or `redis-server`) with its config file in `dir`; can be
+ * paused, killed and restarted on the same port.
+ */
+export class ServerProcess {
   private child: ChildProcess | undefined
   private log = ''
 
   readonly dir: string
   readonly port: number
+  /** The engine whose server it runs; the constructor's default is `'valkey'`. */
+  readonly engine: Engine
+  private readonly configFile: string
 
-  constructor(dir: string, port: number, configLines: string[]) {
+  constructor(dir: string, port: number, configLines: string[], engine: Engine = 'valkey') {
     this.dir = dir
     this.port = port
-    writeFileSync(join(dir, 'valkey.conf'), `${configLines.join('\n')}\n`)
+    this.engine = engine
+    this.configFile = join(dir, `${engine}.conf`)
+    writeFileSync(this.configFile, `${configLines.join('\n')}\n`)
+  }
+
+  /** The version of the engine's binary, for example `'8.0.1'` or `'7.0.15'`. */
+  get version(): string {
+    return requireBinaries(this.engine).version
   }
 
   get pid(): number | undefined {
@@ -31,9 +44,10 @@ export class ValkeyProcess {
 
   /** Starts the process and resolves once it accepts connections. */
   async start(): Promise<void> {
-    const { server } = requireValkeyBinaries()
+    const { server } = requireBinaries(this.engine)
+    const name = `${this.engine}-server`
     this.log = ''
-    const child = spawn(server, [join(this.dir, 'valkey.conf')], {
+    const child = spawn(server, [this.configFile], {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -41,14 +55,14 @@ export class ValkeyProcess {
     trackChild(child)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => fail(new Error(`valkey-server on port ${this.port} did not start`)),
+        () => fail(new Error(`${name} on port ${this.port} did not start`)),
         START_TIMEOUT_MS,
       )
       const onData = (chunk: Buffer) => {
         this.log += chunk.toString()
         if (READY_LINE.test(this.log)) done()
       }
-      const onExit = (code: number | null) => fail(new Error(`valkey-server exited with ${code}`))
+      const onExit = (code: number | null) => fail(new Error(`${name} exited with ${code}`))
       const cleanup = () => {
         clearTimeout(timer)
         child.stdout?.off('data', onData)
@@ -63,7 +77,7 @@ export class ValkeyProcess {
       const fail = (error: Error) => {
         cleanup()
         child.kill('SIGKILL')
-        reject(new Error(`${error.message}\n--- valkey-server log ---\n${this.log}`))
+        reject(new Error(`${error.message}\n--- ${name} log ---\n${this.log}`))
       }
       child.stdout?.on('data', onData)
       child.stderr?.on('data', (chunk: Buffer) => {
