@@ -1,0 +1,158 @@
+// npm run check:invariants -- --seconds N [--seed S] [--store standalone|cluster]
+//   [--client iovalkey|glide|glide-bytes] [--engine valkey|redis] [--eviction volatile|allkeys]
+//   [--workers 3] [--shrink-seconds 120] [--path P (replay)] [--verbose] [--sabotage stale-reads]
+//
+// A seeded, randomized model check: fast-check generates programs (settings, calls across several
+// caches in separate processes, S3 writes outside the library, faults, freezes, random eviction), the
+// runner executes each against real servers, and the model judges every answer against the README's
+// bounds. A violation prints its seed and the program shrunk to its smallest failing form. The last
+// line is always `N operations, M violations`; the exit code is 1 when M > 0.
+import { parseArgs } from 'node:util'
+import fc from 'fast-check'
+import { execute } from './execute'
+import { Model, type Violation } from './model'
+import { Worker } from './pool'
+import { type Configuration, describeStep, type Program, programArbitrary } from './program'
+import { System } from './system'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    seed: { type: 'string' },
+    store: { type: 'string', default: 'standalone' },
+    client: { type: 'string', default: 'iovalkey' },
+    engine: { type: 'string', default: 'valkey' },
+    eviction: { type: 'string', default: 'volatile' },
+    workers: { type: 'string', default: '3' },
+    'shrink-seconds': { type: 'string', default: '120' },
+    sabotage: { type: 'string' },
+    path: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  },
+})
+
+function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T {
+  if (allowed.includes(value as T)) return value as T
+  console.error(`--${name} must be one of ${allowed.join(', ')} (got ${value})`)
+  process.exit(2)
+}
+const seconds = Number(values.seconds)
+const shrinkSeconds = Number(values['shrink-seconds'])
+const workerCount = Number(values.workers)
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed)
+if (![seconds, shrinkSeconds, workerCount, seed].every(Number.isInteger) || seconds < 1 || workerCount < 1) {
+  console.error(
+    'usage: npm run check:invariants -- --seconds N [--seed S] [--store ...] [--client ...] [--engine ...]',
+  )
+  process.exit(2)
+}
+const config: Configuration = {
+  store: choice('store', values.store, ['standalone', 'cluster'] as const),
+  client: choice('client', values.client, ['iovalkey', 'glide', 'glide-bytes'] as const),
+  engine: choice('engine', values.engine, ['valkey', 'redis'] as const),
+  eviction: choice('eviction', values.eviction, ['volatile', 'allkeys'] as const),
+  workers: workerCount,
+}
+const sabotage =
+  values.sabotage === undefined ? undefined : choice('sabotage', values.sabotage, ['stale-reads'] as const)
+
+const system = await System.start(config)
+if (config.eviction === 'allkeys') await system.setEvictionPolicy('allkeys-lru')
+const workers = await Promise.all(Array.from({ length: config.workers }, (_, i) => Worker.start(i)))
+console.log(
+  `check:invariants: ${config.store} ${config.engine}, ${config.client}, ${config.workers} workers, eviction ${config.eviction}, seed ${seed}, ${seconds} s`,
+)
+
+let runs = 0
+let operations = 0
+let violations = 0
+let shrinking = false
+let firstFailure: Violation[] = []
+
+/**
+ * One program against the servers; counts what the search phase found. While shrinking, a program runs
+ * up to three times and fails if any run does: timing decides many races, and a shrink step that did
+ * not happen to fail once must not pass for a fix.
+ */
+async function check(program: Program): Promise<boolean> {
+  if (!shrinking) return once(program)
+  for (let attempt = 0; attempt < 3; attempt++) if (!(await once(program))) return false
+  return true
+}
+
+async function once(program: Program): Promise<boolean> {
+  const run = ++runs
+  // A worker that died (the library crashed its process: a violation already reported) is replaced.
+  for (const [index, worker] of workers.entries()) {
+    if (!worker.alive) {
+      await worker.stop()
+      workers[index] = await Worker.start(index)
+    }
+  }
+  const history = await execute(system, workers, program, run, { sabotage })
+  const found = new Model(history, config).judge()
+  if (values.verbose) {
+    const counts = new Map<string, number>()
+    for (const call of history.calls) {
+      const label =
+        call.kind === 'read' || call.kind === 'wrap'
+          ? `${call.kind}:${call.status ?? call.error?.name}`
+          : call.kind
+      counts.set(label, (counts.get(label) ?? 0) + 1)
+    }
+    const summary = [...counts].map(([label, n]) => `${label} ${n}`).join(', ')
+    console.log(
+      `run ${run}: ${summary}; ${history.runs.size} loader runs, ${history.evicted} keys evicted, ${found.length} violations`,
+    )
+  }
+  if (!shrinking) {
+    operations += history.calls.filter((call) => call.kind !== 'fault').length
+    violations += found.length
+    if (found.length > 0 && firstFailure.length === 0) firstFailure = found
+  }
+  return found.length === 0
+}
+
+const property = fc.asyncProperty(programArbitrary(config), check)
+let exitCode = 0
+try {
+  const searched = await fc.check(property, {
+    seed,
+    ...(values.path === undefined ? {} : { path: values.path }),
+    numRuns: 1_000_000,
+    interruptAfterTimeLimit: seconds * 1000,
+    endOnFailure: true,
+  })
+  if (searched.failed && searched.counterexamplePath !== null) {
+    exitCode = 1
+    console.log(`\nviolations in run ${runs} (seed ${seed}, path ${searched.counterexamplePath}):`)
+    for (const violation of firstFailure.slice(0, 10))
+      console.log(`  [${violation.rule}] ${violation.detail}`)
+    if (firstFailure.length > 10) console.log(`  … and ${firstFailure.length - 10} more`)
+    console.log(`\nshrinking for up to ${shrinkSeconds} s …`)
+    shrinking = true
+    const shrunk = await fc.check(property, {
+      seed,
+      path: searched.counterexamplePath,
+      numRuns: 1,
+      interruptAfterTimeLimit: shrinkSeconds * 1000,
+    })
+    const failing = shrunk.failed ? shrunk : searched
+    const program = failing.counterexample?.[0] as Program | undefined
+    if (program) {
+      const which = shrunk.failed
+        ? 'smallest failing program found'
+        : 'the failing program (it did not fail again when replayed: timing decides it)'
+      console.log(`\n${which} (replay: --seed ${seed} --path ${failing.counterexamplePath}):`)
+      console.log(`  settings ${JSON.stringify(program.settings)}`)
+      for (const step of [...program.steps].sort((x, y) => x.at - y.at))
+        console.log(`  ${describeStep(step)}`)
+    }
+  }
+} finally {
+  await Promise.all(workers.map((worker) => worker.stop()))
+  await system.stop()
+}
+console.log(`\n${runs} runs`)
+console.log(`${operations} operations, ${violations} violations`)
+process.exit(exitCode)

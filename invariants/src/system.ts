@@ -1,0 +1,205 @@
+// The servers a check runs against (S3 behind a fault proxy, one Valkey or Redis server or a 3+3
+// cluster, all started by the testkit) and the faults it injects into them.
+import {
+  type S3Server,
+  startS3,
+  startS3FaultProxy,
+  startValkey,
+  startValkeyCluster,
+  type ValkeyClusterServer,
+  type ValkeyServer,
+} from '@valkey-s3-cache/testkit'
+import { Cluster, type Redis } from 'iovalkey'
+import type { Configuration } from './program'
+import type { ValkeyAccess } from './protocol'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Deletes a key only when it has a TTL: what a `volatile-*` eviction policy may take. */
+const EVICT_VOLATILE =
+  "if redis.call('PTTL', KEYS[1]) > 0 then return redis.call('DEL', KEYS[1]) end return 0"
+
+type S3FaultProxy = Awaited<ReturnType<typeof startS3FaultProxy>>
+
+export class System {
+  readonly config: Configuration
+  readonly s3: S3Server
+  readonly proxy: S3FaultProxy
+  private readonly standalone: ValkeyServer | undefined
+  private readonly cluster: ValkeyClusterServer | undefined
+  /** An admin connection: the server's own, or a cluster client routing by key. */
+  private admin: Redis | Cluster
+
+  private constructor(
+    config: Configuration,
+    s3: S3Server,
+    proxy: S3FaultProxy,
+    servers: { standalone?: ValkeyServer; cluster?: ValkeyClusterServer },
+    admin: Redis | Cluster,
+  ) {
+    this.config = config
+    this.s3 = s3
+    this.proxy = proxy
+    this.standalone = servers.standalone
+    this.cluster = servers.cluster
+    this.admin = admin
+  }
+
+  static async start(config: Configuration): Promise<System> {
+    const s3 = await startS3()
+    const proxy = await startS3FaultProxy(s3)
+    const engine = { engine: config.engine }
+    if (config.store === 'standalone') {
+      const standalone = await startValkey(engine)
+      const admin = await standalone.adminClient()
+      return new System(config, s3, proxy, { standalone }, admin)
+    }
+    const cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, ...engine })
+    const { nodes, options } = cluster.clusterOptions()
+    const admin = new Cluster(nodes, { ...options, clusterRetryStrategy: () => 100 })
+    admin.on('error', () => {})
+    await admin.ping()
+    return new System(config, s3, proxy, { cluster }, admin)
+  }
+
+  /** Where workers find Valkey, for the configured client. */
+  valkeyAccess(): ValkeyAccess {
+    if (this.config.client === 'iovalkey') {
+      const url = this.standalone?.url ?? this.cluster?.url
+      if (!url) throw new Error('no server')
+      return { client: 'iovalkey', url }
+    }
+    const ports = this.standalone ? [this.standalone.port] : (this.cluster?.ports ?? [])
+    return {
+      client: this.config.client,
+      cluster: this.cluster !== undefined,
+      addresses: ports.map((port) => ({ host: '127.0.0.1', port })),
+    }
+  }
+
+  /** The primaries' admin connections (the server itself when standalone). */
+  private primaries(): Redis[] {
+    return this.admin instanceof Cluster ? this.admin.nodes('master') : [this.admin]
+  }
+
+  /** Every key gone, as between runs. */
+  async flush(): Promise<void> {
+    if (this.cluster) await this.cluster.waitUntilOk()
+    await Promise.all(this.primaries().map((node) => node.flushall()))
+  }
+
+  /** The server's eviction policy, as `connect()` would see it. */
+  async setEvictionPolicy(policy: string): Promise<void> {
+    const ports = this.standalone ? [this.standalone.port] : (this.cluster?.ports ?? [])
+    for (const port of ports) {
+      const client = this.standalone ? (this.admin as Redis) : await this.cluster?.adminClient(port)
+      await client?.config('SET', 'maxmemory-policy', policy)
+    }
+  }
+
+  /**
+   * Deletes random keys at about `perSecond` until stopped: only keys with a TTL when the eviction mode
+   * is `volatile` (what ElastiCache Serverless's volatile-lru takes), any key when `allkeys`. Resolves to
+   * how many it deleted.
+   */
+  evictor(perSecond: number): () => Promise<number> {
+    let running = perSecond > 0
+    let deleted = 0
+    const loop = (async () => {
+      while (running) {
+        const nodes = this.primaries()
+        const node = nodes[Math.floor(Math.random() * nodes.length)]
+        try {
+          const key = node ? await this.victim(node) : null
+          if (key) {
+            const gone =
+              this.config.eviction === 'allkeys'
+                ? await this.admin.del(key)
+                : ((await this.admin.eval(EVICT_VOLATILE, 1, key)) as number)
+            deleted += gone
+          }
+        } catch {
+          // A node paused, crashed or failing over: evictions resume when it is back.
+        }
+        await sleep(1000 / perSecond)
+      }
+    })()
+    return async () => {
+      running = false
+      await loop
+      return deleted
+    }
+  }
+
+  /**
+   * A random key, most often a bookkeeping one (generation, lease, sequencer, dependents set, tag log):
+   * an LRU takes the keys read least, and those are read far less than entries, which every hit reads.
+   */
+  private async victim(node: Redis): Promise<string | null> {
+    let key = await node.randomkey()
+    for (
+      let tries = 0;
+      tries < 6 && key !== null && !/:(deps|gen|lease|seq|log)$/.test(key) && Math.random() < 0.8;
+      tries++
+    ) {
+      key = await node.randomkey()
+    }
+    return key
+  }
+
+  /** SIGSTOP of one node (a primary on a cluster) for `ms`. */
+  async pause(nodeIndex: number, ms: number): Promise<void> {
+    if (this.standalone) {
+      this.standalone.process.pause()
+      await sleep(ms)
+      this.standalone.process.resume()
+      return
+    }
+    const cluster = this.cluster as ValkeyClusterServer
+    const primaries = (await cluster.topology()).filter((node) => node.role === 'primary')
+    const port = primaries[nodeIndex % primaries.length]?.port
+    if (port === undefined) return
+    cluster.pause(port)
+    await sleep(ms)
+    cluster.resume(port)
+  }
+
+  /**
+   * Standalone: the server is killed and started again on its port, without its data. Cluster: a
+   * primary is killed; its replica takes over once the cluster sees the failure; the killed node
+   * comes back as a replica.
+   */
+  async crash(): Promise<void> {
+    if (this.standalone) {
+      await this.standalone.process.restart()
+      return
+    }
+    const cluster = this.cluster as ValkeyClusterServer
+    const primary = (await cluster.topology()).find((node) => node.role === 'primary')
+    if (!primary) return
+    await cluster.stopNode(primary.port)
+    await cluster.waitUntilOk()
+    await cluster.startNode(primary.port)
+    await cluster.waitUntilOk()
+  }
+
+  /** Cluster: a replica promoted by `CLUSTER FAILOVER`, which waits for it to catch up (no data lost). */
+  async failover(): Promise<void> {
+    await this.cluster?.failover()
+  }
+
+  /** Keys and their memory now (for the soak). */
+  async keyCount(): Promise<number> {
+    let count = 0
+    for (const node of this.primaries()) count += await node.dbsize()
+    return count
+  }
+
+  async stop(): Promise<void> {
+    this.admin.disconnect()
+    await this.standalone?.stop()
+    await this.cluster?.stop()
+    await this.proxy.stop()
+    await this.s3.stop()
+  }
+}
