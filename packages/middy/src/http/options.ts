@@ -11,8 +11,9 @@ export interface HttpCacheOptions {
   /** How long a stored response is served. Default: the cache's `ttl`. */
   ttl?: Duration
   /**
-   * Computes the cache key instead of the default (method + route + path + sorted query +
-   * `varyHeaders` + SHA-256 of the body). Return `undefined` to not cache this request. Default: none.
+   * Computes the cache key instead of the default (method, where the request arrived: domain name,
+   * `Host`, API, stage, then route, path, sorted query, content type, `varyHeaders` and the SHA-256 of
+   * the body). Return `undefined` to not cache this request. Default: none.
    */
   key?: (event: HttpEvent, context: Context) => string | undefined
   /** Request methods that are cached; others pass through untouched. Default `['GET', 'HEAD']`. */
