@@ -5,6 +5,7 @@ import { type HttpEvent, type HttpRequest, normaliseContentType, readHttpEvent }
 import { tokens } from './http/headers'
 import { defaultKey, namespaced } from './http/key'
 import { type HttpCacheOptions, resolveHttpCacheOptions } from './http/options'
+import { RequestRefusedError } from './http/refused'
 import {
   fromStored,
   isProxyResult,
@@ -61,7 +62,7 @@ function wantsNoCache(http: HttpRequest): boolean {
  * Use it first in the chain: its `before` answers hits before other middlewares run, and its
  * `after` runs last, so it stores the response as the client receives it (CORS headers included).
  * A hit skips every middleware after it and the handler: checks that must run on every request
- * (authorization, rate limits) go before it. A later middleware that answers early
+ * (authorization, rate limits) go before it, or in `authorize`. A later middleware that answers early
  * (from `before`, `after` or `onError`) ends the run at once: nothing is stored and waiting requests
  * run their own handlers.
  *
@@ -78,6 +79,13 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
   const httpCacheMiddlewareBefore = async (request: MiddyLikeRequest) => {
     const http = readHttpEvent(request.event)
     if (http === undefined) return
+    // First of all: a hit answered below skips every check placed after this middleware.
+    if (
+      settings.authorize &&
+      (await settings.authorize(request.event as HttpEvent, request.context)) !== true
+    ) {
+      throw new RequestRefusedError()
+    }
     // Before any parser: the answer to a request must not depend on whether it was cached.
     normaliseContentType(request.event, http)
     if (!settings.methods.has(http.method)) return

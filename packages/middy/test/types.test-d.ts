@@ -3,6 +3,7 @@ import middy from '@middy/core'
 import httpCors from '@middy/http-cors'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
+import { createError } from '@middy/util'
 import type { S3Cache, SqsBatchResponse } from '@valkey-s3-cache/core'
 import {
   httpCache,
@@ -25,6 +26,7 @@ import type {
 import { describe, expectTypeOf, it } from 'vitest'
 
 declare const cache: S3Cache
+declare function verifyToken(token: string): Promise<boolean>
 interface Doc {
   title: string
 }
@@ -83,7 +85,22 @@ describe('middleware types', () => {
       return { statusCode: 200, body: '' }
     })
 
+    // The README's authorize, as written there: the event is any HTTP event, the result a boolean.
+    httpCache({
+      cache,
+      methods: ['POST'],
+      authorize: async (event) => {
+        const header = event.headers?.authorization ?? event.headers?.Authorization
+        if (!header?.startsWith('Bearer ')) {
+          throw createError(401, 'Unauthorized', { headers: { 'WWW-Authenticate': 'Bearer' } })
+        }
+        return verifyToken(header.slice('Bearer '.length)) // yours: true lets the request through
+      },
+    })
+
     // Options are checked by the compiler too.
+    // @ts-expect-error authorize answers whether the request may go on
+    httpCache({ cache, authorize: () => 'yes' })
     // @ts-expect-error cache is required
     httpCache({ ttl: '1m' })
     // @ts-expect-error ttl is a Duration
