@@ -24,6 +24,7 @@ import type {
   SQSEvent,
 } from 'aws-lambda'
 import { describe, expectTypeOf, it } from 'vitest'
+import * as z from 'zod'
 
 declare const cache: S3Cache
 declare function verifyToken(token: string): Promise<boolean>
@@ -34,15 +35,26 @@ interface Doc {
 describe('middleware types', () => {
   it('type-checks handlers composed with s3Cache and httpCache', () => {
     // The README's handler, as written there: context.s3Cache is typed without casts.
+    // What a client may ask for: one key under public/, without ".." segments, and nothing else.
+    const ObjectRequest = z.strictObject({
+      key: z
+        .string()
+        .startsWith('public/')
+        .refine((key) => !key.split('/').includes('..'), 'must not contain ".." segments'),
+    })
+
     const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      // Checks for every request go before httpCache, or in its `authorize`: a hit skips what follows.
       .use(httpCache({ cache, ttl: '1m', methods: ['POST'] }))
       .use(httpCors({ origin: 'https://app.example.com' }))
       .use(httpErrorHandler())
       .use(httpJsonBodyParser())
       .use(s3Cache({ cache }))
       .handler(async (event, context) => {
-        const { key } = event.body as unknown as { key: string } // parsed by http-json-body-parser
-        const doc = await context.s3Cache.getJson(key) // ObjectNotFoundError → 404, InvalidKeyError → 400
+        const request = ObjectRequest.safeParse(event.body) // parsed by http-json-body-parser
+        if (!request.success) throw createError(400, 'Invalid request body')
+        // ObjectNotFoundError → 404, InvalidKeyError (over 1024 bytes) → 400
+        const doc = await context.s3Cache.getJson(request.data.key)
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) }
       })
 
