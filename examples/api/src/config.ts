@@ -27,6 +27,12 @@ export interface ApiConfig {
   httpTtl?: Duration | undefined
   /** Prefix of every Valkey key (an ACL can say `~s3c:*`). Default `'s3c:'`. */
   keyPrefix?: string | undefined
+  /**
+   * SHA-256 digests (64 hex digits) of the bearer tokens a request must carry (`Authorization: Bearer
+   * <token>`); checked by httpCache's `authorize` on every request, hits included, else 401. Default:
+   * none (no check in the function: API Gateway decides who may call).
+   */
+  apiTokenSha256?: readonly string[] | undefined
   /** `Access-Control-Allow-Origin`: `'*'` or one origin such as `https://app.example.com`. Default `'*'`. */
   corsOrigin?: string | undefined
   /** Publish each request's CloudWatch metrics (Powertools Metrics: one embedded-metric-format line). Default `false`. */
@@ -69,6 +75,18 @@ function origin(env: Env, name: string): string | undefined {
   throw new CacheConfigError(name, `expected * or one origin such as https://app.example.com, got ${value}`)
 }
 
+function sha256List(env: Env, name: string): string[] | undefined {
+  const value = read(env, name)
+  if (value === undefined) return undefined
+  const digests = value.split(',').map((digest) => digest.trim().toLowerCase())
+  for (const digest of digests) {
+    if (!/^[0-9a-f]{64}$/.test(digest)) {
+      throw new CacheConfigError(name, 'expected SHA-256 digests (64 hex digits each), separated by commas')
+    }
+  }
+  return digests
+}
+
 /** `fromEnv`, plus `VALKEY_PASSWORD_SECRET_ARN`: the password read from Secrets Manager at every connection. */
 function valkeyFromEnv(env: Env): ValkeyConnectionOptions | undefined {
   const options = fromEnv(env)
@@ -106,6 +124,7 @@ export function configFromEnv(env: Env = process.env): ApiConfig {
     staleTtl: duration(env, 'CACHE_STALE_TTL'),
     httpTtl: duration(env, 'HTTP_CACHE_TTL'),
     keyPrefix: read(env, 'CACHE_KEY_PREFIX'),
+    apiTokenSha256: sha256List(env, 'API_TOKEN_SHA256'),
     corsOrigin: origin(env, 'CORS_ORIGIN'),
     emfMetrics: boolean(env, 'EMF_METRICS'),
     metricsNamespace: read(env, 'METRICS_NAMESPACE'),

@@ -5,6 +5,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser'
 import type { S3Cache } from '@valkey-s3-cache/core'
 import { httpCache, type S3CacheContext, s3Cache } from '@valkey-s3-cache/middy'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { bearerTokenCheck } from './authorization'
 import { createCache } from './cache'
 import type { ApiConfig } from './config'
 import { jsonErrorBody, objectResponseKey } from './middlewares'
@@ -60,18 +61,29 @@ export function createHandler(config: ApiConfig): ApiHandler {
   })
   const { cache, close } = createCache(config, observability.onEvent)
 
+  // Checks that must hold for every request go in httpCache's `authorize` (or in a middleware before
+  // httpCache, or in API Gateway): a hit answers from httpCache's `before`, so nothing placed after it
+  // runs for a hit. If answers depend on the caller, put the caller in httpCache's key too.
+  const authorize = config.apiTokenSha256 ? bearerTokenCheck(config.apiTokenSha256) : undefined
+
   // The order matters (packages/middy/README.md): httpCache first, so a hit answers before anything
   // else runs and a miss is stored exactly as the client gets it (CORS headers included); httpCors
   // before httpErrorHandler, so error answers get CORS headers too; the body parser after httpCache,
   // so hits skip it; s3Cache last, right before the handler.
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(httpCache({ cache, ttl: config.httpTtl ?? '30s', methods: ['POST'], key: objectResponseKey }))
+    .use(
+      httpCache({
+        cache,
+        ttl: config.httpTtl ?? '30s',
+        methods: ['POST'],
+        key: objectResponseKey,
+        authorize,
+      }),
+    )
     .use(httpCors({ origin: config.corsOrigin ?? '*', exposeHeaders: 'etag,x-cache,age' }))
     .use(jsonErrorBody())
     .use(httpErrorHandler({ logger: recordError, fallbackMessage: 'Internal Server Error' }))
     .use(httpJsonBodyParser())
-    // Add authorization here (e.g. a middleware reading event.requestContext.authorizer): after the
-    // body parser, before s3Cache. If answers then depend on the caller, put the caller in httpCache's key.
     .use(s3Cache({ cache }))
     .handler(readObject)
 

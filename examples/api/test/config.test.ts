@@ -18,6 +18,7 @@ describe('configFromEnv', () => {
       AWS_LAMBDA_FUNCTION_NAME: 'objects-fn',
       S3_ENDPOINT: 'http://127.0.0.1:4569',
       S3_FORCE_PATH_STYLE: 'true',
+      API_TOKEN_SHA256: `${'A'.repeat(64)}, ${'0'.repeat(64)}`,
     })
     expect(config).toMatchObject({
       bucket: 'docs',
@@ -32,6 +33,7 @@ describe('configFromEnv', () => {
       serviceName: 'objects-fn',
       s3Endpoint: 'http://127.0.0.1:4569',
       s3ForcePathStyle: true,
+      apiTokenSha256: ['a'.repeat(64), '0'.repeat(64)],
     })
   })
 
@@ -62,6 +64,7 @@ describe('configFromEnv', () => {
     expect(config.bucket).toBe('docs')
     expect(config.valkey).toBeUndefined()
     expect(config.emfMetrics).toBeUndefined()
+    expect(config.apiTokenSha256).toBeUndefined()
   })
 
   it.each([
@@ -72,6 +75,8 @@ describe('configFromEnv', () => {
     [{ BUCKET: 'b', CORS_ORIGIN: 'https://a.com,https://b.com' }, /"CORS_ORIGIN"/],
     [{ BUCKET: 'b', S3_ENDPOINT: 'not a url' }, /"S3_ENDPOINT"/],
     [{ BUCKET: 'b', VALKEY_URL: 'http://x' }, /VALKEY_URL/],
+    [{ BUCKET: 'b', API_TOKEN_SHA256: 'reader-token' }, /"API_TOKEN_SHA256": expected SHA-256 digests/],
+    [{ BUCKET: 'b', API_TOKEN_SHA256: `${'a'.repeat(64)},` }, /"API_TOKEN_SHA256"/],
   ])('refuses %j, naming the variable', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(message)
   })

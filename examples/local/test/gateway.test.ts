@@ -122,7 +122,7 @@ describe('the local API Gateway in front of the handler', () => {
   it('passes the handler’s 404 and 400 through', async () => {
     const missing = await post({ key: 'docs/none.json' }, withKey('standard'))
     expect(missing.status).toBe(404)
-    expect(await missing.json()).toEqual({ message: 'Object not found: docs/none.json' })
+    expect(await missing.json()).toEqual({ message: 'Object not found' })
     const bad = await post({ key: '../x.json' }, withKey('standard'))
     expect(bad.status).toBe(400)
     expect(await bad.json()).toEqual({ message: 'Invalid request body: key must not contain ".." segments' })

@@ -33,14 +33,19 @@ export class S3CacheError extends Error {
   }
 }
 
-/** The S3 object does not exist (possibly answered from the negative cache). */
+/**
+ * The S3 object does not exist (possibly answered from the negative cache). Its message, which
+ * `@middy/http-error-handler` shows to API clients, is only `Object not found`: a key or bucket name
+ * would reveal the bucket's layout. Logs find both on the error, as `bucket` and `key`.
+ */
 export class ObjectNotFoundError extends S3CacheError {
   override name = 'ObjectNotFoundError'
+  /** The bucket read: the read's own `bucket` option, else the cache's. */
   readonly bucket: string
   readonly key: string
 
   constructor(bucket: string, key: string, options: { cause?: unknown } = {}) {
-    super('OBJECT_NOT_FOUND', `Object not found: ${key}`, { ...options, statusCode: 404, expose: true })
+    super('OBJECT_NOT_FOUND', 'Object not found', { ...options, statusCode: 404, expose: true })
     this.bucket = bucket
     this.key = key
   }

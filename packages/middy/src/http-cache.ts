@@ -1,9 +1,11 @@
 import type { ReadStatus } from '@valkey-s3-cache/core'
 import type { Context } from 'aws-lambda'
+import { onEarlyEnd } from './http/early-end'
 import { type HttpEvent, type HttpRequest, normaliseContentType, readHttpEvent } from './http/event'
 import { tokens } from './http/headers'
 import { defaultKey, namespaced } from './http/key'
 import { type HttpCacheOptions, resolveHttpCacheOptions } from './http/options'
+import { RequestRefusedError } from './http/refused'
 import {
   fromStored,
   isProxyResult,
@@ -23,12 +25,17 @@ interface State {
   http: HttpRequest
   /** Set when this request's handler run is the one `wrap` stores. */
   finish: ((stored: StoredResponse | undefined) => Promise<ReadStatus | undefined>) | undefined
+  /** The run ended before `after` (an early answer, the error path): nothing of this request is stored. */
+  endedEarly: boolean
 }
 
 /** `x-cache` after the handler ran: `BYPASS` when `wrap` could not use the cache. */
 const ranHeader = (status: ReadStatus | undefined) => (status === 'bypass' ? 'BYPASS' : 'MISS')
 
-/** How long a leader may hold other requests when the invocation's remaining time is unknown (tests, containers). */
+/**
+ * How long a leader whose request never ends (a handler that never settles) may hold other requests
+ * when the invocation's remaining time is unknown (tests, containers).
+ */
 const DEFAULT_LEAD_LIMIT_MS = 30_000
 
 const leadLimitMs = (context: Context): number =>
@@ -54,6 +61,10 @@ function wantsNoCache(http: HttpRequest): boolean {
  *
  * Use it first in the chain: its `before` answers hits before other middlewares run, and its
  * `after` runs last, so it stores the response as the client receives it (CORS headers included).
+ * A hit skips every middleware after it and the handler: checks that must run on every request
+ * (authorization, rate limits) go before it, or in `authorize`. A later middleware that answers early
+ * (from `before`, `after` or `onError`) ends the run at once: nothing is stored and waiting requests
+ * run their own handlers.
  *
  * A stored response depends on every object the handler read through `context.s3Cache` (from
  * `s3Cache` with the same cache) while computing it: a `put`, `invalidate`, S3 event or
@@ -68,6 +79,13 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
   const httpCacheMiddlewareBefore = async (request: MiddyLikeRequest) => {
     const http = readHttpEvent(request.event)
     if (http === undefined) return
+    // First of all: a hit answered below skips every check placed after this middleware.
+    if (
+      settings.authorize &&
+      (await settings.authorize(request.event as HttpEvent, request.context)) !== true
+    ) {
+      throw new RequestRefusedError()
+    }
     // Before any parser: the answer to a request must not depend on whether it was cached.
     normaliseContentType(request.event, http)
     if (!settings.methods.has(http.method)) return
@@ -92,18 +110,25 @@ export function httpCache(options: HttpCacheOptions): MiddyLikeMiddleware {
       const header = joined.status === 'bypass' ? 'BYPASS' : 'HIT'
       return fromStored(joined.value, http, header, Date.now())
     }
-    const state: State = { http, finish: joined.role === 'leader' ? joined.finish : undefined }
+    const state: State = { http, finish: undefined, endedEarly: false }
     request.internal[STATE] = state
+    if (joined.role !== 'leader') return
+    state.finish = joined.finish
+    // A later middleware that answers early (a rate limiter's 429) skips this `after` and `onError`:
+    // end the run the moment middy takes that answer, so no request waits on it and the lease goes.
+    onEarlyEnd(request, () => {
+      state.endedEarly = true
+      void joined.finish(undefined)
+    })
     // What the handler reads through `context.s3Cache` becomes a dependency of the response it stores.
-    if (joined.role === 'leader')
-      exposeRequestCache(request, { recording: { of: settings.cache, view: joined.reads } })
+    exposeRequestCache(request, { recording: { of: settings.cache, view: joined.reads } })
   }
 
   const httpCacheMiddlewareAfter = async (request: MiddyLikeRequest) => {
     const state = request.internal[STATE] as State | undefined
     if (state === undefined) return
     const now = Date.now()
-    const stored = toStored(request.response, settings, now)
+    const stored = state.endedEarly ? undefined : toStored(request.response, settings, now)
     const status = await state.finish?.(stored)
     if (stored) request.response = fromStored(stored, state.http, ranHeader(status), now)
     else if (isProxyResult(request.response)) {

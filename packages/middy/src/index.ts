@@ -1,6 +1,7 @@
 export type { HttpEvent } from './http/event'
 export { defaultHttpKey } from './http/key'
 export type { HttpCacheOptions } from './http/options'
+export { RequestRefusedError } from './http/refused'
 export { httpCache } from './http-cache'
 export { type S3CacheContext, type S3CacheMiddlewareOptions, s3Cache } from './s3-cache'
 export {

@@ -106,42 +106,77 @@ describe('the default key separates what selects a different answer', () => {
     expect(app.runs()).toBe(4)
   })
 
-  it.each([
-    ['HTTP API v2', 'http-api-v2' as const],
-    ['function URL', 'function-url' as const],
-  ])('%s: another custom domain (tenant) never gets this one’s response', async (_, name) => {
-    const app = chain(cache, (event) => json({ domain: event.requestContext.domainName }))
-    const path = `/${uniqueKey('tenant')}`
-    const on = (domainName: string) =>
-      fixture<Loose>(name, (e) => {
-        e.rawPath = path
-        e.requestContext.http.path = path
-        e.requestContext.domainName = domainName
-        e.headers.host = domainName
-      })
-    const a = await app.invoke(on('tenant-a.example.com'))
-    const b = await app.invoke(on('tenant-b.example.com'))
-    expect(JSON.parse(b.body)).toEqual({ domain: 'tenant-b.example.com' })
-    expect([header(a, 'x-cache'), header(b, 'x-cache')]).toEqual(['MISS', 'MISS'])
-    const again = await app.invoke(on('tenant-a.example.com'))
-    expect(header(again, 'x-cache')).toBe('HIT')
-    expect(JSON.parse(again.body)).toEqual({ domain: 'tenant-a.example.com' })
-  })
-
-  it('ALB: another host never gets this one’s response', async () => {
-    const app = chain(cache, (event) => json({ host: event.headers.host }))
-    const path = `/${uniqueKey('alb-host')}`
-    const on = (host: string) =>
-      fixture<Loose>('alb', (e) => {
+  /** A custom domain (or function URL) of API Gateway or Lambda: its name in the request context and in `Host`. */
+  const onDomain = (e: Loose, host: string) => {
+    e.requestContext.domainName = host
+    e.requestContext.domainPrefix = host.split('.')[0]
+    e.headers[e.headers.Host === undefined ? 'host' : 'Host'] = host
+    if (e.multiValueHeaders) e.multiValueHeaders.Host = [host]
+  }
+  const v2Path = (e: Loose, path: string) => {
+    e.rawPath = path
+    e.requestContext.http.path = path
+  }
+  // Two requests that differ only in where they arrived: two tenants' custom domains (REST, HTTP API),
+  // two function URLs of one function (two aliases), two host names routed to one ALB target group.
+  const arrivals: Array<
+    [string, Fixture, [string, string], (event: Loose, path: string, host: string) => void]
+  > = [
+    [
+      'REST API v1, custom domains',
+      'rest-v1',
+      ['tenant-a.example.com', 'tenant-b.example.com'],
+      (e, path, host) => {
+        e.path = path
+        onDomain(e, host)
+      },
+    ],
+    [
+      'HTTP API v2, custom domains',
+      'http-api-v2',
+      ['tenant-a.example.com', 'tenant-b.example.com'],
+      (e, path, host) => {
+        v2Path(e, path)
+        onDomain(e, host)
+      },
+    ],
+    [
+      'Lambda function URLs',
+      'function-url',
+      [
+        'abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws',
+        'zyxwvutsrqponmlkjihgfedcba543210.lambda-url.eu-central-1.on.aws',
+      ],
+      (e, path, host) => {
+        v2Path(e, path)
+        onDomain(e, host)
+      },
+    ],
+    [
+      'ALB, host names',
+      'alb',
+      ['a.example.com', 'b.example.com'],
+      (e, path, host) => {
         e.path = path
         e.headers.host = host
-      })
-    await app.invoke(on('a.example.com'))
-    const b = await app.invoke(on('b.example.com'))
-    expect(JSON.parse(b.body)).toEqual({ host: 'b.example.com' })
-    expect(header(await app.invoke(on('a.example.com')), 'x-cache')).toBe('HIT')
-    expect(app.runs()).toBe(2)
-  })
+      },
+    ],
+  ]
+
+  it.each(arrivals)(
+    '%s: another domain or host never gets this one’s response',
+    async (_, name, [a, b], arrive) => {
+      const app = chain(cache, (event) => json({ host: event.headers.host ?? event.headers.Host }))
+      const path = `/${uniqueKey('arrival')}`
+      const at = (host: string) => fixture<Loose>(name, (e) => arrive(e, path, host))
+      const first = await app.invoke(at(a))
+      const other = await app.invoke(at(b))
+      const again = await app.invoke(at(a))
+      expect([first, other, again].map((r) => header(r, 'x-cache'))).toEqual(['MISS', 'MISS', 'HIT'])
+      expect([first, other, again].map((r) => JSON.parse(r.body).host)).toEqual([a, b, a])
+      expect(app.runs()).toBe(2)
+    },
+  )
 
   it('the caller is not in the default key; the README’s one-line key adds the authorizer context', async () => {
     const path = `/${uniqueKey('caller')}`

@@ -3,6 +3,7 @@ import middy from '@middy/core'
 import httpCors from '@middy/http-cors'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
+import { createError } from '@middy/util'
 import type { S3Cache, SqsBatchResponse } from '@valkey-s3-cache/core'
 import {
   httpCache,
@@ -23,8 +24,10 @@ import type {
   SQSEvent,
 } from 'aws-lambda'
 import { describe, expectTypeOf, it } from 'vitest'
+import * as z from 'zod'
 
 declare const cache: S3Cache
+declare function verifyToken(token: string): Promise<boolean>
 interface Doc {
   title: string
 }
@@ -32,15 +35,26 @@ interface Doc {
 describe('middleware types', () => {
   it('type-checks handlers composed with s3Cache and httpCache', () => {
     // The README's handler, as written there: context.s3Cache is typed without casts.
+    // What a client may ask for: one key under public/, without ".." segments, and nothing else.
+    const ObjectRequest = z.strictObject({
+      key: z
+        .string()
+        .startsWith('public/')
+        .refine((key) => !key.split('/').includes('..'), 'must not contain ".." segments'),
+    })
+
     const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      // Checks for every request go before httpCache, or in its `authorize`: a hit skips what follows.
       .use(httpCache({ cache, ttl: '1m', methods: ['POST'] }))
       .use(httpCors({ origin: 'https://app.example.com' }))
       .use(httpErrorHandler())
       .use(httpJsonBodyParser())
       .use(s3Cache({ cache }))
       .handler(async (event, context) => {
-        const { key } = event.body as unknown as { key: string } // parsed by http-json-body-parser
-        const doc = await context.s3Cache.getJson(key) // ObjectNotFoundError → 404, InvalidKeyError → 400
+        const request = ObjectRequest.safeParse(event.body) // parsed by http-json-body-parser
+        if (!request.success) throw createError(400, 'Invalid request body')
+        // ObjectNotFoundError → 404, InvalidKeyError (over 1024 bytes) → 400
+        const doc = await context.s3Cache.getJson(request.data.key)
         return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) }
       })
 
@@ -83,7 +97,22 @@ describe('middleware types', () => {
       return { statusCode: 200, body: '' }
     })
 
+    // The README's authorize, as written there: the event is any HTTP event, the result a boolean.
+    httpCache({
+      cache,
+      methods: ['POST'],
+      authorize: async (event) => {
+        const header = event.headers?.authorization ?? event.headers?.Authorization
+        if (!header?.startsWith('Bearer ')) {
+          throw createError(401, 'Unauthorized', { headers: { 'WWW-Authenticate': 'Bearer' } })
+        }
+        return verifyToken(header.slice('Bearer '.length)) // yours: true lets the request through
+      },
+    })
+
     // Options are checked by the compiler too.
+    // @ts-expect-error authorize answers whether the request may go on
+    httpCache({ cache, authorize: () => 'yes' })
     // @ts-expect-error cache is required
     httpCache({ ttl: '1m' })
     // @ts-expect-error ttl is a Duration

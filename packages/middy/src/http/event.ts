@@ -16,9 +16,10 @@ export interface HttpRequest {
   /** Upper case. */
   method: string
   /**
-   * Where the request arrived, beyond its path, when that selects a different answer: REST API (v1)
-   * `['rest', apiId, stage, stageVariables]` (stage variables sorted by name), HTTP API (v2) and
-   * Function URLs `['http', domainName, stage]`, ALB `['alb', host]`.
+   * Where the request arrived, beyond its path, when that selects a different answer: the event kind,
+   * `requestContext.domainName` (`''` for ALB) and the `Host` header (`null` without one) for every kind,
+   * then REST API (v1) `apiId`, `stage` and the stage variables (sorted by name), HTTP API (v2) and
+   * function URLs `stage`.
    */
   origin: unknown[]
   /** `resource` (v1) or `routeKey` (v2); `''` for ALB. */
@@ -111,10 +112,16 @@ function sortedRecord(value: unknown): Array<[string, unknown]> | null {
   return Object.entries(value).sort(byName)
 }
 
+/**
+ * The domain and host come first for every kind: one function behind several custom domains (one per
+ * tenant), function URLs or ALB host rules must never answer one of them with another's response.
+ */
 function readOrigin(event: Loose, requestContext: Loose, v2: boolean, headers: Map<string, string>) {
-  if (isObject(requestContext.elb)) return ['alb', headers.get('host') ?? null]
-  if (v2) return ['http', text(requestContext.domainName), text(requestContext.stage)]
-  return ['rest', text(requestContext.apiId), text(requestContext.stage), sortedRecord(event.stageVariables)]
+  const arrived = [text(requestContext.domainName), headers.get('host') ?? null]
+  if (isObject(requestContext.elb)) return ['alb', ...arrived]
+  if (v2) return ['http', ...arrived, text(requestContext.stage)]
+  const stage = [text(requestContext.apiId), text(requestContext.stage), sortedRecord(event.stageVariables)]
+  return ['rest', ...arrived, ...stage]
 }
 
 /** `Application/JSON; Charset=UTF-8` → `application/json;charset=utf-8`. */

@@ -42,7 +42,7 @@ function bodyHash(body: RequestBody, contentType: string | null): string | null 
 }
 
 /**
- * Method, where the request arrived (API and stage with its variables, domain, ALB host), route,
+ * Method, where the request arrived (domain name and `Host`; API and stage with its variables), route,
  * path, the sorted query, the content type, the listed request headers (lower case) and the body's
  * SHA-256, as JSON text: an array keeps the parts apart, so no path or header value can imitate a
  * separator.

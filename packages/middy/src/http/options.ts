@@ -11,10 +11,20 @@ export interface HttpCacheOptions {
   /** How long a stored response is served. Default: the cache's `ttl`. */
   ttl?: Duration
   /**
-   * Computes the cache key instead of the default (method + route + path + sorted query +
-   * `varyHeaders` + SHA-256 of the body). Return `undefined` to not cache this request. Default: none.
+   * Computes the cache key instead of the default (method, where the request arrived: domain name,
+   * `Host`, API, stage, then route, path, sorted query, content type, `varyHeaders` and the SHA-256 of
+   * the body). Return `undefined` to not cache this request. Default: none.
    */
   key?: (event: HttpEvent, context: Context) => string | undefined
+  /**
+   * A check that runs on every HTTP request reaching `httpCache`, hits included and whatever its method,
+   * before anything is looked up: a hit skips every middleware after `httpCache`, so a per-request check
+   * placed there would not run for it. Return `true` to go on; any other result (`false`, a forgotten
+   * `return`) refuses the request with a `RequestRefusedError` (403), and a thrown error refuses it
+   * with that error (say a 401 with `statusCode` and `expose`). Nothing is looked up or stored for a
+   * refused request. Default: none (every request goes on).
+   */
+  authorize?: (event: HttpEvent, context: Context) => boolean | Promise<boolean>
   /** Request methods that are cached; others pass through untouched. Default `['GET', 'HEAD']`. */
   methods?: readonly string[]
   /**
@@ -38,6 +48,7 @@ export interface HttpCacheSettings {
   cache: S3Cache
   ttl: Duration | undefined
   key: HttpCacheOptions['key']
+  authorize: HttpCacheOptions['authorize']
   methods: ReadonlySet<string>
   /** Lower case, sorted, without duplicates. */
   varyHeaders: readonly string[]
@@ -49,6 +60,7 @@ export interface HttpCacheSettings {
 const defaults = {
   ttl: undefined,
   key: undefined,
+  authorize: undefined,
   methods: ['GET', 'HEAD'],
   varyHeaders: [],
   statusCodes: [200, 203, 204],
@@ -76,10 +88,13 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions): HttpCacheSet
     throw new CacheConfigError('options', 'expected an object')
   }
   const merged = readOptions(options, defaults, { required: ['cache'] })
-  const { ttl, key, cacheControl, honorNoCache } = merged
+  const { ttl, key, authorize, cacheControl, honorNoCache } = merged
   const cache = requireS3Cache(merged.cache)
   if (ttl !== undefined && toMs(ttl, 'ttl') <= 0) throw new CacheConfigError('ttl', 'must be greater than 0')
   if (key !== undefined && typeof key !== 'function') throw new CacheConfigError('key', 'expected a function')
+  if (authorize !== undefined && typeof authorize !== 'function') {
+    throw new CacheConfigError('authorize', 'expected a function')
+  }
   if (cacheControl !== undefined && typeof cacheControl !== 'string') {
     throw new CacheConfigError('cacheControl', 'expected a string')
   }
@@ -97,6 +112,7 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions): HttpCacheSet
     cache,
     ttl,
     key,
+    authorize,
     methods: new Set(methods),
     varyHeaders,
     statusCodes: new Set(statusCodes),

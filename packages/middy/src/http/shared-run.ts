@@ -36,8 +36,9 @@ export type Joined =
  * so `wrap` stores nothing and the waiting requests run their own handlers: they must never
  * receive another client's error or private response.
  *
- * `limitMs` bounds how long a leader can hold the others when neither its `after` nor its
- * `onError` runs (a middleware later in the chain answered early from its `before`).
+ * `limitMs` bounds how long a leader can hold the others when its request never ends (a handler
+ * that never settles): the last resort. An early answer that skips `after` and `onError` ends the
+ * run through `finish` at once (see `onEarlyEnd`).
  */
 export async function joinSharedRun(
   cache: S3Cache,
