@@ -121,6 +121,23 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
   const policyOf = (options: PolicyOverrides) =>
     overridesPolicy(options) ? readPolicy(config, options) : defaultPolicy
   let connected: Promise<void> | undefined
+
+  /**
+   * Reports a policy that weakens a guarantee: `allkeys-*` evicts the dependents sets, which have no
+   * TTL so that `volatile-*` (ElastiCache Serverless's volatile-lru) never takes them. A server that
+   * does not say, or a user that may not ask, reports nothing.
+   */
+  const reportEvictionPolicy = async (): Promise<void> => {
+    if (!emit) return
+    const policies = await store.store.evictionPolicies().catch(() => [])
+    const policy = policies.find((name) => name.startsWith('allkeys'))
+    if (policy === undefined) return
+    const message =
+      `the server's policy ${policy} evicts keys without a TTL: a tag's or an object's dependents may go ` +
+      'before them, and tagged values or values built from objects then outlive an invalidation up to their ttl'
+    const error = new CacheConfigError('maxmemory-policy', message)
+    emit({ type: 'error', operation: 'eviction-policy', durationMs: 0, error })
+  }
   let closed: Promise<void> | undefined
 
   /**
@@ -358,10 +375,13 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     },
 
     connect() {
-      connected ??= store.store.connect().catch((error: unknown) => {
-        connected = undefined
-        throw toValkeyError(error)
-      })
+      connected ??= store.store.connect().then(
+        () => reportEvictionPolicy(),
+        (error: unknown) => {
+          connected = undefined
+          throw toValkeyError(error)
+        },
+      )
       return connected
     },
 

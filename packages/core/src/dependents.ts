@@ -1,4 +1,4 @@
-import { type CacheTarget, keysOf, tagKeys, tagLogKey } from './keys'
+import { type CacheTarget, keysOf, SWEEP_INDEXES, sweepIndexKey, tagKeys, tagLogKey } from './keys'
 import { FAILED, type Failed, type GuardedStore } from './store/guarded'
 import { MEMBER_MARGIN_MS, type TagMark, type Witness } from './store/store'
 
@@ -10,6 +10,14 @@ const MAX_DEPTH = 4
 
 /** Removals sent at once. */
 const BATCH = 256
+
+/**
+ * How often an enlisting also sweeps one index for dead sets (1 in 16), and how many sets a sweep
+ * removes at most (32): twice as many sets can be swept as enlistings create, so the dead ones never
+ * pile up, and a sweep costs two commands plus one per set, off the request's path.
+ */
+const SWEEP_EVERY = 16
+const SWEEP_LIMIT = 32
 
 export interface DependentSettings {
   store: GuardedStore
@@ -72,11 +80,18 @@ export class Dependents {
         ),
       ),
     ])
+    if (Math.random() * SWEEP_EVERY < 1) void this.sweep()
     if (enlisted.includes(FAILED)) return FAILED
     if (enlisted.includes(false)) return false
     if (tags.length === 0 || mark === undefined) return true
     const ids = tags.map((tag) => tag.id)
     return store.call('valkey-write', target.key, (s) => s.tagsUnchanged(this.log, mark, ids))
+  }
+
+  /** Removes dead dependents sets listed in one sweep index, chosen at random (in the background). */
+  sweep(shard = Math.floor(Math.random() * SWEEP_INDEXES)): Promise<number | Failed> {
+    const index = sweepIndexKey(this.settings.keyPrefix, shard)
+    return this.settings.store.call('valkey-write', undefined, (s) => s.sweepSets(index, SWEEP_LIMIT))
   }
 
   /**

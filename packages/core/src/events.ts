@@ -11,6 +11,11 @@ export type ErrorOperation =
   | 'corrupt-entry'
   | 'origin'
   | 'revalidate'
+  /**
+   * At `connect()`: the server evicts keys without a TTL (`allkeys-*`), which weakens the guarantees of
+   * tagged values and values built from objects (see the README); a `CacheConfigError` naming the policy.
+   */
+  | 'eviction-policy'
 
 interface Base {
   /** The S3 key (or `wrap` key) the event is about. */

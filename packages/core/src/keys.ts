@@ -74,6 +74,26 @@ export function tagKeys(keyPrefix: string, tag: string): { members: string; id: 
   return { members: dependents, id: entry.slice(keyPrefix.length + 1, -1) }
 }
 
+/** How many sweep indexes list the dependents sets, each in a slot of its own (see `store/scripts.ts`). */
+export const SWEEP_INDEXES = 16
+
+const TAG_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * The sweep index that lists a dependents set (`prefix{tag}:deps`, see {@link keysOf}): chosen by the
+ * set's hash tag, so the sets spread over {@link SWEEP_INDEXES} indexes and as many slots.
+ */
+export function sweepIndexOf(set: string): string {
+  const open = set.indexOf('{')
+  const shard = Math.max(0, TAG_CHARACTERS.indexOf(set.charAt(open + 1))) % SWEEP_INDEXES
+  return sweepIndexKey(set.slice(0, open), shard)
+}
+
+/** The key of sweep index `shard` under `keyPrefix`. */
+export function sweepIndexKey(keyPrefix: string, shard: number): string {
+  return `${keyPrefix}{sets-${shard}}:sets`
+}
+
 /** The tag log (see `store/scripts.ts`): one key in a slot of its own. */
 export function tagLogKey(keyPrefix: string): string {
   return `${keyPrefix}{tags}:log`

@@ -5,6 +5,9 @@ interface Item<V> {
   expires: number
 }
 
+/** Why an item left: a `delete`, a `set` of its key, its ttl, or the byte bound. */
+export type DropReason = 'deleted' | 'replaced' | 'expired' | 'evicted'
+
 /**
  * A least-recently-used map bounded in bytes, with a ttl per item: the L1 and the memory store.
  * A Map keeps insertion order, so moving an item to the end on every read makes the first key the
@@ -13,11 +16,11 @@ interface Item<V> {
 export class ByteLru<V> {
   private readonly items = new Map<string, Item<V>>()
   private readonly maxBytes: number
-  private readonly dropped: ((key: string, value: V) => void) | undefined
+  private readonly dropped: ((key: string, value: V, reason: DropReason) => void) | undefined
   private bytes = 0
 
-  /** `dropped` hears of every item that leaves other than by `clear()`: deleted, replaced, expired or evicted. */
-  constructor(maxBytes: number, dropped?: (key: string, value: V) => void) {
+  /** `dropped` hears of every item that leaves other than by `clear()`, and why. */
+  constructor(maxBytes: number, dropped?: (key: string, value: V, reason: DropReason) => void) {
     this.maxBytes = maxBytes
     this.dropped = dropped
   }
@@ -28,7 +31,7 @@ export class ByteLru<V> {
     this.items.delete(key)
     if (performance.now() >= item.expires) {
       this.bytes -= item.size
-      this.dropped?.(key, item.value)
+      this.dropped?.(key, item.value, 'expired')
       return undefined
     }
     this.items.set(key, item)
@@ -40,23 +43,23 @@ export class ByteLru<V> {
    * stored (and the old one is gone). Returns whether it was stored.
    */
   set(key: string, value: V, size: number, ttlMs: number): boolean {
-    this.delete(key)
+    this.delete(key, 'replaced')
     if (size > this.maxBytes || !(ttlMs > 0)) return false
     this.items.set(key, { value, size, expires: performance.now() + ttlMs })
     this.bytes += size
     for (const oldest of this.items.keys()) {
       if (this.bytes <= this.maxBytes) break
-      this.delete(oldest)
+      this.delete(oldest, 'evicted')
     }
     return true
   }
 
-  delete(key: string): void {
+  delete(key: string, reason: DropReason = 'deleted'): void {
     const item = this.items.get(key)
     if (!item) return
     this.items.delete(key)
     this.bytes -= item.size
-    this.dropped?.(key, item.value)
+    this.dropped?.(key, item.value, reason)
   }
 
   clear(): void {

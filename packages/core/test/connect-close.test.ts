@@ -48,7 +48,7 @@ describe('cache.connect() and cache.close() on real Valkey', () => {
 
   it('after connect() at init, the first miss and hit send only GET and EVALSHA (no INFO, no SCRIPT LOAD, no EVAL)', async () => {
     const connected = await firstRequestCommands(cacheOn(servers.valkey.url), true)
-    expect(connected.evalsha).toBe(2) // BEGIN and COMMIT of the miss
+    expect(connected.evalsha).toBe(3) // BEGIN, the tag log mark and COMMIT of the miss
     for (const setup of ['info', 'script|load', 'eval']) expect(connected[setup]).toBeUndefined()
 
     // Without it, the first request pays the cluster probe, the ready check and the script upload.

@@ -1,5 +1,6 @@
 // Any key the cache writes may vanish: ElastiCache evicts keys under memory pressure (Serverless:
 // volatile-lru). A DEL by an admin connection stands in for an eviction at the worst moment.
+import { GlideClient } from '@valkey/valkey-glide'
 import { describe, expect, it } from 'vitest'
 import { tagLogKey } from '../src/keys'
 import { uniqueKey } from './support/harness'
@@ -47,5 +48,43 @@ describe('bookkeeping keys evicted on real Valkey', () => {
       return { v: 'new' }
     })
     expect({ again, runs }).toEqual({ again: { v: 'new' }, runs: 1 })
+  })
+
+  it('connect() reports a server policy that evicts keys without a TTL (allkeys-*), and none for volatile-*', async () => {
+    const reported = async () => {
+      const { cache, events } = servers.cacheOnOwnClient()
+      await cache.connect()
+      return events.flatMap((event) =>
+        event.type === 'error' && event.operation === 'eviction-policy' ? [event.error.message] : [],
+      )
+    }
+    try {
+      await servers.admin.config('SET', 'maxmemory-policy', 'allkeys-lru')
+      const [message, ...others] = await reported()
+      expect(others).toEqual([])
+      expect(message).toMatch(/allkeys-lru evicts keys without a TTL/)
+      await servers.admin.config('SET', 'maxmemory-policy', 'volatile-lru')
+      expect(await reported()).toEqual([])
+    } finally {
+      await servers.admin.config('SET', 'maxmemory-policy', 'noeviction')
+    }
+  })
+
+  it('connect() on a GLIDE client reports allkeys-* too', async () => {
+    const client = await GlideClient.createClient({
+      addresses: [{ host: '127.0.0.1', port: servers.valkey.port }],
+      requestTimeout: 500,
+    })
+    try {
+      await servers.admin.config('SET', 'maxmemory-policy', 'allkeys-random')
+      const { cache, events } = servers.cacheOnOwnClient({ valkey: client })
+      await cache.connect()
+      expect(events.some((event) => event.type === 'error' && event.operation === 'eviction-policy')).toBe(
+        true,
+      )
+    } finally {
+      await servers.admin.config('SET', 'maxmemory-policy', 'noeviction')
+      client.close()
+    }
   })
 })

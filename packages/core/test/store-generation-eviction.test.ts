@@ -93,4 +93,16 @@ describe('the generation counter evicted by the memory store (LRU)', () => {
     expect(await store.commit(keys, ticket.generation, 'loader', value('older body'), 60_000)).toBe(false)
     expect(await store.get(keys.entry)).toBeNull()
   })
+
+  it('a dependents set the bound pushes out takes its members with it, so no removal can miss them', async () => {
+    const store = new MemoryStore(4096)
+    const keys = entryKeys('s3c:', 'w', '', uniqueKey('member'))
+    const ticket = await store.begin(keys, '', 0, TAG_LOG)
+    expect(await store.commit(keys, ticket.generation, '', value('built from a tag'), 60_000)).toBe(true)
+    const set = entryKeys('s3c:', 't', '', 'the tag').dependents
+    expect(await store.enlist(set, keys.entry, 60_000, 10)).toBe(true)
+    for (let i = 0; i < 60; i++) await store.enlist(`${set}-${i}`, `other-${i}`, 60_000, 10)
+    expect(await store.take(set)).toEqual([])
+    expect(await store.get(keys.entry)).toBeNull()
+  })
 })

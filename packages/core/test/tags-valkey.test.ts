@@ -1,11 +1,13 @@
 // What tags and dependencies cost on real Valkey, asserted as counts: a hit is still one command, a
 // dependents set lives as long as its longest-lived member, and removal needs Valkey.
 import { freePort } from '@valkey-s3-cache/testkit'
+import { Redis } from 'iovalkey'
 import { describe, expect, it } from 'vitest'
 import { CacheWriteError, createS3Cache } from '../src'
-import { Targets, tagKeys } from '../src/keys'
+import { keysOf, sweepIndexOf, Targets, tagKeys } from '../src/keys'
 import { MEMBER_MARGIN_MS } from '../src/store/store'
-import { putRaw, uniqueKey } from './support/harness'
+import { ValkeyStore } from '../src/store/valkey'
+import { putRaw, sleep, uniqueKey } from './support/harness'
 import { commandCount, useServers } from './support/servers'
 
 const servers = useServers()
@@ -34,7 +36,7 @@ describe('tags and dependencies on real Valkey', () => {
     }
   })
 
-  it("a dependents set expires with its longest-lived member, a minute's margin after it", async () => {
+  it('a dependents set has no TTL, so volatile eviction never takes it, and is listed for the sweep until its last member expires', async () => {
     const { cache } = servers.cacheOnOwnClient()
     const tag = uniqueKey('ttl-tag')
     const [short, long] = [uniqueKey('short'), uniqueKey('long')]
@@ -42,10 +44,33 @@ describe('tags and dependencies on real Valkey', () => {
     await cache.wrap(long, () => 2, { tags: [tag], ttl: '1h' })
     const set = tagKeys('s3c:', tag).members
     const entry = new Targets('s3c:').wrap(long).keys.entry
-    const [setTtl, entryTtl] = [await servers.admin.pttl(set), await servers.admin.pttl(entry)]
     expect(await servers.admin.zcard(set)).toBe(2)
-    expect(setTtl).toBeGreaterThanOrEqual(entryTtl)
-    expect(setTtl).toBeLessThanOrEqual(entryTtl + MEMBER_MARGIN_MS + 1000)
+    expect(await servers.admin.pttl(set)).toBe(-1)
+    const listedUntil = Number(await servers.admin.zscore(sweepIndexOf(set), set))
+    const entryUntil = Date.now() + (await servers.admin.pttl(entry))
+    expect(listedUntil).toBeGreaterThanOrEqual(entryUntil)
+    expect(listedUntil).toBeLessThanOrEqual(entryUntil + MEMBER_MARGIN_MS + 1000)
+  })
+
+  it('a sweep removes the sets whose members all expired, and only those', async () => {
+    const client = new Redis(servers.valkey.options())
+    try {
+      const store = new ValkeyStore(client, { whenReady: async () => {}, timeoutMs: 1000 })
+      const prefix = `${uniqueKey('sweep').replace(/[^\w-]/g, '')}:`
+      const [dead, alive] = [keysOf(`${prefix}{AAAA}`).dependents, keysOf(`${prefix}{AAAB}`).dependents]
+      expect(sweepIndexOf(dead)).toBe(sweepIndexOf(alive))
+      await store.enlist(dead, 'member-a', 30, 10)
+      await store.enlist(alive, 'member-b', 30, 10)
+      await store.enlist(alive, 'member-c', 60_000, 10)
+      await sleep(60)
+      expect(await store.sweepSets(sweepIndexOf(dead), 10)).toBe(1)
+      expect(await servers.admin.exists(dead)).toBe(0)
+      // Not due yet (its latest member lives on): left for the next enlisting to prune.
+      expect(await servers.admin.zcard(alive)).toBe(2)
+      expect(await servers.admin.zrange(sweepIndexOf(dead), 0, -1)).toEqual([alive])
+    } finally {
+      client.disconnect()
+    }
   })
 
   it('invalidateTags rejects with CacheWriteError when Valkey is unreachable', async () => {

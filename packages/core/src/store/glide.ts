@@ -1,6 +1,6 @@
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
-import { type ScriptArg, ScriptedStore } from './scripted'
+import { policyOf, type ScriptArg, ScriptedStore } from './scripted'
 import { SCRIPTS, type Script } from './scripts'
 
 /** A GLIDE argument or key: text, or bytes. */
@@ -23,7 +23,7 @@ export interface GlideClientLike {
   ): Promise<unknown>
   customCommand(
     args: GlideArg[],
-    options?: { route?: 'allPrimaries'; decoder?: typeof BYTES },
+    options?: { route?: 'allPrimaries'; decoder?: typeof BYTES | typeof STRING },
   ): Promise<unknown>
 }
 
@@ -80,6 +80,18 @@ export class GlideStore extends ScriptedStore {
 
   get(key: string): Promise<Buffer | null> {
     return this.client.get(key, { decoder: BYTES }) as Promise<Buffer | null>
+  }
+
+  async evictionPolicies(): Promise<string[]> {
+    const ms = this.timeoutMs
+    const reply = await withDeadline(
+      ms,
+      () => this.client.customCommand(['INFO', 'memory'], { route: 'allPrimaries', decoder: STRING }),
+      () => new ValkeyConnectionError(`INFO memory got no answer within ${ms} ms`),
+    )
+    // A standalone client answers one text; a cluster client one per primary, by address.
+    const infos = typeof reply === 'object' && reply !== null ? Object.values(reply) : [reply]
+    return infos.map(policyOf).filter((policy): policy is string => policy !== undefined)
   }
 
   /** Loads the scripts on every primary (the client itself connected when it was created). */

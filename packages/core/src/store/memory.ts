@@ -40,7 +40,11 @@ export class MemoryStore implements Store {
 
   constructor(maxBytes = DEFAULT_MAX_BYTES) {
     this.data = new ByteLru(maxBytes)
-    this.sets = new ByteLru(maxBytes)
+    // A set the bound pushes out takes its members with it: a removal must never miss one (in Valkey,
+    // sets have no TTL, so volatile eviction never takes them).
+    this.sets = new ByteLru(maxBytes, (_set, members, reason) => {
+      if (reason === 'evicted') for (const member of members.keys()) this.data.delete(member)
+    })
   }
 
   /** The live members of `set` (expired ones pruned); a new map when absent. */
@@ -204,6 +208,11 @@ export class MemoryStore implements Store {
     return witness.generation !== undefined && this.generationOf(witness.keys) === witness.generation
   }
 
+  /** Nothing to sweep: a set here expires with its last member. */
+  async sweepSets(): Promise<number> {
+    return 0
+  }
+
   async take(set: string): Promise<string[]> {
     return this.takeNow(set)
   }
@@ -239,6 +248,11 @@ export class MemoryStore implements Store {
     const since = Number(mark.epoch)
     if (log.floor > since) return false
     return tagIds.every((id) => (log.tags.get(id) ?? 0) <= since)
+  }
+
+  /** The memory store evicts by its own rule (a set takes its members with it). */
+  async evictionPolicies(): Promise<string[]> {
+    return []
   }
 
   /** Nothing to open: the memory store lives in this process. */

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import type { EntryKeys } from '../keys'
+import { type EntryKeys, sweepIndexOf } from '../keys'
 import {
   APPLY_EVENT,
   BEGIN,
@@ -12,6 +12,10 @@ import {
   RELEASE,
   REPLACE,
   type Script,
+  SET_DUE,
+  SET_LISTED,
+  SETS_SWEPT,
+  SWEEP_SET,
   TAGS_UNCHANGED,
   TAKE,
   TOUCH,
@@ -29,6 +33,11 @@ import {
 
 /** A script key or argument as both clients send it: text, or bytes (an entry). */
 export type ScriptArg = string | number | Buffer
+
+/** The `maxmemory_policy` line of an `INFO memory` reply. */
+export function policyOf(info: unknown): string | undefined {
+  return /^maxmemory_policy:(\S+)/m.exec(String(info))?.[1]
+}
 
 /** A new tag log's `#born`: random, and exact as a sorted-set score (a double holds 2^53). */
 const newLogIdentity = () => String(randomInt(1, 2 ** 47))
@@ -58,6 +67,7 @@ export abstract class ScriptedStore implements Store {
   /** Runs `script` with `keys` (one hash tag) and `args`. */
   protected abstract run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown>
   abstract get(key: string): Promise<Buffer | null>
+  abstract evictionPolicies(): Promise<string[]>
   abstract connect(): Promise<void>
   abstract close(): Promise<void>
 
@@ -132,11 +142,29 @@ export abstract class ScriptedStore implements Store {
     witness?: Witness,
   ): Promise<boolean> {
     const now = Date.now()
-    if (!witness) return (await this.run(ENLIST, [set], [member, pxMs(ttlMs), now, maxMembers])) === 1
-    const checksum = checksumBytes(witness.checksum)
-    const keyList = [witness.keys.entry, witness.keys.generation, witness.keys.dependents]
-    const args = [checksum, witness.generation ?? '', member, pxMs(ttlMs), now, maxMembers]
-    return (await this.run(DEPEND, keyList, args)) === 1
+    const until = now + pxMs(ttlMs)
+    // Listed for the sweep in the same round trip: a set listed but not enlisted in is swept at no cost.
+    const listed = this.run(SET_LISTED, [sweepIndexOf(set)], [until, set])
+    let added: Promise<unknown>
+    if (!witness) added = this.run(ENLIST, [set], [member, ttlMs, now, maxMembers])
+    else {
+      const checksum = checksumBytes(witness.checksum)
+      const keyList = [witness.keys.entry, witness.keys.generation, witness.keys.dependents]
+      const args = [checksum, witness.generation ?? '', member, ttlMs, now, maxMembers]
+      added = this.run(DEPEND, keyList, args)
+    }
+    const [result] = await Promise.all([added, listed])
+    return result === 1
+  }
+
+  async sweepSets(index: string, limit: number): Promise<number> {
+    const now = Date.now()
+    const due = asStrings(await this.run(SET_DUE, [index], [now, limit]))
+    if (due.length === 0) return 0
+    const latest = await Promise.all(due.map((set) => this.run(SWEEP_SET, [set], [now])))
+    const pairs = due.flatMap((set, i) => [set, String(latest[i] ?? 0)])
+    await this.run(SETS_SWEPT, [index], [now, ...pairs])
+    return latest.filter((last) => Number(last) === 0).length
   }
 
   async take(set: string): Promise<string[]> {

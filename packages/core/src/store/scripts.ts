@@ -68,15 +68,19 @@ return 0
 // Dependents sets (an object's dependent responses and values, a tag's entries) are sorted sets of
 // entry keys, scored by the time (ms, the writer's clock) until which that entry may live. A member's
 // time carries a margin against clock skew between writers; expired members are pruned on every add.
+//
+// A set has no TTL. ElastiCache Serverless evicts only keys that have one (volatile-lru), and a set
+// evicted before its members would let a removal miss them: a tag's entries, or the values built from
+// an object, would outlive an invalidation. So a set lives until a removal takes it, or until a sweep
+// finds all its members expired: each set is listed, with its latest member's time, in one of the
+// sweep indexes (`…{sets-N}:sets`, see SET_DUE and SWEEP_SET).
 
-/** Lua: adds `member` to `set` until `now + ttl` unless the set is full; renews the set's TTL. 1 when added. */
+/** Lua: adds `member` to `set` until `now + ttl` unless the set is full. Returns 1 when added. */
 const ENLIST_FN = `
 local function enlist(set, member, ttl, now, max)
   redis.call('ZREMRANGEBYSCORE', set, '-inf', now)
   if not redis.call('ZSCORE', set, member) and redis.call('ZCARD', set) >= max then return 0 end
   redis.call('ZADD', set, 'GT', now + ttl, member)
-  local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
-  redis.call('PEXPIRE', set, math.max(1, math.floor(tonumber(last[2]) - now)))
   return 1
 end
 `
@@ -236,6 +240,50 @@ end
 return 1
 `)
 
+/** KEYS: sweep index. ARGV: until (ms), set. Lists `set` in the index until at least `until`. */
+export const SET_LISTED = script(`
+redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
+return 1
+`)
+
+/** KEYS: sweep index. ARGV: nowMs, limit. Returns up to `limit` sets whose latest member may have expired. */
+export const SET_DUE = script(`
+return redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
+`)
+
+/**
+ * KEYS: set. ARGV: nowMs. Drops the set's expired members, and the set once none is left. Returns the
+ * latest member's time, or 0 when the set is gone.
+ */
+export const SWEEP_SET = script(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last == 0 then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+return last[2]
+`)
+
+/**
+ * KEYS: sweep index. ARGV: nowMs, then pairs of set and latest time (0: gone). A gone set leaves the
+ * index unless a writer listed it again meanwhile (its time is then in the future); a live one stays
+ * listed until its latest member's time.
+ */
+export const SETS_SWEPT = script(`
+local now = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local last = tonumber(ARGV[i + 1])
+  if last == 0 then
+    local listed = redis.call('ZSCORE', KEYS[1], ARGV[i])
+    if listed and tonumber(listed) <= now then redis.call('ZREM', KEYS[1], ARGV[i]) end
+  else
+    redis.call('ZADD', KEYS[1], 'GT', last, ARGV[i])
+  end
+end
+return 1
+`)
+
 /** Every script, for loading them all ahead of the first write (`cache.connect()`). */
 export const SCRIPTS: readonly Script[] = [
   BEGIN,
@@ -248,6 +296,10 @@ export const SCRIPTS: readonly Script[] = [
   ENLIST,
   DEPEND,
   TAKE,
+  SET_LISTED,
+  SET_DUE,
+  SWEEP_SET,
+  SETS_SWEPT,
   MARK,
   LOG_TAGS,
   TAGS_UNCHANGED,

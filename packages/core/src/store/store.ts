@@ -121,15 +121,26 @@ export interface Store {
   /**
    * Adds `member` (an entry key) to the sorted set `set` until `ttlMs` from now, unless the set already
    * holds `maxMembers` live members. With `witness`, only while that entry is still the one read.
-   * Resolves to whether it was added.
+   * Resolves to whether it was added. The set itself has no TTL (an eviction must never take it
+   * before its members); it is listed for {@link Store.sweepSets}.
    */
   enlist(set: string, member: string, ttlMs: number, maxMembers: number, witness?: Witness): Promise<boolean>
+  /**
+   * Removes up to `limit` of the dependents sets listed in the sweep index `index` whose members have
+   * all expired (sets have no TTL: see `scripts.ts`). Resolves to how many it removed.
+   */
+  sweepSets(index: string, limit: number): Promise<number>
   /** Takes the live members of `set` (and removes it). */
   take(set: string): Promise<string[]>
   /** Logs an invalidation of the tags `tagIds` in the tag log at `tagLog`, keeping the last `maxLog` tags. */
   logTags(tagLog: string, tagIds: readonly string[], maxLog: number): Promise<void>
   /** Whether none of `tagIds` was invalidated since `mark` (`false` when the log cannot tell: gone, or born again). */
   tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean>
+  /**
+   * The `maxmemory-policy` of every primary, from `INFO memory` (an empty list where the server does
+   * not say, or the user may not ask).
+   */
+  evictionPolicies(): Promise<string[]>
   /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */
   connect(): Promise<void>
   /** Ends connections the store opened itself, within a bound. */

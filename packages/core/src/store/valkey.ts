@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'iovalkey'
 import type { ValkeyClient } from '../connect/options'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
-import { type ScriptArg, ScriptedStore } from './scripted'
+import { policyOf, type ScriptArg, ScriptedStore } from './scripted'
 import { SCRIPTS, type Script } from './scripts'
 import { WriteBatch } from './write-batch'
 
@@ -78,6 +78,17 @@ export class ValkeyStore extends ScriptedStore {
       () => Promise.all([...primaries.map(load), ...replicas.map((node) => node.ping())]),
       () => new ValkeyConnectionError(`Valkey did not load the cache's scripts within ${ms} ms`),
     )
+  }
+
+  async evictionPolicies(): Promise<string[]> {
+    const { primaries } = servingNodes(await this.connected())
+    const ms = this.timeoutMs
+    const infos = await withDeadline(
+      ms,
+      () => Promise.all(primaries.map((node) => node.info('memory'))),
+      () => new ValkeyConnectionError(`INFO memory got no answer within ${ms} ms`),
+    )
+    return infos.map(policyOf).filter((policy): policy is string => policy !== undefined)
   }
 
   private connected(): ValkeyClient | Promise<ValkeyClient> {
