@@ -25,8 +25,8 @@ describe('lib/ copied into another project', () => {
     const stack = new ValkeyS3CacheStack(app, 'ValkeyS3Cache-iam', {
       handler: { type: 'zip', directory: join(project, 'dist') },
     })
-    const copied = Template.fromStack(stack).toJSON()
     const here = synth('iam', { handler: { type: 'zip', directory: FIXTURE_ZIP } }).json
+    const copied = Template.fromStack(stack).toJSON() as typeof here
     const user = (json: typeof here) =>
       Object.values(json.Resources).find((r) => r.Type === 'AWS::ElastiCache::User')?.Properties
     expect(user(copied)).toEqual(user(here))
