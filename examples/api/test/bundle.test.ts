@@ -1,6 +1,8 @@
 // The container image, tested without Docker: build the bundles the Dockerfile copies, lay them out as
 // the Lambda image does (/var/task holds only the copied files, the AWS SDK lives in a directory on
-// NODE_PATH like /var/runtime/node_modules) and invoke each handler the way the runtime would.
+// NODE_PATH like /var/runtime/node_modules) and invoke each handler the way the runtime would: an ES
+// module whose bare imports the runtime also resolves from NODE_PATH (plain Node.js does that for
+// `require` only, so the invoking script adds it with a resolve hook).
 import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -61,8 +63,22 @@ async function invoke(entry: EntryName, events: unknown[], env: Record<string, s
   const script = `
     let leaked = true
     try { require.resolve('zod') } catch { leaked = false }
-    const { handler } = require(process.env.LAMBDA_TASK_ROOT + '/${entry}.js')
+    const { registerHooks } = require('node:module')
+    const { pathToFileURL } = require('node:url')
+    // Lambda's runtime resolves an ES module's bare imports from NODE_PATH too (the runtime-provided SDK).
+    registerHooks({
+      resolve(specifier, context, next) {
+        try { return next(specifier, context) } catch (error) {
+          if (error.code !== 'ERR_MODULE_NOT_FOUND' || /^[./]|^node:|^file:/.test(specifier)) throw error
+          for (const dir of (process.env.NODE_PATH ?? '').split(':').filter(Boolean)) {
+            try { return next(specifier, { ...context, parentURL: pathToFileURL(dir + '/index.js').href }) } catch {}
+          }
+          throw error
+        }
+      },
+    })
     ;(async () => {
+      const { handler } = await import(pathToFileURL(process.env.LAMBDA_TASK_ROOT + '/${entry}.mjs').href)
       const results = []
       for (const event of JSON.parse(process.env.EVENTS)) results.push(await handler(event, JSON.parse(process.env.CONTEXT)))
       process.stdout.write('RESULT ' + JSON.stringify({ leaked, results }) + '\\n')
@@ -112,7 +128,12 @@ describe('the Lambda bundles and their container image', () => {
       expect(unexpected, output.entryPoint).toEqual([])
       expect(externals, output.entryPoint).toContain('@aws-sdk/client-s3')
     }
-    for (const { bytes } of Object.values(bundle.entries)) {
+    for (const { bytes, file } of Object.values(bundle.entries)) {
+      // ES modules (.mjs) that start with the banner giving CommonJS dependencies their `require`.
+      expect(file).toMatch(/\.mjs$/)
+      expect(readFileSync(file, 'utf8')).toMatch(
+        /^import \{ createRequire \} from 'node:module'; const require = /,
+      )
       expect(bytes).toBeGreaterThan(10_000)
       expect(bytes).toBeLessThan(1_000_000)
     }
@@ -124,9 +145,7 @@ describe('the Lambda bundles and their container image', () => {
     expect(dockerfile).toMatch(/^ARG NODE_VERSION=(22|24)$/m)
     expect(dockerfile).toMatch(/^CMD \["index\.handler"\]$/m)
     const sources = dockerCopies(dockerfile).flat()
-    expect(sources).toEqual(
-      expect.arrayContaining(['dist/index.js', 'dist/invalidator.js', 'dist/package.json']),
-    )
+    expect(sources).toEqual(expect.arrayContaining(['dist/index.mjs', 'dist/invalidator.mjs']))
     for (const source of sources) expect(existsSync(join(workspace, source)), source).toBe(true)
     const ignore = readFileSync(join(workspace, '.dockerignore'), 'utf8')
     expect(ignore).toMatch(/^\*$/m)

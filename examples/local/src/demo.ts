@@ -4,6 +4,7 @@
 // Without --serve: sends a scripted series of requests, prints what each one got, and exits.
 // With --serve: keeps the gateway up and prints curl commands to try by hand.
 import { parseArgs } from 'node:util'
+import { whenALauncherExits } from './launchers'
 import { type Row, runScenario } from './scenario'
 import { API_KEYS, type Stack, startStack } from './stack'
 import { renderTable } from './table'
@@ -69,7 +70,10 @@ process.on('warning', (warning: Error & { code?: string }) => {
 let stack: Stack | undefined
 let stopping = false
 
-/** Ctrl-C / SIGTERM: close the gateway, the cache's connection, valkey-server and the S3 server, then exit. */
+/**
+ * Ctrl-C / SIGTERM / SIGHUP, or a launcher gone: close the gateway, the cache's connection, valkey-server
+ * and the S3 server, then exit.
+ */
 async function shutdown(signal: string): Promise<void> {
   // Later signals (a second Ctrl-C, tsx relaying the first one) find the shutdown under way.
   if (stopping) return
@@ -80,7 +84,11 @@ async function shutdown(signal: string): Promise<void> {
   out('stopped.')
   process.exit(0)
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal))
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal))
+// A signal sent to npm (or to its shell) stops there: the demo stops too when any of its launchers exits.
+whenALauncherExits((pid) => void shutdown(`launcher (pid ${pid}) exited`))
+// Whoever read the output may be gone with the launcher: the shutdown must not die of EPIPE.
+process.stdout.on('error', () => {})
 
 function printCurls(url: string): void {
   const post = (apiKey: string | undefined, key: string, extra = '') =>

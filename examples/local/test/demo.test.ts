@@ -1,6 +1,7 @@
 // `npm run demo`, as a user runs it: a child process that must print the table and exit 0.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
@@ -170,4 +171,100 @@ describe('the demo with --serve', () => {
       child.kill('SIGKILL')
     }
   })
+})
+
+interface Proc {
+  pid: number
+  ppid: number
+  state: string
+  args: string
+}
+
+/** Every process on the machine (`ps`), zombies marked by their state. */
+function processes(): Proc[] {
+  return execFileSync('ps', ['-A', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [pid, ppid, state, ...args] = line.trim().split(/\s+/)
+      return { pid: Number(pid), ppid: Number(ppid), state: String(state), args: args.join(' ') }
+    })
+}
+
+/** The processes below `root`, found by walking parent links. */
+function descendants(root: number): Proc[] {
+  const all = processes()
+  const found: Proc[] = []
+  const queue = [root]
+  while (queue.length > 0) {
+    const parent = queue.shift()
+    for (const proc of all.filter((p) => p.ppid === parent)) {
+      found.push(proc)
+      queue.push(proc.pid)
+    }
+  }
+  return found
+}
+
+const running = (pids: number[]) =>
+  processes().filter((p) => pids.includes(p.pid) && !p.state.startsWith('Z'))
+
+describe('npm run demo -- --serve, stopped by a signal to any of its processes', () => {
+  const targets = [
+    ['SIGTERM', 'npm'],
+    ['SIGINT', 'npm'],
+    ['SIGTERM', 'tsx'],
+    ['SIGTERM', 'node'],
+    // No process can pass SIGKILL on: the demo sees its launcher gone and stops by itself.
+    ['SIGKILL', 'tsx'],
+  ] as const
+  it.each(targets)(
+    '%s to %s leaves no npm, tsx, node or valkey-server behind',
+    {
+      timeout: 90_000,
+    },
+    async (signal, target) => {
+      // Its own process group, as a terminal starts it: npm is the group's leader.
+      const npm = spawn('npm', ['run', 'demo', '--', '--serve', '--port', '0'], {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      npm.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk
+      })
+      npm.stderr.resume()
+      const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()))
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`not ready:\n${stdout}`)), 60_000)
+          npm.stdout.on('data', () => {
+            if (stdout.includes('Ctrl-C stops.')) {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+        })
+        const tree = descendants(npm.pid as number)
+        const tsx = tree.find((p) => /node_modules\/\.bin\/tsx /.test(p.args))
+        const node = tree.find((p) => p.ppid === tsx?.pid && /demo\.ts/.test(p.args))
+        const valkey = tree.find((p) => /valkey-server/.test(p.args) && p.ppid === node?.pid)
+        expect([tsx, node, valkey].every(Boolean), JSON.stringify(tree, null, 1)).toBe(true)
+
+        const pid = { npm: npm.pid as number, tsx: tsx?.pid as number, node: node?.pid as number }[target]
+        process.kill(pid, signal)
+        await exited
+        const pids = [npm.pid as number, ...tree.map((p) => p.pid)]
+        for (let i = 0; i < 100 && running(pids).length > 0; i++) await sleep(100)
+        expect(running(pids).map((p) => `${p.pid} ${p.args}`)).toEqual([])
+      } finally {
+        try {
+          process.kill(-(npm.pid as number), 'SIGKILL') // whatever the demo left in its group
+        } catch {
+          // the group is empty: nothing was left
+        }
+      }
+    },
+  )
 })

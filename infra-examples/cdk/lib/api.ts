@@ -1,10 +1,21 @@
 import { aws_apigateway as apigw, Duration, aws_logs as logs, RemovalPolicy } from 'aws-cdk-lib'
 import type { IFunction } from 'aws-cdk-lib/aws-lambda'
 import { Construct } from 'constructs'
-import { ACCESS_LOG_FORMAT, RESOURCE_PATH, STAGE_NAME } from './config'
+import { ACCESS_LOG_FORMAT, STAGE_NAME } from './config'
+
+/** One route to the function: a resource path below the stage (`objects`, `reports/{id}`) and a method. */
+export interface Route {
+  readonly path: string
+  readonly method: string
+}
+
+/** The example's one route: `POST /objects`. */
+export const DEFAULT_ROUTES: readonly Route[] = [{ path: 'objects', method: 'POST' }]
 
 export interface ApiProps {
   readonly handler: IFunction
+  /** Each requires an API key and proxies to `handler`; every path gets one CORS preflight. */
+  readonly routes: readonly Route[]
   readonly corsOrigin: string
   readonly rateLimit: number
   readonly burstLimit: number
@@ -20,8 +31,8 @@ export interface ApiProps {
 }
 
 /**
- * REST API, stage `prd`: `POST /objects` requires an API key, the key belongs to a usage plan with
- * throttling and a monthly quota, the CORS preflight (`OPTIONS /objects`) answers without a key
+ * REST API, stage `prd`: each route (`POST /objects` by default) requires an API key, the key belongs to a usage plan with
+ * throttling and a monthly quota, the CORS preflight (`OPTIONS` on each path) answers without a key
  * (browsers never send custom headers on a preflight), and every request is access-logged. The stage
  * has a default throttle of its own for every method and all callers together, which also covers the
  * preflight and requests the usage plan does not see.
@@ -54,22 +65,28 @@ export class Api extends Construct {
       },
     })
 
-    const objects = this.restApi.root.addResource(RESOURCE_PATH)
-    objects.addMethod(
-      'POST',
-      // allowTestInvoke: false → one invoke permission, for this stage only (no console test-invoke `*`).
-      new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false }),
-      { apiKeyRequired: true },
-    )
-    // Added on the resource, not through defaultMethodOptions: a default apiKeyRequired would also
-    // apply to this OPTIONS method, and a preflight that demands a key always fails.
-    objects.addCorsPreflight({
-      allowOrigins: [props.corsOrigin],
-      allowMethods: ['POST', 'OPTIONS'],
-      // If-None-Match: the handler answers a matching etag with 304, and browsers preflight that header.
-      allowHeaders: ['Content-Type', 'X-Api-Key', 'If-None-Match'],
-      maxAge: Duration.hours(1),
-    })
+    if (props.routes.length === 0) throw new Error('routes: give the API at least one route')
+    const methodsByPath = new Map<string, string[]>()
+    for (const { path, method } of props.routes) {
+      const key = path.replace(/^\/+|\/+$/g, '')
+      methodsByPath.set(key, [...(methodsByPath.get(key) ?? []), method.toUpperCase()])
+    }
+    // One integration for all routes: allowTestInvoke false → one invoke permission per route, for this
+    // stage only (no console test-invoke `*`).
+    const integration = new apigw.LambdaIntegration(props.handler, { allowTestInvoke: false })
+    for (const [path, methods] of methodsByPath) {
+      const resource = this.restApi.root.resourceForPath(path)
+      for (const method of methods) resource.addMethod(method, integration, { apiKeyRequired: true })
+      // Added on the resource, not through defaultMethodOptions: a default apiKeyRequired would also
+      // apply to this OPTIONS method, and a preflight that demands a key always fails.
+      resource.addCorsPreflight({
+        allowOrigins: [props.corsOrigin],
+        allowMethods: [...methods, 'OPTIONS'],
+        // If-None-Match: the handler answers a matching etag with 304, and browsers preflight that header.
+        allowHeaders: ['Content-Type', 'X-Api-Key', 'If-None-Match'],
+        maxAge: Duration.hours(1),
+      })
+    }
 
     this.apiKey = new apigw.ApiKey(this, 'ApiKey', {
       description: 'valkey-s3-cache example API key (value: aws apigateway get-api-key --include-value)',

@@ -5,6 +5,7 @@ import {
 } from 'aws-cdk-lib'
 import type { ISecurityGroup, ISubnet } from 'aws-cdk-lib/aws-ec2'
 import { Construct } from 'constructs'
+import { accessString } from './access-string'
 import { ENGINE, MAJOR_ENGINE_VERSION } from './config'
 
 /** How the function authenticates to Valkey: an IAM token signed by its role, or a password it reads from Secrets Manager. */
@@ -14,8 +15,11 @@ export interface CacheProps {
   readonly authMode: AuthMode
   /** Serverless cache name and user group ID; the application user is `<cacheName>-app`. */
   readonly cacheName: string
-  /** The application user's ACL, from docs/security.md (see `readAccessString`). */
-  readonly accessString: string
+  /**
+   * Every key the functions write starts with it (a token: the `KeyPrefix` parameter). It shapes the
+   * user's access string (`~<prefix>*`, see access-string.ts) and reaches both functions as `CACHE_KEY_PREFIX`.
+   */
+  readonly keyPrefix: string
   readonly subnets: ISubnet[]
   readonly securityGroup: ISecurityGroup
   readonly maxDataStorageGb: number
@@ -40,12 +44,14 @@ export class Cache extends Construct {
   readonly passwordSecret?: secretsmanager.Secret
   readonly authMode: AuthMode
   readonly cacheName: string
+  readonly keyPrefix: string
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id)
     this.userName = `${props.cacheName}-app`
     this.authMode = props.authMode
     this.cacheName = props.cacheName
+    this.keyPrefix = props.keyPrefix
 
     // CfnUserProps.authenticationMode is typed `any`, so CDK passes it through unchanged: the keys
     // must be CloudFormation's (`Type`, `Passwords`), not the camelCase of AuthenticationModeProperty.
@@ -70,7 +76,7 @@ export class Cache extends Construct {
       engine: ENGINE,
       userId: this.userName,
       userName: this.userName,
-      accessString: props.accessString,
+      accessString: accessString(props.keyPrefix),
       authenticationMode,
     })
 
@@ -104,13 +110,15 @@ export class Cache extends Construct {
 
   /**
    * The environment variables with which examples/api (`configFromEnv`, for both of its handlers)
-   * connects as the application user: TLS, cluster mode, and an IAM token or the password's secret.
+   * connects as the application user: TLS, cluster mode, an IAM token or the password's secret, and
+   * the key prefix the user's ACL allows (the API and the invalidator must use the same one).
    */
   clientEnvironment(): Record<string, string> {
     const environment: Record<string, string> = {
       VALKEY_URL: `valkeys://${this.serverlessCache.attrEndpointAddress}:${this.serverlessCache.attrEndpointPort}`,
       VALKEY_CLUSTER: 'true',
       VALKEY_USERNAME: this.userName,
+      CACHE_KEY_PREFIX: this.keyPrefix,
     }
     if (this.authMode === 'iam') {
       environment.VALKEY_IAM_USER_ID = this.userName

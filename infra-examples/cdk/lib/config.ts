@@ -1,23 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-
 /**
  * Everything the CDK app and the SAM template must agree on, in one place. The SAM template repeats
  * these values (YAML cannot import TypeScript); `infra-examples/sam/test/agreement.test.ts` compares
  * the two synthesized templates so a change here without the same change there fails `npm test`.
+ * Nothing in lib/ reads a file outside lib/ at synth time, except the handler package the stack is given.
  */
-
-const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
-
-/**
- * Docker build context of the Lambda image, and the Dockerfile inside it (relative to the context).
- * examples/api/Dockerfile copies the bundle that `npm run build --workspace examples/api` writes to
- * examples/api/dist, and its .dockerignore admits only dist/, so the context is examples/api. If the
- * image ever builds from the repository root instead, set DOCKER_CONTEXT to `repositoryRoot` and
- * DOCKERFILE to 'examples/api/Dockerfile' (and `DockerContext` / `Dockerfile` in ../sam/template.yaml).
- */
-export const DOCKER_CONTEXT = `${repositoryRoot}examples/api`
-export const DOCKERFILE = 'Dockerfile'
 
 /**
  * Paths never staged, whatever the context's .dockerignore says (CDK prepends its lines to this list).
@@ -41,11 +27,14 @@ export const ENGINE = 'valkey'
 export const MAJOR_ENGINE_VERSION = '8'
 
 /**
- * The S3-event invalidator: the API's image run with this command (examples/api/src/invalidator.ts),
- * small and short-lived (one event removes one entry: a script round trip, plus the connection on a
- * cold start).
+ * The two handlers (`module.export`): the API's is the image's CMD or the zip's `index.handler`; the
+ * S3-event invalidator (examples/api/src/invalidator.ts) runs the same image with its command set to
+ * `invalidator.handler`, or the same zip with that handler. It is small and short-lived (one event
+ * removes one entry: a script round trip, plus the connection on a cold start).
  */
-export const INVALIDATOR_COMMAND = ['invalidator.handler']
+export const API_HANDLER = 'index.handler'
+export const INVALIDATOR_HANDLER = 'invalidator.handler'
+export const INVALIDATOR_COMMAND = [INVALIDATOR_HANDLER]
 export const INVALIDATOR_MEMORY_MB = 256
 export const INVALIDATOR_TIMEOUT_SECONDS = 10
 
@@ -89,22 +78,3 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 
 /** Days CloudWatch keeps the function's and the API's logs. */
 export const LOG_RETENTION_DAYS = 30
-
-/** Where the least-privilege ACL for the application user is documented (and tested against a real server). */
-export const SECURITY_DOC = `${repositoryRoot}docs/security.md`
-
-/**
- * The application user's access string, read from the fenced block with info string `acl` in
- * docs/security.md. Reading it at synth time keeps one source of truth: the string that
- * `packages/core/test/connect/acl.test.ts` proves sufficient is the string that gets deployed.
- */
-export function readAccessString(path: string = SECURITY_DOC): string {
-  const markdown = readFileSync(path, 'utf8')
-  const match = /^```acl[ \t]*\r?\n([\s\S]*?)\r?\n```/m.exec(markdown)
-  const access = match?.[1]?.trim()
-  if (access === undefined || access === '' || access.includes('\n'))
-    throw new Error(`${path}: expected one \`\`\`acl block holding a single-line access string`)
-  if (/(^|\s)\+@all(\s|$)/.test(access) || /(^|\s)allcommands(\s|$)/.test(access))
-    throw new Error(`${path}: the application user's access string must not grant every command`)
-  return access
-}

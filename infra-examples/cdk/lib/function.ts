@@ -1,17 +1,15 @@
 import {
   Duration,
   aws_ec2 as ec2,
-  IgnoreMode,
   aws_iam as iam,
   aws_lambda as lambda,
   aws_logs as logs,
   RemovalPolicy,
 } from 'aws-cdk-lib'
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets'
 import type { IBucket } from 'aws-cdk-lib/aws-s3'
 import { Construct } from 'constructs'
 import type { Cache } from './cache'
-import { DOCKER_CONTEXT, DOCKER_EXCLUDE, DOCKERFILE } from './config'
+import { type Architecture, type HandlerPackage, handlerCode, lambdaArchitecture } from './handler-code'
 
 export interface ApiFunctionProps {
   readonly cache: Cache
@@ -20,45 +18,19 @@ export interface ApiFunctionProps {
   readonly securityGroup: ec2.ISecurityGroup
   readonly cacheTtl: string
   readonly corsOrigin: string
-  /** The image; defaults to building `examples/api/Dockerfile` (tests pass a small fixture instead). */
-  readonly image?: lambda.DockerImageCode
+  /** The handler's code: an image (its CMD) or a zip (`index.handler`). */
+  readonly handler: HandlerPackage
+  readonly architecture: Architecture
+  /** Variables of your own, added to the ones the example's handler reads (which they may not replace). */
+  readonly environment?: Record<string, string>
 }
 
 /**
- * The image asset `cdk deploy` builds: examples/api/Dockerfile (see DOCKER_CONTEXT for why that context).
- * `cmd` overrides the image's CMD (`index.handler`, the API): the invalidator passes `invalidator.handler`.
- * Both functions then use one image, built and pushed once (the asset's hash does not depend on `cmd`).
- */
-export function exampleApiImage(
-  context = DOCKER_CONTEXT,
-  file = DOCKERFILE,
-  cmd?: string[],
-): lambda.DockerImageCode {
-  return lambda.DockerImageCode.fromImageAsset(context, {
-    file,
-    ...(cmd ? { cmd } : {}),
-    exclude: DOCKER_EXCLUDE,
-    ignoreMode: IgnoreMode.DOCKER,
-    // The function runs on x86_64; building on an arm64 laptop must still produce an amd64 image.
-    platform: Platform.LINUX_AMD64,
-  })
-}
-
-/** Makes the image of each function from one Docker context: see `ValkeyS3CacheStackProps.image`. */
-export type ImageFactory = (cmd?: string[]) => lambda.DockerImageCode
-
-/** An `ImageFactory` over examples/api (or another context with the same Dockerfile, as the tests use). */
-export const exampleApiImages =
-  (context = DOCKER_CONTEXT): ImageFactory =>
-  (cmd) =>
-    exampleApiImage(context, DOCKERFILE, cmd)
-
-/**
- * The example API as a container-image Lambda in the isolated subnets, configured only through
+ * The API's Lambda (a container image or a zip) in the isolated subnets, configured only through
  * environment variables, with a role that can do exactly what the handler does and nothing else.
  */
 export class ApiFunction extends Construct {
-  readonly function: lambda.DockerImageFunction
+  readonly function: lambda.Function
   readonly role: iam.Role
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -103,22 +75,26 @@ export class ApiFunction extends Construct {
       retention: logs.RetentionDays.ONE_MONTH, // LOG_RETENTION_DAYS
       removalPolicy: RemovalPolicy.DESTROY,
     })
-    this.function = new lambda.DockerImageFunction(this, 'Function', {
-      description: 'valkey-s3-cache example API (POST /objects)',
-      code: props.image ?? exampleApiImage(),
-      architecture: lambda.Architecture.X86_64,
+    const environment = {
+      BUCKET: props.bucket.bucketName,
+      ...cache.clientEnvironment(),
+      CACHE_TTL: props.cacheTtl,
+      CORS_ORIGIN: props.corsOrigin,
+    }
+    const replaced = Object.keys(props.environment ?? {}).filter((name) => name in environment)
+    if (replaced.length > 0)
+      throw new Error(`environment: ${replaced.join(', ')} is set by the stack (see ApiFunction)`)
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'valkey-s3-cache example API',
+      ...handlerCode(props.handler, props.architecture, 'api'),
+      architecture: lambdaArchitecture(props.architecture),
       memorySize: 1024,
       timeout: Duration.seconds(10),
       role: this.role,
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [props.securityGroup],
-      environment: {
-        BUCKET: props.bucket.bucketName,
-        ...cache.clientEnvironment(),
-        CACHE_TTL: props.cacheTtl,
-        CORS_ORIGIN: props.corsOrigin,
-      },
+      environment: { ...environment, ...props.environment },
       logGroup,
     })
   }

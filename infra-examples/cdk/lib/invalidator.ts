@@ -15,13 +15,12 @@ import type { Cache } from './cache'
 import {
   DEAD_LETTER_RETENTION_DAYS,
   INVALIDATOR_ASYNC_INVOKE,
-  INVALIDATOR_COMMAND,
   INVALIDATOR_MEMORY_MB,
   INVALIDATOR_RETRY,
   INVALIDATOR_TIMEOUT_SECONDS,
   S3_CHANGE_PATTERN,
 } from './config'
-import { exampleApiImage } from './function'
+import { type Architecture, type HandlerPackage, handlerCode, lambdaArchitecture } from './handler-code'
 
 export interface InvalidatorProps {
   readonly cache: Cache
@@ -30,8 +29,9 @@ export interface InvalidatorProps {
   readonly vpc: ec2.IVpc
   /** Its own group: egress to the cache's ports (and the Secrets Manager endpoint) only. */
   readonly securityGroup: ec2.ISecurityGroup
-  /** The API's image with the command `invalidator.handler`; defaults to examples/api's. */
-  readonly image?: lambda.DockerImageCode
+  /** The API's package: the same image with the command `invalidator.handler`, or the same zip with that handler. */
+  readonly handler: HandlerPackage
+  readonly architecture: Architecture
 }
 
 /**
@@ -50,7 +50,7 @@ export interface InvalidatorProps {
  * rule may invoke it.
  */
 export class Invalidator extends Construct {
-  readonly function: lambda.DockerImageFunction
+  readonly function: lambda.Function
   readonly role: iam.Role
   readonly rule: events.Rule
   readonly deadLetterQueue: sqs.Queue
@@ -74,10 +74,10 @@ export class Invalidator extends Construct {
       retention: logs.RetentionDays.ONE_MONTH, // LOG_RETENTION_DAYS
       removalPolicy: RemovalPolicy.DESTROY,
     })
-    this.function = new lambda.DockerImageFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       description: 'valkey-s3-cache invalidator: removes the cache entries of changed S3 objects',
-      code: props.image ?? exampleApiImage(undefined, undefined, INVALIDATOR_COMMAND),
-      architecture: lambda.Architecture.X86_64,
+      ...handlerCode(props.handler, props.architecture, 'invalidator'),
+      architecture: lambdaArchitecture(props.architecture),
       memorySize: INVALIDATOR_MEMORY_MB,
       timeout: Duration.seconds(INVALIDATOR_TIMEOUT_SECONDS),
       role: this.role,

@@ -1,5 +1,6 @@
 import { CfnParameter } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
+import { KEY_PREFIX_PATTERN } from './access-string'
 
 /**
  * The CloudFormation parameters of the stack. They carry the same names, types, defaults and
@@ -18,6 +19,8 @@ export interface StackParameters {
   readonly apiStageRateLimit: number
   readonly apiStageBurstLimit: number
   readonly cacheTtl: string
+  /** Every Valkey key starts with it: the user's ACL key pattern (`~<prefix>*`) and the functions' `CACHE_KEY_PREFIX`. */
+  readonly keyPrefix: string
   readonly corsOrigin: string
   readonly s3PrefixListId: string
 }
@@ -36,10 +39,15 @@ export const PARAMETER_DEFAULTS = {
   ApiStageRateLimit: 100,
   ApiStageBurstLimit: 200,
   CacheTtl: '5m',
+  KeyPrefix: 's3c:',
   CorsOrigin: '*',
 } as const
 
-export function defineParameters(scope: Construct): StackParameters {
+/** `defaults` overrides the defaults above (the stack's `keyPrefix` prop sets `KeyPrefix`'s). */
+export function defineParameters(
+  scope: Construct,
+  defaults: { readonly KeyPrefix?: string } = {},
+): StackParameters {
   const text = (id: string, props: ConstructorParameters<typeof CfnParameter>[2]) =>
     new CfnParameter(scope, id, { type: 'String', ...props }).valueAsString
   const number = (id: keyof typeof PARAMETER_DEFAULTS, description: string, min: number, max: number) =>
@@ -84,6 +92,12 @@ export function defineParameters(scope: Construct): StackParameters {
       default: PARAMETER_DEFAULTS.CacheTtl,
       allowedPattern: '^[0-9]+(ms|s|m|h|d)?$',
       description: "CACHE_TTL for the handler: milliseconds, or '500ms' | '30s' | '5m' | '1h' | '1d'",
+    }),
+    keyPrefix: text('KeyPrefix', {
+      default: defaults.KeyPrefix ?? PARAMETER_DEFAULTS.KeyPrefix,
+      allowedPattern: KEY_PREFIX_PATTERN,
+      description:
+        'keyPrefix of the cache: every Valkey key starts with it; the user may reach only ~<prefix>* (CACHE_KEY_PREFIX)',
     }),
     corsOrigin: text('CorsOrigin', {
       default: PARAMETER_DEFAULTS.CorsOrigin,

@@ -133,3 +133,47 @@ describe('API Gateway account role', () => {
     template.resourceCountIs('AWS::IAM::Role', 2)
   })
 })
+
+describe('routes of your own', () => {
+  const { template, json } = synth('iam', {
+    routes: [
+      { path: 'objects', method: 'POST' },
+      { path: 'reports/{id}', method: 'GET' },
+      { path: 'reports/{id}', method: 'DELETE' },
+    ],
+  })
+
+  it('puts each behind the API key, with one CORS preflight per path listing its methods', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => [
+      m.Properties.HttpMethod,
+      m.Properties.ApiKeyRequired,
+    ])
+    expect(methods.sort()).toEqual([
+      ['DELETE', true],
+      ['GET', true],
+      ['OPTIONS', false],
+      ['OPTIONS', false],
+      ['POST', true],
+    ])
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{id}' })
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      Integration: {
+        IntegrationResponses: [
+          Match.objectLike({
+            ResponseParameters: Match.objectLike({
+              'method.response.header.Access-Control-Allow-Methods': "'GET,DELETE,OPTIONS'",
+            }),
+          }),
+        ],
+      },
+    })
+  })
+
+  it('lets API Gateway invoke the function for exactly those routes', () => {
+    const sources = securityFacts(json)
+      .invokePermissions.filter((p) => (p as { Principal?: string }).Principal === 'apigateway.amazonaws.com')
+      .map((p) => String((p as { SourceArn: string }).SourceArn).replace(/^.*:api\/stage/, ''))
+    expect(sources.sort()).toEqual(['/DELETE/reports/*', '/GET/reports/*', '/POST/objects'])
+  })
+})

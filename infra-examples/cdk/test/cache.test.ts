@@ -1,22 +1,46 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
-import { readAccessString } from '../lib/config'
+import { accessString, KEY_PREFIX_PATTERN } from '../lib/access-string'
+import { PARAMETER_DEFAULTS } from '../lib/parameters'
 import { documentedAccessString } from './expected'
+import { canon, labels, only } from './facts'
 import { AUTH_MODES, synth } from './synth'
+
+/** The user's AccessString as deployed with `KeyPrefix` = `prefix`. */
+export function deployedAccessString(json: Parameters<typeof labels>[0], prefix: string): string {
+  const user = only(json, 'AWS::ElastiCache::User')[1].Properties ?? {}
+  return String(canon(user.AccessString, labels(json))).replaceAll('param:KeyPrefix', prefix)
+}
 
 const userName = { 'Fn::Join': ['', [{ Ref: 'CacheName' }, '-app']] }
 
 describe.each(AUTH_MODES)('cache (%s)', (authMode) => {
-  const { template } = synth(authMode)
+  const { template, json } = synth(authMode)
 
-  it("gives the user exactly docs/security.md's access string, which never grants +@all", () => {
+  it("gives the user docs/security.md's access string with the default KeyPrefix, which never grants +@all", () => {
     const access = documentedAccessString()
     expect(access).toMatch(/^on ~s3c:\* resetchannels -@all /)
     expect(access).not.toMatch(/\+@all|allcommands|allkeys|~\*(\s|$)/)
-    template.hasResourceProperties('AWS::ElastiCache::User', { AccessString: access })
+    expect(PARAMETER_DEFAULTS.KeyPrefix).toBe('s3c:')
+    expect(deployedAccessString(json, 's3c:')).toBe(access)
+    expect(accessString('s3c:')).toBe(access)
+  })
+
+  it('takes its key pattern from the one KeyPrefix parameter, which also reaches both functions', () => {
+    template.hasResourceProperties('AWS::ElastiCache::User', {
+      AccessString: {
+        'Fn::Join': ['', ['on ~', { Ref: 'KeyPrefix' }, Match.stringLikeRegexp('^\\* resetchannels -@all ')]],
+      },
+    })
+    expect(deployedAccessString(json, 'app1:')).toBe(documentedAccessString().replace('~s3c:*', '~app1:*'))
+    template.hasParameter('KeyPrefix', {
+      Type: 'String',
+      Default: 's3c:',
+      AllowedPattern: KEY_PREFIX_PATTERN,
+    })
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CACHE_KEY_PREFIX: { Ref: 'KeyPrefix' } }) },
+    })
   })
 
   it('is ElastiCache Serverless, Valkey 8, in the isolated subnets, behind the cache security group', () => {
@@ -89,20 +113,17 @@ describe.each(AUTH_MODES)('cache (%s)', (authMode) => {
   }
 })
 
-describe('readAccessString', () => {
-  const doc = (body: string) => {
-    const file = join(mkdtempSync(join(tmpdir(), 'acl-')), 'security.md')
-    writeFileSync(file, body)
-    return file
-  }
-
-  it('reads the ```acl block and ignores ```acl-tooling', () => {
-    const file = doc('```acl-tooling\non ~* +@all\n```\n\n```acl\non ~s3c:* -@all +get\n```\n')
-    expect(readAccessString(file)).toBe('on ~s3c:* -@all +get')
+describe('the keyPrefix prop', () => {
+  it("sets the KeyPrefix parameter's default", () => {
+    const { template } = synth('iam', { keyPrefix: 'orders:' })
+    template.hasParameter('KeyPrefix', { Default: 'orders:' })
   })
 
-  it('refuses a missing block and an access string that grants every command', () => {
-    expect(() => readAccessString(doc('no block here'))).toThrow(/acl/)
-    expect(() => readAccessString(doc('```acl\non ~s3c:* +@all\n```\n'))).toThrow(/every command/)
+  it('refuses a prefix that would widen the ACL or pick a cluster slot', () => {
+    for (const keyPrefix of ['', 'a*', 'a b', '{tag}', 'a?']) {
+      expect(() => synth('iam', { keyPrefix })).toThrow(/^keyPrefix: expected/)
+    }
+    for (const keyPrefix of ['a*', 'a b', '{tag}', 'x'.repeat(65)])
+      expect(new RegExp(KEY_PREFIX_PATTERN).test(keyPrefix), keyPrefix).toBe(false)
   })
 })

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs'
-import { SECURITY_DOC } from '../lib/config'
 import type { Statement } from './facts'
 
-/** The access string as a reader of docs/security.md sees it: the line after "```acl" (parsed independently of readAccessString). */
+/** Where the least-privilege ACL is documented (and tested against a real server by the core tests). */
+const SECURITY_DOC = new URL('../../../docs/security.md', import.meta.url)
+
+/**
+ * The access string as a reader of docs/security.md sees it: the line after "```acl". Only the tests
+ * read docs/: the stacks carry their own copy (lib/access-string.ts, the SAM template's `AccessString`).
+ */
 export function documentedAccessString(): string {
   const lines = readFileSync(SECURITY_DOC, 'utf8').split('\n')
   const fence = lines.findIndex((line) => line.trim() === '```acl')

@@ -6,7 +6,7 @@
  * resolved first (see infra-examples/sam/test/cfn.ts).
  */
 
-import { INVALIDATOR_COMMAND } from '../lib/config'
+import { INVALIDATOR_HANDLER } from '../lib/config'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export interface Resource {
@@ -67,19 +67,20 @@ export function referencedId(value: Json | undefined): string | undefined {
 }
 
 /**
- * The two functions: the invalidator is the one whose image command is `invalidator.handler` (CDK's
- * `cmd`, SAM's `ImageConfig.Command`), the API the other. Throws unless there is exactly one API function.
+ * The two functions: the invalidator is the one whose image command (CDK's `cmd`, SAM's
+ * `ImageConfig.Command`) or zip handler is `invalidator.handler`, the API the other. Throws unless
+ * there is exactly one API function.
  */
 export function functions(template: CfnTemplate): {
   api: [string, Resource]
   invalidator: [string, Resource] | undefined
 } {
   const all = resourcesOfType(template, FUNCTION_TYPES)
-  const command = (fn: Resource) => {
+  const entry = (fn: Resource) => {
     const config = fn.Properties?.ImageConfig
-    return isObject(config) ? list(config.Command).map(String) : []
+    return isObject(config) ? list(config.Command).map(String).join(' ') : String(fn.Properties?.Handler)
   }
-  const invalidators = all.filter(([, fn]) => command(fn).join(' ') === INVALIDATOR_COMMAND.join(' '))
+  const invalidators = all.filter(([, fn]) => entry(fn) === INVALIDATOR_HANDLER)
   const apis = all.filter((entry) => !invalidators.includes(entry))
   if (apis.length !== 1 || invalidators.length > 1)
     throw new Error(`expected one API function and at most one invalidator, found ${all.length} functions`)

@@ -107,7 +107,7 @@ describe.each(AUTH_MODES)('S3 event invalidator (%s)', (authMode) => {
     expect(facts.invokePermissions).toEqual(INVOKE_PERMISSIONS)
   })
 
-  it('runs the API image with the command invalidator.handler: 256 MB, 10 s, isolated subnets, its own group', () => {
+  it('runs the API image with the command invalidator.handler: 256 MB, 10 s, arm64, isolated subnets, its own group', () => {
     const { api, invalidator } = functions(json)
     expect(invalidator).toBeDefined()
     const props = invalidator?.[1].Properties ?? {}
@@ -116,7 +116,7 @@ describe.each(AUTH_MODES)('S3 event invalidator (%s)', (authMode) => {
       ImageConfig: { Command: ['invalidator.handler'] },
       MemorySize: 256,
       Timeout: 10,
-      Architectures: ['x86_64'],
+      Architectures: ['arm64'],
       VpcConfig: {
         SecurityGroupIds: [{ 'Fn::GetAtt': [idOf('invalidatorSg'), 'GroupId'] }],
         SubnetIds: ((api[1].Properties?.VpcConfig ?? {}) as { SubnetIds?: unknown }).SubnetIds,
@@ -141,6 +141,7 @@ describe.each(AUTH_MODES)('S3 event invalidator (%s)', (authMode) => {
           VALKEY_URL: Match.anyValue(),
           VALKEY_CLUSTER: 'true',
           VALKEY_USERNAME: userName,
+          CACHE_KEY_PREFIX: { Ref: 'KeyPrefix' },
           ...byMode,
         }),
       },

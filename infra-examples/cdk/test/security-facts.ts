@@ -103,7 +103,10 @@ export function securityFacts(template: CfnTemplate) {
   const lambda = (props: Record<string, Json>) => {
     const vpc = (props.VpcConfig ?? {}) as Record<string, Json>
     return {
-      packageType: props.PackageType,
+      // Zip is the default PackageType: CDK leaves it out, and so does the SAM template.
+      packageType: props.PackageType ?? 'Zip',
+      handler: props.Handler ?? null,
+      runtime: props.Runtime ?? null,
       memorySize: props.MemorySize,
       timeout: props.Timeout,
       architectures: props.Architectures,
@@ -123,7 +126,7 @@ export function securityFacts(template: CfnTemplate) {
       engine: user.Engine,
       userId: c(user.UserId),
       userName: c(user.UserName),
-      accessString: user.AccessString,
+      accessString: c(user.AccessString),
       authentication: c(user.AuthenticationMode),
     },
     userGroup: { engine: group.Engine, id: c(group.UserGroupId), userIds: c(group.UserIds) },

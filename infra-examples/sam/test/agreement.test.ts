@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { INVALIDATOR_ASYNC_INVOKE, S3_GRANTS, STAGE_METHOD_SETTINGS } from '../../cdk/test/expected'
 import { securityFacts } from '../../cdk/test/security-facts'
-import { synth } from '../../cdk/test/synth'
+import { FIXTURE_PACKAGES, synth } from '../../cdk/test/synth'
 import { loadTemplate, resolveConditions } from './cfn'
 
 /**
@@ -15,13 +15,22 @@ import { loadTemplate, resolveConditions } from './cfn'
 const sam = loadTemplate()
 
 describe.each([
-  ['iam', 3],
-  ['password', 3],
-  ['iam', 2],
-  ['password', 2],
-] as const)('CDK and SAM agree (%s, %d AZs)', (authMode, azCount) => {
-  const cdk = synth(authMode, { azCount }).json
-  const resolved = resolveConditions(sam, { AuthMode: authMode, AzCount: String(azCount) })
+  ['iam', 3, 'image', 'arm64'],
+  ['password', 3, 'image', 'arm64'],
+  ['iam', 2, 'image', 'arm64'],
+  ['password', 2, 'image', 'arm64'],
+  ['iam', 3, 'zip', 'arm64'],
+  ['password', 2, 'zip', 'arm64'],
+  ['iam', 3, 'image', 'x86_64'],
+  ['password', 3, 'zip', 'x86_64'],
+] as const)('CDK and SAM agree (%s, %d AZs, %s, %s)', (authMode, azCount, pkg, architecture) => {
+  const cdk = synth(authMode, { azCount, architecture, handler: FIXTURE_PACKAGES[pkg] }).json
+  const resolved = resolveConditions(sam, {
+    AuthMode: authMode,
+    AzCount: String(azCount),
+    Package: pkg,
+    Architecture: architecture,
+  })
 
   it('on every security-relevant fact', () => {
     expect(securityFacts(resolved)).toEqual(securityFacts(cdk))
@@ -35,11 +44,14 @@ describe.each([
     })
     expect(facts.s3Events.rules).toHaveLength(1)
     expect(facts.s3Events.deadLetterQueues).toHaveLength(1)
-    expect(facts.invalidator).toMatchObject({
-      command: ['invalidator.handler'],
-      memorySize: 256,
-      timeout: 10,
-    })
+    expect(facts.invalidator).toMatchObject(
+      pkg === 'image'
+        ? { packageType: 'Image', command: ['invalidator.handler'], memorySize: 256, timeout: 10 }
+        : { packageType: 'Zip', handler: 'invalidator.handler', runtime: 'nodejs22.x', memorySize: 256 },
+    )
+    expect(facts.function.architectures).toEqual([architecture])
+    expect(facts.function.environment).toMatchObject({ CACHE_KEY_PREFIX: 'param:KeyPrefix' })
+    expect(facts.user.accessString).toEqual(securityFacts(resolved).user.accessString)
     // The cache connection, and sqs:SendMessage for the on-failure destination.
     expect(facts.invalidatorRole.statements).toHaveLength(2)
     expect(facts.s3Events.asyncInvoke).toEqual(INVALIDATOR_ASYNC_INVOKE)
@@ -79,13 +91,13 @@ describe.each([
 describe('CDK and SAM parameters', () => {
   it('have the same names, types, defaults, constraints and descriptions', () => {
     const { BootstrapVersion: _bootstrap, ...cdk } = synth('iam').json.Parameters ?? {}
-    const { AuthMode, AzCount, CreateApiGatewayAccountRole, ...shared } = sam.Parameters ?? {}
+    const { AuthMode, AzCount, CreateApiGatewayAccountRole, Architecture, Package, ...shared } =
+      sam.Parameters ?? {}
     expect(shared).toEqual(cdk)
-    // The three that are CDK context values (they decide which resources exist).
-    expect([AuthMode?.Default, AzCount?.Default, CreateApiGatewayAccountRole?.Default]).toEqual([
-      'iam',
-      3,
-      'true',
-    ])
+    expect(Object.keys(shared)).toContain('KeyPrefix')
+    // The five that are CDK context values (they decide which resources exist, or how the image is built).
+    expect(
+      [AuthMode, AzCount, CreateApiGatewayAccountRole, Architecture, Package].map((p) => p?.Default),
+    ).toEqual(['iam', 3, 'true', 'arm64', 'image'])
   })
 })

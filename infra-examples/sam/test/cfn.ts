@@ -63,11 +63,14 @@ const isObject = (value: unknown): value is Record<string, Json> =>
 /**
  * The template CloudFormation would act on for these parameter values: conditions evaluated,
  * resources and outputs whose condition is false dropped, `Fn::If` replaced by its chosen branch and
- * `AWS::NoValue` removed. Refs to parameters stay refs, so the result reads like a CDK template.
+ * `AWS::NoValue` removed. Refs to parameters stay refs, so the result reads like a CDK template,
+ * except those named in `inline` (the parameters that are synth-time values in CDK, such as
+ * `Architecture`), which are replaced by their values.
  */
 export function resolveConditions(
   template: SamTemplate,
   overrides: Record<string, string> = {},
+  inline: readonly string[] = ['Architecture'],
 ): SamTemplate {
   const parameters = Object.fromEntries(
     Object.entries(template.Parameters ?? {}).map(([name, p]) => [
@@ -108,6 +111,7 @@ export function resolveConditions(
     if (Array.isArray(value)) return value.map(walk).filter((item): item is Json => item !== NO_VALUE)
     if (!isObject(value)) return value
     if (value.Ref === 'AWS::NoValue') return NO_VALUE
+    if (typeof value.Ref === 'string' && inline.includes(value.Ref)) return scalar(value)
     const branches = value['Fn::If']
     if (Array.isArray(branches))
       return walk((condition(String(branches[0])) ? branches[1] : branches[2]) as Json)

@@ -79,8 +79,55 @@ describe('template.yaml', () => {
     expect(metadata.Dockerfile).toBe('Dockerfile')
   })
 
-  it('gives the user exactly the ```acl access string of docs/security.md', () => {
-    expect(raw.Resources.AppUser?.Properties?.AccessString).toBe(documentedAccessString())
+  it('gives the user the ```acl access string of docs/security.md, its key pattern from KeyPrefix', () => {
+    const access = raw.Resources.AppUser?.Properties?.AccessString as { 'Fn::Sub': string }
+    expect(access['Fn::Sub']).toMatch(/^on ~\$\{KeyPrefix\}\* resetchannels -@all /)
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
+    const deployed = (prefix: string) => access['Fn::Sub'].replace('${KeyPrefix}', prefix)
+    expect(raw.Parameters?.KeyPrefix?.Default).toBe('s3c:')
+    expect(deployed('s3c:')).toBe(documentedAccessString())
+    expect(deployed('app1:')).toBe(documentedAccessString().replace('~s3c:*', '~app1:*'))
+  })
+
+  it('gives every function the same KeyPrefix as CACHE_KEY_PREFIX, and the Architecture parameter', () => {
+    const fns = resourcesOfType(raw, 'AWS::Serverless::Function')
+    expect(fns.map(([id]) => id).sort()).toEqual([
+      'ApiFunction',
+      'ApiZipFunction',
+      'InvalidatorFunction',
+      'InvalidatorZipFunction',
+    ])
+    for (const [, fn] of fns) {
+      const environment = fn.Properties?.Environment as { Variables: Record<string, unknown> }
+      expect(environment.Variables.CACHE_KEY_PREFIX).toEqual({ Ref: 'KeyPrefix' })
+      expect(fn.Properties?.Architectures).toEqual([{ Ref: 'Architecture' }])
+    }
+    expect(raw.Parameters?.Architecture).toMatchObject({
+      Default: 'arm64',
+      AllowedValues: ['arm64', 'x86_64'],
+    })
+  })
+
+  it('has a zip path beside the image path: the prebuilt bundles of examples/api/dist on nodejs22.x', () => {
+    const zip = resolveConditions(raw, { Package: 'zip' })
+    const { api, invalidator } = functions(zip)
+    expect(api[0]).toBe('ApiZipFunction')
+    expect(invalidator?.[0]).toBe('InvalidatorZipFunction')
+    for (const fn of [api[1], invalidator?.[1]]) {
+      expect(fn?.Properties).toMatchObject({ CodeUri: '../../examples/api/dist', Runtime: 'nodejs22.x' })
+      expect(fn?.Properties?.PackageType).toBeUndefined()
+      expect((fn as { Metadata?: unknown } | undefined)?.Metadata).toEqual({ SkipBuild: true })
+    }
+    expect(api[1].Properties?.Handler).toBe('index.handler')
+    expect(invalidator?.[1].Properties?.Handler).toBe('invalidator.handler')
+    // Everything that pointed at the image functions points at these instead.
+    const text = JSON.stringify(zip.Resources)
+    expect(text).not.toMatch(/"(ApiFunction|InvalidatorFunction)\b/)
+    expect(
+      resourcesOfType(resolveConditions(raw), 'AWS::Serverless::Function')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['ApiFunction', 'InvalidatorFunction'])
   })
 
   it('logs API access in the same JSON format as the CDK stack', () => {
@@ -314,7 +361,7 @@ describe.each(['iam', 'password'] as const)('template.yaml with AuthMode=%s', (a
         PackageType: 'Image',
         MemorySize: 256,
         Timeout: 10,
-        Architectures: ['x86_64'],
+        Architectures: ['arm64'],
         VpcConfig: {
           SecurityGroupIds: [{ 'Fn::GetAtt': ['InvalidatorSecurityGroup', 'GroupId'] }],
           SubnetIds: [{ Ref: 'Subnet1' }, { Ref: 'Subnet2' }, { Ref: 'Subnet3' }],
