@@ -9,11 +9,11 @@ import type {
 import { isConnectionLost, toValkeyError } from './connect/errors'
 import { Dependents } from './dependents'
 import { type Duration, toMs } from './duration'
-import { EntryKind } from './entry'
+import { type Entry, EntryKind } from './entry'
 import { CacheConfigError, InvalidValueError, ObjectNotFoundError } from './errors'
 import { makeEmitter } from './events'
 import { describeEntry } from './inspect'
-import { type CacheTarget, Targets } from './keys'
+import { type CacheTarget, Targets, tagKeys } from './keys'
 import { L1Cache } from './l1'
 import { resolveOptions, type S3CacheOptions } from './options'
 import { loadObject } from './origin/s3'
@@ -25,7 +25,7 @@ import { SharedValues } from './shared-values'
 import { GuardedStore } from './store/guarded'
 import { selectStore } from './store/select'
 import type { Witness } from './store/store'
-import { validateTags } from './tags'
+import { DEPENDENCIES_METADATA, dependenciesOf, TAGS_METADATA, tagsOf, validateTags } from './tags'
 import { noteRead, type ReadTraceContext, readChannel, tracedOrigin, tracedRead } from './tracing'
 import { warmCache } from './warm'
 import { withSignal } from './with-signal'
@@ -40,6 +40,41 @@ interface ReadScope {
   trace?: ReadTraceContext | undefined
   /** The reads of a `wrap` loader (through its context's `cache`), as dependencies of its value. */
   reads?: Witness[] | undefined
+}
+
+/**
+ * A `wrap` value's tags and dependencies, kept in its entry's metadata: a process that reads it from
+ * Valkey into L1 learns what a local change must take it down with (see `L1Cache`).
+ */
+function linkMetadata(
+  tags: readonly string[] | undefined,
+  reads: readonly Witness[],
+): Record<string, string> {
+  const metadata: Record<string, string> = {}
+  if (tags?.length) metadata[TAGS_METADATA] = tags.map(encodeURIComponent).join(',')
+  if (reads.length)
+    metadata[DEPENDENCIES_METADATA] = [...new Set(reads.map((read) => read.keys.entry))].join(',')
+  return metadata
+}
+
+/** What an L1 item is linked to: its tags' set keys (remembered) and the entry keys it was built from. */
+function linksOf(keyPrefix: string): (entry: Entry) => string[] {
+  const setKeys = new Map<string, string>()
+  const setKeyOf = (tag: string) => {
+    let key = setKeys.get(tag)
+    if (key === undefined) {
+      if (setKeys.size >= 1000) setKeys.clear()
+      key = tagKeys(keyPrefix, tag).members
+      setKeys.set(tag, key)
+    }
+    return key
+  }
+  return (entry) => {
+    const tags = tagsOf(entry.metadata)
+    const dependencies = dependenciesOf(entry.metadata)
+    if (!tags && dependencies.length === 0) return []
+    return [...(tags ?? []).map(setKeyOf), ...dependencies]
+  }
 }
 
 /** Records what a read returned as a dependency of the load in `scope`, if any. */
@@ -81,7 +116,9 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     mapError: (error) => toValkeyError(error),
     isConnectionLost,
   })
-  const l1 = config.l1 ? new L1Cache(config.l1.maxBytes, config.l1.ttlMs) : undefined
+  const l1 = config.l1
+    ? new L1Cache(config.l1.maxBytes, config.l1.ttlMs, linksOf(config.keyPrefix))
+    : undefined
   const shared = config.shareParsed ? new SharedValues() : undefined
   /** `parse`'s value; with `shareParsed`, one value per entry, shared by every reader of that entry. */
   const parsed = <T>(
@@ -259,7 +296,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         return {
           type: 'entry',
           cacheable: !skipped && body.byteLength <= config.maxObjectBytes,
-          data: { kind, body, metadata: {} },
+          data: { kind, body, metadata: linkMetadata(tags, reads) },
           ttlMs,
           tags,
           reads,
@@ -330,7 +367,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
         return await writer.put(object, body, options)
       } finally {
         // Read-your-writes: no later read in this process joins an older load or finds an older L1 entry.
-        reader.wrote(object.id)
+        reader.wrote(object)
       }
     },
 
@@ -339,7 +376,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       try {
         return await writer.invalidate(object, options)
       } finally {
-        reader.wrote(object.id)
+        reader.wrote(object)
       }
     },
 

@@ -24,8 +24,8 @@ export interface DependentSettings {
   keyPrefix: string
   /** Members one tag's or one entry's dependents set may hold. */
   maxDependents: number
-  /** Told which entry keys a removal removed, so L1 forgets them. */
-  removed: (entryKeys: ReadonlySet<string>) => void
+  /** Told which entry keys (and tag set keys) a removal removed, so L1 forgets them. */
+  removed: (keys: ReadonlySet<string>) => void
 }
 
 /** What a load that is about to commit depends on. */
@@ -109,14 +109,18 @@ export class Dependents {
       keys.map(({ members }) => store.call('valkey-write', undefined, (s) => s.take(members))),
     )
     if (taken.includes(FAILED)) return FAILED
-    return this.remove((taken as string[][]).flat())
+    // The tags' set keys too: L1 forgets what it knows carries them, whatever the sets still listed.
+    return this.remove(
+      (taken as string[][]).flat(),
+      keys.map((key) => key.members),
+    )
   }
 
   /**
    * Removes the entries at `entryKeys` and, transitively, their dependents (each once, at most
    * {@link MAX_DEPTH} levels down). Resolves to how many existed, or `FAILED` if a removal failed.
    */
-  async remove(entryKeys: readonly string[]): Promise<number | Failed> {
+  async remove(entryKeys: readonly string[], tagSets: readonly string[] = []): Promise<number | Failed> {
     const seen = new Set<string>()
     let level = [...entryKeys]
     let removed = 0
@@ -141,6 +145,7 @@ export class Dependents {
       }
       level = next
     }
+    for (const set of tagSets) seen.add(set)
     if (seen.size > 0) this.settings.removed(seen)
     return failed ? FAILED : removed
   }

@@ -5,28 +5,51 @@ import { ByteLru } from './lru'
 /** Bytes counted per L1 item beyond its body (keys, header fields, object overhead). */
 const ITEM_OVERHEAD_BYTES = 256
 
-/** An L1 item: the decoded entry, and its Valkey key (a removal by tag or dependency names those). */
+/** An L1 item: the decoded entry, its Valkey key, and what a removal of which takes it down too. */
 interface Item {
   entry: Entry
   entryKey: string
+  links: readonly string[]
 }
 
 /**
  * The optional in-process layer: a byte-bounded LRU of decoded entries, by L1 id. An item lives
  * for `l1.ttl` at most and never past its entry's fresh time, so other processes'
  * `put`/`invalidate` are seen within `l1.ttl`.
+ *
+ * Each item is indexed by its Valkey entry key and by its links: the entry keys it was built from and
+ * its tags' set keys (`linksOf`). A removal of an entry or a tag in this process takes down every item
+ * that names it, transitively, whatever Valkey still knows of the link (another process's removal may
+ * have taken the set already): read-your-writes holds for values built from what this process changed.
  */
 export class L1Cache {
   private readonly lru: ByteLru<Item>
   private readonly ttlMs: number
-  /** Each item's L1 id by its Valkey entry key, so a removal finds what it names without a scan. */
-  private readonly idsByEntryKey = new Map<string, string>()
+  private readonly linksOf: (entry: Entry) => readonly string[]
+  /** The ids of the items stored under, or linked to, each entry key or tag set key. */
+  private readonly idsByKey = new Map<string, Set<string>>()
 
-  constructor(maxBytes: number, ttlMs: number) {
+  constructor(maxBytes: number, ttlMs: number, linksOf: (entry: Entry) => readonly string[] = () => []) {
     this.ttlMs = ttlMs
+    this.linksOf = linksOf
     this.lru = new ByteLru(maxBytes, (id, item) => {
-      if (this.idsByEntryKey.get(item.entryKey) === id) this.idsByEntryKey.delete(item.entryKey)
+      this.unindex(item.entryKey, id)
+      for (const link of item.links) this.unindex(link, id)
     })
+  }
+
+  private index(key: string, id: string): void {
+    let ids = this.idsByKey.get(key)
+    if (!ids) {
+      ids = new Set()
+      this.idsByKey.set(key, ids)
+    }
+    ids.add(id)
+  }
+
+  private unindex(key: string, id: string): void {
+    const ids = this.idsByKey.get(key)
+    if (ids?.delete(id) && ids.size === 0) this.idsByKey.delete(key)
   }
 
   get(id: string): Entry | undefined {
@@ -38,24 +61,40 @@ export class L1Cache {
     const ttl = Math.floor(Math.min(this.ttlMs, entry.freshUntil - Date.now()))
     const { id } = target
     const entryKey = target.keys.entry
+    const links = this.linksOf(entry)
     const size = entry.body.byteLength + id.length + ITEM_OVERHEAD_BYTES
-    if (this.lru.set(id, { entry, entryKey }, size, ttl)) this.idsByEntryKey.set(entryKey, id)
+    if (!this.lru.set(id, { entry, entryKey, links }, size, ttl)) return
+    this.index(entryKey, id)
+    for (const link of links) this.index(link, id)
   }
 
   delete(id: string): void {
     this.lru.delete(id)
   }
 
-  /** Drops the items stored under these Valkey entry keys (what a removal by tag or dependency names). */
-  forgetEntries(entryKeys: Iterable<string>): void {
-    for (const entryKey of entryKeys) {
-      const id = this.idsByEntryKey.get(entryKey)
-      if (id !== undefined) this.lru.delete(id)
+  /**
+   * Drops the items stored under these Valkey entry keys or linked to them (built from them, or tagged
+   * with a tag whose set key is given), and, the same way, the items built from those.
+   */
+  forget(keys: Iterable<string>): void {
+    const todo = [...keys]
+    const seen = new Set(todo)
+    for (let key = todo.pop(); key !== undefined; key = todo.pop()) {
+      const ids = this.idsByKey.get(key)
+      if (!ids) continue
+      for (const id of [...ids]) {
+        const item = this.lru.peek(id)
+        this.lru.delete(id)
+        if (item && !seen.has(item.entryKey)) {
+          seen.add(item.entryKey)
+          todo.push(item.entryKey)
+        }
+      }
     }
   }
 
   clear(): void {
     this.lru.clear()
-    this.idsByEntryKey.clear()
+    this.idsByKey.clear()
   }
 }

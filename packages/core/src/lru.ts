@@ -38,6 +38,11 @@ export class ByteLru<V> {
     return item.value
   }
 
+  /** The value, expired or not, without touching its place in the LRU. */
+  peek(key: string): V | undefined {
+    return this.items.get(key)?.value
+  }
+
   /**
    * Stores `value` for `ttlMs`; an item larger than the whole bound, or with no time to live, is not
    * stored (and the old one is gone). Returns whether it was stored.

@@ -66,16 +66,23 @@ export class ReadThrough {
     this.settings = settings
   }
 
-  /** Called when a local put or invalidate of `id` has resolved (or failed): see {@link localWrites}. */
-  wrote(id: string): void {
+  /**
+   * Called when a local put or invalidate of `target` has resolved (or failed): see {@link localWrites}.
+   * L1 forgets it and whatever it holds that was built from it.
+   */
+  wrote(target: CacheTarget): void {
     this.localWrites++
-    this.settings.l1?.delete(id)
+    this.settings.l1?.delete(target.id)
+    this.settings.l1?.forget([target.keys.entry])
   }
 
-  /** Called when a removal by tag or dependency has resolved: L1 forgets the entries at `entryKeys`. */
-  removed(entryKeys: Iterable<string>): void {
+  /**
+   * Called when a removal by tag or dependency has resolved: L1 forgets the entries at `keys` (entry
+   * keys, and the set keys of tags), and what it holds built from them.
+   */
+  removed(keys: Iterable<string>): void {
     this.localWrites++
-    this.settings.l1?.forgetEntries(entryKeys)
+    this.settings.l1?.forget(keys)
   }
 
   /**

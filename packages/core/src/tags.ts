@@ -26,6 +26,19 @@ export function validateTags(tags: unknown, option: string, max = MAX_TAGS_PER_E
   return unique
 }
 
+/**
+ * The entry metadata of a `wrap` value that names the Valkey entry keys it was built from (its
+ * dependencies), as {@link TAGS_METADATA} names its tags: a process that holds the value in L1 after
+ * reading it from Valkey knows what a local change must take it down with.
+ */
+export const DEPENDENCIES_METADATA = 'cache-dependencies'
+
+/** The dependencies of an entry, from {@link DEPENDENCIES_METADATA} (none when absent). */
+export function dependenciesOf(metadata: Record<string, string> | undefined): string[] {
+  const value = metadata?.[DEPENDENCIES_METADATA]
+  return value ? value.split(',') : []
+}
+
 /** The tags as S3 user metadata: URI-encoded, comma-separated (metadata is US-ASCII). */
 export function tagsMetadata(tags: readonly string[]): string {
   const value = tags.map(encodeURIComponent).join(',')

@@ -15,7 +15,7 @@ function gate() {
 
 /** A `wrap` whose loader counts its runs, so a test can tell a stored value from a recomputed one. */
 function counted(made: TestCache, key: string, loader: (context: WrapLoaderContext) => Promise<unknown>) {
-  const counter = { runs: 0 }
+  const counter = { runs: 0, key }
   const read = (cache = made) =>
     cache.cache.wrap(key, (context) => {
       counter.runs++
@@ -256,6 +256,32 @@ export function tagsContract({ s3, cacheWith, peerOf }: EventContractContext) {
     expect(await tagged.read()).toEqual({ t: 1 })
     expect(await built.read()).toEqual({ o: { v: 2 } })
     expect([tagged.runs, built.runs]).toEqual([2, 2])
+  })
+
+  it("this process's own change reaches its L1 when another process already took the link out of Valkey", async () => {
+    const made = cacheWith({ l1: { maxBytes: 1_000_000, ttl: '1m' } })
+    const other = peerOf(made)
+    const [tag, object] = [uniqueKey('taken-tag'), uniqueKey('taken-dep')]
+    await putRaw(s3(), object, '{"v":1}')
+    const tagged = counted(made, uniqueKey('taken-tagged'), async () => ({ t: 1 }))
+    const readTagged = () => made.cache.wrap(tagged.key, () => ({ t: ++tagged.runs }), { tags: [tag] })
+    const built = counted(made, uniqueKey('taken-built'), async ({ cache }) => ({
+      o: await cache.getJson(object),
+    }))
+    // Read from Valkey into L1 by a process that did not build them: it learns their links from the entry.
+    const builder = peerOf(made)
+    await builder.cache.wrap(tagged.key, () => ({ t: 0 }), { tags: [tag] })
+    await built.read(builder)
+    expect(await readTagged()).toEqual({ t: 0 })
+    expect(await built.read()).toEqual({ o: { v: 1 } })
+    // Another process removes both from Valkey (its L1 bound applies to the holder of L1 for that change)…
+    await other.cache.invalidateTags([tag])
+    await other.cache.invalidate(object)
+    // …and then this process makes changes of its own: its next reads must see them.
+    await made.cache.invalidateTags([tag])
+    await made.cache.put(object, '{"v":2}')
+    expect(await readTagged()).toEqual({ t: 1 })
+    expect(await built.read()).toEqual({ o: { v: 2 } })
   })
 
   it('a tag holds at most maxDependents live entries: one more is served but not stored', async () => {
