@@ -70,3 +70,12 @@ export interface History {
   events: string[]
   evicted: number
 }
+
+/** The history as JSON (a violation's whole run, for `--dump`). */
+export function dumpHistory(history: History): string {
+  return JSON.stringify(
+    { ...history, versions: Object.fromEntries(history.versions), runs: Object.fromEntries(history.runs) },
+    null,
+    1,
+  )
+}

@@ -1,15 +1,18 @@
 // npm run check:invariants -- --seconds N [--seed S] [--store standalone|cluster]
 //   [--client iovalkey|glide|glide-bytes] [--engine valkey|redis] [--eviction volatile|allkeys]
-//   [--workers 3] [--shrink-seconds 120] [--path P (replay)] [--verbose] [--sabotage stale-reads]
+//   [--workers 3] [--shrink-seconds 120] [--path P (replay)] [--verbose] [--dump FILE]
+//   [--sabotage stale-reads]
 //
 // A seeded, randomized model check: fast-check generates programs (settings, calls across several
 // caches in separate processes, S3 writes outside the library, faults, freezes, random eviction), the
 // runner executes each against real servers, and the model judges every answer against the README's
 // bounds. A violation prints its seed and the program shrunk to its smallest failing form. The last
 // line is always `N operations, M violations`; the exit code is 1 when M > 0.
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import fc from 'fast-check'
 import { execute } from './execute'
+import { dumpHistory } from './history'
 import { Model, type Violation } from './model'
 import { Worker } from './pool'
 import { type Configuration, describeStep, type Program, programArbitrary } from './program'
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     'shrink-seconds': { type: 'string', default: '120' },
     sabotage: { type: 'string' },
     path: { type: 'string' },
+    dump: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 })
@@ -108,7 +112,10 @@ async function once(program: Program): Promise<boolean> {
   if (!shrinking) {
     operations += history.calls.filter((call) => call.kind !== 'fault').length
     violations += found.length
-    if (found.length > 0 && firstFailure.length === 0) firstFailure = found
+    if (found.length > 0 && firstFailure.length === 0) {
+      firstFailure = found
+      if (values.dump) writeFileSync(values.dump, dumpHistory(history))
+    }
   }
   return found.length === 0
 }
