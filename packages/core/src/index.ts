@@ -24,7 +24,7 @@ export type {
   ValkeyConnectionOptions,
   ValkeyCredentials,
 } from './connect/options'
-export { type Duration, toMs } from './duration'
+export { type Duration, MAX_TIMER_MS, MAX_TTL_MS, toMs } from './duration'
 export {
   CacheConfigError,
   CacheWriteError,

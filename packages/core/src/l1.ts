@@ -56,9 +56,10 @@ export class L1Cache {
     return this.lru.get(id)?.entry
   }
 
-  set(target: CacheTarget, entry: Entry): void {
+  /** Stores `entry`, read by a read that began at `readAt` (ms): it lives `l1.ttl` from then, at most. */
+  set(target: CacheTarget, entry: Entry, readAt: number): void {
     // An entry with less than a millisecond of freshness left gets ttl 0: not stored (and the old one gone).
-    const ttl = Math.floor(Math.min(this.ttlMs, entry.freshUntil - Date.now()))
+    const ttl = Math.floor(Math.min(readAt + this.ttlMs, entry.freshUntil) - Date.now())
     const { id } = target
     const entryKey = target.keys.entry
     const links = this.linksOf(entry)

@@ -34,6 +34,12 @@ export interface ReadSettings {
   dependents: Dependents
 }
 
+/** When the read that fills L1 began: the local-write count then (see `localWrites`) and the time (ms). */
+interface Since {
+  epoch: number
+  at: number
+}
+
 /** The answer for an object the origin did not download (`skipOversized`): no body, nothing stored. */
 function notDownloaded(): Entry {
   const body = new Uint8Array(0)
@@ -114,7 +120,7 @@ export class ReadThrough {
         : target.id
     const joining = this.flights.joins(flightKey, epoch)
     const readShared = (shared: AbortSignal | undefined) =>
-      this.readShared(target, policy, load, epoch, shared)
+      this.readShared(target, policy, load, { epoch, at: Date.now() }, shared)
     let flight = this.flights.run(flightKey, epoch, readShared, signal)
     // A caller that joins a running load may have begun after a change that load's answer predates:
     // when the load could not store its answer for that reason, such a caller reads again (once).
@@ -142,9 +148,13 @@ export class ReadThrough {
     return result
   }
 
-  /** Puts an entry in L1 unless a local write has resolved since the read that produced it began. */
-  private fill(target: CacheTarget, entry: Entry, epoch: number): void {
-    if (epoch === this.localWrites) this.settings.l1?.set(target, entry)
+  /**
+   * Puts an entry in L1 unless a local write has resolved since the read that produced it began; the
+   * item lives `l1.ttl` from when that read began, so a read held up (a freeze, a slow reply) cannot
+   * stretch the bound other processes' changes are seen within.
+   */
+  private fill(target: CacheTarget, entry: Entry, since: Since): void {
+    if (since.epoch === this.localWrites) this.settings.l1?.set(target, entry, since.at)
   }
 
   /**
@@ -155,20 +165,20 @@ export class ReadThrough {
     target: CacheTarget,
     policy: ReadPolicy,
     load: Load,
-    epoch: number,
+    since: Since,
     signal: AbortSignal | undefined,
   ): Promise<ReadResult> {
     if (!policy.forceRefresh) {
       const stored = await this.readStored(target)
       const now = Date.now()
       if (stored && now < stored.freshUntil) {
-        this.fill(target, stored, epoch)
+        this.fill(target, stored, since)
         return { entry: stored, status: 'hit', layer: 'l2' }
       }
       if (stored && now < stored.staleUntil)
-        return this.revalidate(target, policy, load, stored, epoch, signal)
+        return this.revalidate(target, policy, load, stored, since, signal)
     }
-    return this.loadAndStore(target, policy, load, undefined, epoch, signal)
+    return this.loadAndStore(target, policy, load, undefined, since, signal)
   }
 
   /** One GET; a failed, missing or corrupt entry reads as `undefined` (corrupt ones are reported and later overwritten). */
@@ -197,7 +207,7 @@ export class ReadThrough {
     policy: ReadPolicy,
     load: Load,
     stale: Entry,
-    epoch: number,
+    since: Since,
     signal: AbortSignal | undefined,
   ): Promise<ReadResult> {
     const started = performance.now()
@@ -223,7 +233,7 @@ export class ReadThrough {
     try {
       const result = await withDeadline(
         this.settings.revalidateWaitMs,
-        () => this.loadAndStore(target, policy, load, stale, epoch, signal),
+        () => this.loadAndStore(target, policy, load, stale, since, signal),
         () => timeout,
       )
       return result.status === 'stale' ? staleAnswer('lease-held') : result
@@ -237,10 +247,12 @@ export class ReadThrough {
     policy: ReadPolicy,
     load: Load,
     stale: Entry | undefined,
-    epoch: number,
+    since: Since,
     signal: AbortSignal | undefined,
   ): Promise<ReadResult> {
     const { store, lock } = this.settings
+    // An entry is fresh for its ttl from here: what it holds was read from the origin after this.
+    const loadStarted = Date.now()
     const token = leaseToken()
     const begun = await store.call('valkey-lease', target.key, (s) =>
       s.begin(target.keys, token, lock ? lock.ttlMs : 0, this.settings.dependents.log),
@@ -251,7 +263,7 @@ export class ReadThrough {
       if (stale) return { entry: stale, status: 'stale' }
       const written = await waitForEntry(() => this.leaderResult(target), lock.waitMs, signal)
       if (written) {
-        this.fill(target, written, epoch)
+        this.fill(target, written, since)
         return { entry: written, status: 'hit', layer: 'l2' }
       }
       // The leader stored nothing (too large, a miss not cached, a failed loader) or the wait ended: load here.
@@ -272,7 +284,7 @@ export class ReadThrough {
       return { entry: notDownloaded(), status: 'bypass' }
     }
     const loadMs = performance.now() - started
-    return this.finishLoad(target, policy, outcome, stale, ticket, token, loadMs, epoch)
+    return this.finishLoad(target, policy, outcome, stale, ticket, token, loadStarted, loadMs, since)
   }
 
   /**
@@ -297,8 +309,9 @@ export class ReadThrough {
     stale: Entry | undefined,
     ticket: LoadTicket | undefined,
     token: string,
+    loadStarted: number,
     loadMs: number,
-    epoch: number,
+    since: Since,
   ): Promise<ReadResult> {
     const { store, emit } = this.settings
     const base = { key: target.key, bucket: target.bucket, durationMs: loadMs }
@@ -306,7 +319,7 @@ export class ReadThrough {
     // A `wrap` loader may set its own fresh time (setTtl).
     const times =
       outcome.type === 'entry' && outcome.ttlMs !== undefined ? { ...policy, ttlMs: outcome.ttlMs } : policy
-    const { freshUntil, staleUntil, ttlMs } = entryTimes(times, Date.now(), outcome.type === 'missing')
+    const { freshUntil, staleUntil, ttlMs } = entryTimes(times, loadStarted, outcome.type === 'missing')
 
     if (outcome.type === 'unchanged' && stale) {
       const entry: Entry = { ...stale, freshUntil, staleUntil }
@@ -323,7 +336,7 @@ export class ReadThrough {
       }
       emit?.({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
       // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
-      if (touched === true) this.fill(target, entry, epoch)
+      if (touched === true) this.fill(target, entry, since)
       return { entry, status: 'hit', layer: 'l2', superseded: ticket !== undefined && touched === false }
     }
 
@@ -362,7 +375,7 @@ export class ReadThrough {
       outcome.type === 'missing' ? 'not-found' : target.bucket === undefined ? 'loader' : 'origin'
     emit?.({ ...base, type: 'load', source, bytes: data.body.byteLength, storedBytes: entry.storedBytes })
     // L1 takes only what Valkey accepted: a refused commit means a put or invalidate came after this load began.
-    if (committed === true) this.fill(target, entry, epoch)
+    if (committed === true) this.fill(target, entry, since)
     // `bypass`: answered without the cache, since the object may not be stored (too large) or Valkey
     // could not be used (down, circuit open); a commit refused by a newer generation is still a miss.
     const storeUsed = ticket !== undefined && committed !== FAILED

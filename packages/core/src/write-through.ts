@@ -48,6 +48,8 @@ export class WriteThrough {
     // Kept with the object, so a process that loads it again from S3 tags its entry the same way.
     const metadata =
       tags.length > 0 ? { ...options.metadata, [TAGS_METADATA]: tagsMetadata(tags) } : options.metadata
+    // Fresh for its ttl from before S3 took the body: a put held up after it cannot stretch the bound.
+    const written = Date.now()
     const { etag } = await putObject({
       s3: this.settings.s3,
       bucket: target.bucket,
@@ -60,7 +62,7 @@ export class WriteThrough {
     })
     l1?.delete(target.id)
     const what = `put ${target.key}`
-    const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, Date.now())
+    const { freshUntil, staleUntil, ttlMs } = entryTimes(policy, written)
     // A tag whose set is full cannot list the entry: then it is removed, not replaced.
     const enlisted = bytes.byteLength <= maxObjectBytes && (await dependents.enlist(target, { tags }, ttlMs))
     if (enlisted === FAILED) throw this.failed(what)

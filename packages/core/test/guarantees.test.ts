@@ -60,6 +60,28 @@ describe('read-your-writes in the writing process (real Valkey)', () => {
   }
 })
 
+describe('fresh entries are at most ttl old, counted from when their data was read (real Valkey)', () => {
+  const servers = useServers()
+
+  it('a load held up after S3 answered is fresh for ttl from when it began, not from when it was stored', async () => {
+    const { cache, client } = servers.cacheOnOwnClient({ ttl: 2000, jitter: 0, l1: { ttl: '1m' } })
+    const held = holdResponses(client)
+    const key = uniqueKey('held-load')
+    await putRaw(servers.s3, key, '{"v":1}')
+    held.hold()
+    const began = Date.now()
+    const pending = cache.get(key)
+    await held.arrived()
+    await sleep(700) // the answer waits (a slow link, a freeze) after S3 read the object
+    held.release()
+    expect((await pending).status).toBe('miss')
+    const stored = await cache.inspect(key)
+    const freshUntil = stored.present && stored.kind === 'object' ? stored.freshUntil.getTime() : 0
+    expect(freshUntil).toBeLessThanOrEqual(Date.now() + 2000 - 600)
+    expect(freshUntil).toBeGreaterThanOrEqual(began + 2000)
+  })
+})
+
 describe('lease waiters when the leader stores nothing (real Valkey, two caches)', () => {
   const servers = useServers()
   // A wait far beyond the test's timeout: a waiter that only learns of the result by its wait ending fails the test.
