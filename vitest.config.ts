@@ -39,6 +39,7 @@ export default defineConfig({
       workspace('infra-cdk', 'infra-examples/cdk'),
       workspace('infra-sam', 'infra-examples/sam'),
       workspace('bench', 'bench'),
+      workspace('invariants', 'invariants'),
       workspace('docs', 'docs'),
     ].filter((project) => existsSync(source(`./${project.test.root}/test`))),
   },

@@ -162,7 +162,9 @@ describe('the documentation site', () => {
         return target?.status !== 200 || (hash !== '' && !target.ids.has(hash))
       })
       .map(({ from, href }) => `${from} → ${href}`)
-    console.info(`crawled ${pages.size} pages, ${links.length} internal links`)
+    console.info(
+      `crawled ${pages.size} pages, ${links.length} internal links${broken.length ? `; broken:\n${broken.join('\n')}` : ''}`,
+    )
     expect(broken).toEqual([])
     expect(unresolved, 'pages with an include VitePress could not resolve').toEqual([])
     expect(pages.size).toBeGreaterThan(60)

@@ -2,6 +2,7 @@ import {
   CacheConfigError,
   createS3Cache,
   type Duration,
+  MAX_TIMER_MS,
   type S3Cache,
   type S3CacheOptions,
   toMs,
@@ -54,7 +55,8 @@ export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<
   }
   const { connectOnInit = true, abortBeforeTimeout = '250ms', ...rest } = options
   if (typeof connectOnInit !== 'boolean') throw new CacheConfigError('connectOnInit', 'expected a boolean')
-  const marginMs = abortBeforeTimeout === false ? undefined : toMs(abortBeforeTimeout, 'abortBeforeTimeout')
+  const marginMs =
+    abortBeforeTimeout === false ? undefined : toMs(abortBeforeTimeout, 'abortBeforeTimeout', MAX_TIMER_MS)
   let cache: S3Cache | undefined
   if ('cache' in rest) {
     if (Object.keys(rest).length > 1) {

@@ -29,6 +29,7 @@ describe('httpCache options', () => {
     [{ ttl: 0 }, 'ttl'],
     [{ ttl: '5 minutes' }, 'ttl'],
     [{ ttl: -1 }, 'ttl'],
+    [{ ttl: 1e16 }, 'ttl'],
     [{ methods: [] }, 'methods'],
     [{ methods: 'GET' }, 'methods'],
     [{ methods: ['GET POST'] }, 'methods'],

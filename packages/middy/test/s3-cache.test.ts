@@ -12,6 +12,17 @@ const invoke = <T>(handler: (event: unknown, context: S3CacheContext) => Promise
   handler({}, {} as S3CacheContext)
 
 describe('s3Cache', () => {
+  it('refuses an abortBeforeTimeout no timer can wait (beyond 2^31 - 1 ms), naming it', () => {
+    const cache = createS3Cache({
+      s3: servers.s3.newClient(),
+      bucket: servers.s3.bucket,
+      valkey: servers.valkey.url,
+    })
+    const attempt = () => s3Cache({ cache, abortBeforeTimeout: '30d' })
+    expect(attempt).toThrow(CacheConfigError)
+    expect(attempt).toThrow(expect.objectContaining({ option: 'abortBeforeTimeout' }))
+  })
+
   it('puts the given cache on context.s3Cache for every invocation', async () => {
     const { cache } = servers.makeCache()
     const key = uniqueKey()
