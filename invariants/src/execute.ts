@@ -46,7 +46,7 @@ export async function execute(
         setup: {
           worker: index,
           run,
-          keyPrefix: `inv${run}:`,
+          keyPrefix: `inv${run}:`, // the evictor's too
           bucket,
           s3Endpoint: `http://127.0.0.1:${system.proxy.port}`,
           valkey: system.valkeyAccess(),
@@ -75,7 +75,7 @@ export async function execute(
     }),
   )
 
-  const stopEvictor = system.evictor(settings.evictions)
+  const stopEvictor = system.evictor(settings.evictions, `inv${run}:`)
   const writes = new Map<string, Promise<void>>()
   let serverFaults: Promise<void> = Promise.resolve()
   const pending: Promise<void>[] = []
