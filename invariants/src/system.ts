@@ -19,6 +19,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const EVICT_VOLATILE =
   "if redis.call('PTTL', KEYS[1]) > 0 then return redis.call('DEL', KEYS[1]) end return 0"
 
+/** The kinds of keys the cache writes, by name: an entry ends with its hash tag. */
+const KINDS = [/}$/, /:gen$/, /:lease$/, /:seq$/, /:deps$/, /:sets$/]
+
 type S3FaultProxy = Awaited<ReturnType<typeof startS3FaultProxy>>
 
 export class System {
@@ -133,17 +136,16 @@ export class System {
   }
 
   /**
-   * A random key, most often a bookkeeping one (generation, lease, sequencer, dependents set, tag log):
-   * an LRU takes the keys read least, and those are read far less than entries, which every hit reads.
+   * A random key of a kind chosen first (an entry, or one kind of bookkeeping key: generation, lease,
+   * sequencer, dependents set, sweep index), so that every kind is evicted often: an LRU takes the keys
+   * read least, and bookkeeping keys are read far less than the entries every hit reads.
    */
   private async victim(node: Redis): Promise<string | null> {
-    let key = await node.randomkey()
-    for (
-      let tries = 0;
-      tries < 6 && key !== null && !/:(deps|gen|lease|seq|log)$/.test(key) && Math.random() < 0.8;
-      tries++
-    ) {
+    const kind = KINDS[Math.floor(Math.random() * KINDS.length)] as RegExp
+    let key: string | null = null
+    for (let tries = 0; tries < 12; tries++) {
       key = await node.randomkey()
+      if (key === null || kind.test(key)) break
     }
     return key
   }
