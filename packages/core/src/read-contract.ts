@@ -19,10 +19,10 @@ export interface ReadResult {
    */
   generation?: string | undefined
   /**
-   * The load's entry was not stored because something it read changed while it ran (a put, an
-   * invalidation, an S3 event, a tag invalidated, a dependency changed). Its caller began before that
-   * change and may take it; a caller that joined the load later may have begun after the change, so it
-   * reads again instead (once).
+   * The load's entry was not stored, though it could have been: something it read changed while it ran
+   * (a put, an invalidation, an S3 event, a tag invalidated, a dependency changed), or Valkey could not
+   * be used. Its caller began before any such change and may take it; a caller that joined the load
+   * later may have begun after one, so it reads again instead (once).
    */
   superseded?: boolean | undefined
   /**

@@ -337,7 +337,7 @@ export class ReadThrough {
       emit?.({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
       // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
       if (touched === true) this.fill(target, entry, since)
-      return { entry, status: 'hit', layer: 'l2', superseded: ticket !== undefined && touched === false }
+      return { entry, status: 'hit', layer: 'l2', superseded: touched !== true }
     }
 
     const data =
@@ -384,9 +384,9 @@ export class ReadThrough {
     // from other entries or tags that was not stored has no proof (its dependents are not stored either).
     const tracked = outcome.type === 'entry' && Boolean(outcome.tags?.length || outcome.reads?.length)
     const generation = committed === true || tracked ? undefined : ticket?.generation
-    // Refused by the store: what the load read changed while it ran.
-    const superseded =
-      ticket !== undefined && encoded !== undefined && (committed === false || enlisted === false)
+    // Not stored, though it could have been: what the load read changed while it ran, or Valkey could
+    // not be used, so nothing proves the answer still current to a caller that joined it later.
+    const superseded = encoded !== undefined && committed !== true
     return { entry, status: miss ? 'miss' : 'bypass', generation, superseded }
   }
 }

@@ -2,6 +2,8 @@
 // where 0.1.0 broke them: read-your-writes with and without L1, lease waiters when the leader stores
 // nothing, durations Valkey refuses, unknown option names, `wrap` values JSON cannot hold, and keys
 // that are not well-formed UTF-16.
+
+import { startS3, startValkey } from '@valkey-s3-cache/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   CacheConfigError,
@@ -12,7 +14,7 @@ import {
   type S3CacheOptions,
 } from '../src'
 import { entryKeys } from '../src/keys'
-import { holdResponses, putRaw, sleep, uniqueKey } from './support/harness'
+import { holdResponses, makeCache, putRaw, sleep, uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
 
 const text = (body: Uint8Array) => new TextDecoder().decode(body)
@@ -79,6 +81,38 @@ describe('fresh entries are at most ttl old, counted from when their data was re
     const freshUntil = stored.present && stored.kind === 'object' ? stored.freshUntil.getTime() : 0
     expect(freshUntil).toBeLessThanOrEqual(Date.now() + 2000 - 600)
     expect(freshUntil).toBeGreaterThanOrEqual(began + 2000)
+  })
+})
+
+describe('a caller that joins a load Valkey could not store (real Valkey, paused)', () => {
+  it('reads again: it may have begun after a change the load predates', async () => {
+    const s3 = await startS3()
+    const valkey = await startValkey()
+    const made = (options: Partial<S3CacheOptions> = {}) =>
+      makeCache(s3, { valkey: valkey.url, lock: false, timeouts: { valkey: 200 }, ...options })
+    const reader = made()
+    const writer = made()
+    try {
+      const held = holdResponses(reader.client)
+      const key = uniqueKey('joined-unstored')
+      await putRaw(s3, key, 'v1')
+      await reader.cache.connect()
+      held.hold()
+      const first = reader.cache.get(key) // began before the put: may answer v1
+      await held.arrived()
+      await writer.cache.put(key, 'v2') // resolved before the joiner begins
+      valkey.process.pause() // the load cannot commit
+      const joiner = reader.cache.get(key)
+      held.release()
+      expect(text((await first).body)).toBe('v1')
+      expect(text((await joiner).body)).toBe('v2')
+    } finally {
+      valkey.process.resume()
+      await reader.cache.close()
+      await writer.cache.close()
+      await valkey.stop()
+      await s3.stop()
+    }
   })
 })
 
