@@ -5,9 +5,6 @@ import { MEMBER_MARGIN_MS, type TagMark, type Witness } from './store/store'
 /** Tags the tag log remembers (about 120 bytes each); a load older than the oldest forgotten one does not commit. */
 const MAX_TAG_LOG = 10_000
 
-/** How far a removal follows dependents of dependents (an object → a response → …). */
-const MAX_DEPTH = 4
-
 /** Removals sent at once. */
 const BATCH = 256
 
@@ -117,15 +114,15 @@ export class Dependents {
   }
 
   /**
-   * Removes the entries at `entryKeys` and, transitively, their dependents (each once, at most
-   * {@link MAX_DEPTH} levels down). Resolves to how many existed, or `FAILED` if a removal failed.
+   * Removes the entries at `entryKeys` and, transitively, their dependents, however deep (each once, so
+   * a cycle ends). Resolves to how many existed, or `FAILED` if a removal failed.
    */
   async remove(entryKeys: readonly string[], tagSets: readonly string[] = []): Promise<number | Failed> {
     const seen = new Set<string>()
     let level = [...entryKeys]
     let removed = 0
     let failed = false
-    for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
+    while (level.length > 0) {
       const todo = level.filter((key) => !seen.has(key))
       for (const key of todo) seen.add(key)
       const next: string[] = []

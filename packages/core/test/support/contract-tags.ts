@@ -212,6 +212,31 @@ export function tagsContract({ s3, cacheWith, peerOf }: EventContractContext) {
     expect({ again, runs }).toEqual({ again: { inner: { a: { a: 2 } } }, runs: 1 })
   })
 
+  it('a change removes a chain of values built from values, however deep (here 8 levels)', async () => {
+    const builder = cacheWith()
+    const writer = peerOf(builder)
+    const object = uniqueKey('chain-object')
+    await writer.cache.put(object, '{"v":1}')
+    const keys = Array.from({ length: 8 }, (_, level) => uniqueKey(`chain-${level}`))
+    let runs = 0
+    const level = (reads: WrapLoaderContext['cache'], at: number): Promise<unknown> =>
+      reads.wrap(keys[at] as string, async ({ cache }) => {
+        runs++
+        return { at, below: at === 0 ? await cache.getJson(object) : await level(cache, at - 1) }
+      })
+    const top = () => level(builder.cache, keys.length - 1)
+    const deepest = (value: unknown): unknown => {
+      let at = value as { below: unknown; at: number }
+      while (at.at > 0) at = at.below as { below: unknown; at: number }
+      return at.below
+    }
+    expect(deepest(await top())).toEqual({ v: 1 })
+    expect(deepest(await top())).toEqual({ v: 1 })
+    expect(runs).toBe(8)
+    await writer.cache.put(object, '{"v":2}')
+    expect(deepest(await top())).toEqual({ v: 2 })
+  })
+
   it('a caller that joins a load whose value could not be stored (its object changed) reads again', async () => {
     const builder = cacheWith()
     const writer = peerOf(builder)
