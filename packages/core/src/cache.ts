@@ -79,7 +79,14 @@ function linksOf(keyPrefix: string): (entry: Entry) => string[] {
 
 /** Records what a read returned as a dependency of the load in `scope`, if any. */
 function recordRead(scope: ReadScope | undefined, target: CacheTarget, result: ReadResult): void {
-  scope?.reads?.push({ keys: target.keys, checksum: result.entry.checksum, generation: result.generation })
+  const { entry, generation } = result
+  scope?.reads?.push({
+    keys: target.keys,
+    checksum: entry.checksum,
+    generation,
+    freshUntil: entry.freshUntil,
+    staleUntil: entry.staleUntil,
+  })
 }
 
 /** A `wrap` value as JSON, or {@link InvalidValueError} before anything is stored: plain JS returns `undefined` easily. */

@@ -15,10 +15,10 @@ import {
 import type { CacheEventListener } from './events'
 import type { CacheTarget } from './keys'
 import type { L1Cache } from './l1'
-import { entryTimes, type ReadPolicy } from './policy'
+import { type EntryTimes, entryTimes, type ReadPolicy } from './policy'
 import type { Load, LoadOutcome, ReadResult } from './read-contract'
 import { FAILED, type GuardedStore } from './store/guarded'
-import type { LoadTicket } from './store/store'
+import type { LoadTicket, Witness } from './store/store'
 import { tagsOf } from './tags'
 
 export interface ReadSettings {
@@ -38,6 +38,22 @@ export interface ReadSettings {
 interface Since {
   epoch: number
   at: number
+}
+
+/**
+ * A value's times, no later than those of the entries it was built from (a `wrap` loader's reads):
+ * data read from an object that had 100 ms of freshness left is fresh for 100 ms more, not a whole ttl.
+ */
+function builtFrom(times: EntryTimes, reads: readonly Witness[] | undefined): EntryTimes {
+  if (!reads?.length) return times
+  let { freshUntil, staleUntil } = times
+  for (const read of reads) {
+    if (read.freshUntil !== undefined) freshUntil = Math.min(freshUntil, read.freshUntil)
+    if (read.staleUntil !== undefined) staleUntil = Math.min(staleUntil, read.staleUntil)
+  }
+  staleUntil = Math.max(staleUntil, freshUntil)
+  const ttlMs = Math.max(1, Math.min(times.ttlMs, Math.ceil(staleUntil - Date.now())))
+  return { freshUntil, staleUntil, ttlMs }
 }
 
 /** The answer for an object the origin did not download (`skipOversized`): no body, nothing stored. */
@@ -319,7 +335,10 @@ export class ReadThrough {
     // A `wrap` loader may set its own fresh time (setTtl).
     const times =
       outcome.type === 'entry' && outcome.ttlMs !== undefined ? { ...policy, ttlMs: outcome.ttlMs } : policy
-    const { freshUntil, staleUntil, ttlMs } = entryTimes(times, loadStarted, outcome.type === 'missing')
+    const { freshUntil, staleUntil, ttlMs } = builtFrom(
+      entryTimes(times, loadStarted, outcome.type === 'missing'),
+      outcome.type === 'entry' ? outcome.reads : undefined,
+    )
 
     if (outcome.type === 'unchanged' && stale) {
       const entry: Entry = { ...stale, freshUntil, staleUntil }

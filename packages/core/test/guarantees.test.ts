@@ -84,6 +84,33 @@ describe('fresh entries are at most ttl old, counted from when their data was re
   })
 })
 
+describe('a value built from objects is no fresher than they are (real Valkey)', () => {
+  const servers = useServers()
+
+  it('a wrap value built from a near-expired object expires with it, not a whole ttl later', async () => {
+    const { cache } = servers.cacheOnOwnClient({ ttl: 1000, jitter: 0 })
+    const object = uniqueKey('near-expiry')
+    await putRaw(servers.s3, object, '{"v":1}')
+    await cache.getJson(object)
+    await sleep(600)
+    let runs = 0
+    const read = () =>
+      cache.wrap(
+        `${object}:built`,
+        async ({ cache: reads }) => {
+          runs++
+          return { o: await reads.getJson(object) }
+        },
+        { ttl: '1h' },
+      )
+    expect(await read()).toEqual({ o: { v: 1 } })
+    await putRaw(servers.s3, object, '{"v":2}') // outside the library, no event: within ttl
+    await sleep(500) // the object's entry has expired, the value's own ttl has not
+    expect(await read()).toEqual({ o: { v: 2 } })
+    expect(runs).toBe(2)
+  })
+})
+
 describe('a caller that joins a load Valkey could not store (real Valkey, paused)', () => {
   it('reads again: it may have begun after a change the load predates', async () => {
     const s3 = await startS3()

@@ -46,6 +46,9 @@ export interface Witness {
   checksum?: number | undefined
   /** The generation the load began under, for a load that stored nothing. */
   generation?: string | undefined
+  /** Until when the entry read was fresh, then servable stale (ms): a value built from it is no fresher. */
+  freshUntil?: number | undefined
+  staleUntil?: number | undefined
 }
 
 /** What a removal did: whether the entry existed, and the entry keys of its dependents (to remove too). */
