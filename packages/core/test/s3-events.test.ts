@@ -262,6 +262,8 @@ describe('sample events in the shapes AWS publishes, on real Valkey and S3', () 
     ['s3-test-event', { source: 's3', ignored: 0 }],
     ['sqs-s3-test-event', { source: 'sqs', ignored: 1 }],
     ['sns-s3-test-event', { source: 'sns', ignored: 1 }],
+    // SNS asks a queue subscribed from another account to confirm: not a change, and no failure to retry.
+    ['sqs-sns-subscription-confirmation', { source: 'sqs', ignored: 1 }],
   ] as const
   it.each(testEvents)('%s: accepted, and changes nothing', async (name, expected) => {
     const { key, reader } = await cachedSample('s3-object-created-put')

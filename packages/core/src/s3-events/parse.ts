@@ -90,6 +90,9 @@ function eventBridgeEvent(event: Json): Change {
   return { type, bucket: name, key: object.key, sequencer: normalizeSequencer(object.sequencer) }
 }
 
+/** SNS envelopes that carry no notification (https://docs.aws.amazon.com/sns/latest/dg/http-subscription-confirmation-json.html). */
+const SNS_CONFIRMATIONS = new Set<unknown>(['SubscriptionConfirmation', 'UnsubscribeConfirmation'])
+
 /**
  * The changes in a message that SQS or SNS carried: an S3 notification (as S3 publishes it, or as SNS
  * forwards it with raw message delivery on), S3's test event, an EventBridge event, or, in an SQS body
@@ -105,6 +108,8 @@ function message(text: unknown, carrier: 'SQS message body' | 'SNS message'): Ch
   if (!isObject(parsed)) return [invalid(`${carrier} is not a JSON object`)]
   if (carrier === 'SQS message body' && parsed.Type === 'Notification' && typeof parsed.Message === 'string')
     return message(parsed.Message, 'SNS message')
+  // SNS asks a queue subscribed from another account to confirm (and says when it unsubscribed): no change.
+  if (carrier === 'SQS message body' && SNS_CONFIRMATIONS.has(parsed.Type)) return [{ type: 'ignored' }]
   // Sent once when a notification to SQS or SNS is configured: it names no object and changes nothing.
   if (parsed.Event === 's3:TestEvent') return [{ type: 'ignored' }]
   if (Array.isArray(parsed.Records)) return parsed.Records.map(notificationRecord)
