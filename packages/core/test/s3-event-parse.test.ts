@@ -285,6 +285,10 @@ const EXPECTED: Record<Exclude<SampleName, 'dynamodb-update'>, Expected> = {
     source: 'sqs',
     units: [['36647f8a-89e2-423e-a1e0-1cf759e5a54b', [{ type: 'ignored' }]]],
   },
+  'sqs-sns-subscription-confirmation': {
+    source: 'sqs',
+    units: [['5d1a0c3e-8f2b-4c7e-9a61-3b2f4d5e6a7b', [{ type: 'ignored' }]]],
+  },
   'sqs-sns-s3-object-created': {
     source: 'sqs',
     units: [

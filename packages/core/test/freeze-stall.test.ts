@@ -1,0 +1,69 @@
+// A Lambda freeze, as the process sees it on thaw: every timer is overdue, and the replies that arrived
+// meanwhile wait in the sockets. Node runs overdue timers before it reads sockets, so a bound that fires on
+// thaw must not be taken for a slow server. Blocking the event loop reproduces exactly that order.
+import { describe, expect, it } from 'vitest'
+import { putRaw, sleep, uniqueKey } from './support/harness'
+import { useServers } from './support/servers'
+
+const servers = useServers()
+
+/** Blocks the event loop for `ms`: no timer, no socket, nothing runs (as while frozen). */
+function freeze(ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) {}
+}
+
+/** Lets what a call sent leave the process (writes are flushed on the next tick), then freezes. */
+async function freezeAfterSending(ms: number): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
+  freeze(ms)
+}
+
+describe('a freeze while calls are in flight (event loop blocked; replies arrive meanwhile)', () => {
+  it('a hit whose GET was answered during the freeze is a hit on thaw, with no error event', async () => {
+    const { cache, events } = servers.cacheOnOwnClient({ timeouts: { valkey: 100 } })
+    const key = uniqueKey('freeze-hit')
+    await putRaw(servers.s3, key, '{"v":1}')
+    await cache.get(key)
+    const pending = cache.get(key)
+    await freezeAfterSending(400)
+    expect((await pending).status).toBe('hit')
+    expect(events.filter((event) => event.type === 'error')).toEqual([])
+  })
+
+  it('the same on the client the cache creates from a URL (its own commandTimeout)', async () => {
+    const { cache, events } = servers.cacheOnOwnClient({ valkey: servers.valkey.url })
+    const key = uniqueKey('freeze-url')
+    await putRaw(servers.s3, key, '{"v":1}')
+    await cache.get(key)
+    const pending = cache.get(key)
+    await freezeAfterSending(600)
+    expect((await pending).status).toBe('hit')
+    expect(events.filter((event) => event.type === 'error')).toEqual([])
+  })
+
+  it('a stale read whose revalidation was under way is answered on thaw with no error event', async () => {
+    const { cache, events } = servers.cacheOnOwnClient({
+      ttl: 100,
+      staleTtl: '1m',
+      jitter: 0,
+      timeouts: { s3: 300, revalidate: 200 },
+    })
+    const key = uniqueKey('freeze-revalidate')
+    await putRaw(servers.s3, key, '{"v":1}')
+    await cache.get(key)
+    await sleep(150)
+    const pending = cache.get(key)
+    await freezeAfterSending(30) // the revalidation's GET and BEGIN are on their way
+    await sleep(5)
+    freeze(800)
+    const answer = await pending
+    expect(['hit', 'stale']).toContain(answer.status)
+    await sleep(400) // the revalidation's own end, whatever it is
+    expect(
+      events
+        .filter((event) => event.type === 'error')
+        .map((event) => event.type === 'error' && `${event.operation}: ${event.error.message}`),
+    ).toEqual([])
+  })
+})
