@@ -274,6 +274,9 @@ export class ReadThrough {
       s.begin(target.keys, token, lock ? lock.ttlMs : 0, this.settings.dependents.log),
     )
     const ticket: LoadTicket | undefined = begun === FAILED ? undefined : begun
+    // A BEGIN that timed out here may still run on the server (it waits in the socket of a stalled node)
+    // and take the lease for a token nobody holds: sent after it on the same connection, this frees it.
+    if (!ticket && lock) void store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
     if (ticket && lock && !ticket.leased) {
       // Another process is loading this object: serve stale at once, or wait for its entry.
       if (stale) return { entry: stale, status: 'stale' }

@@ -1,8 +1,11 @@
 // A Lambda freeze, as the process sees it on thaw: every timer is overdue, and the replies that arrived
 // meanwhile wait in the sockets. Node runs overdue timers before it reads sockets, so a bound that fires on
 // thaw must not be taken for a slow server. Blocking the event loop reproduces exactly that order.
+
+import { startValkey } from '@valkey-s3-cache/testkit'
 import { describe, expect, it } from 'vitest'
-import { putRaw, sleep, uniqueKey } from './support/harness'
+import { entryKeys } from '../src/keys'
+import { makeCache, putRaw, sleep, uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
 
 const servers = useServers()
@@ -65,5 +68,33 @@ describe('a freeze while calls are in flight (event loop blocked; replies arrive
         .filter((event) => event.type === 'error')
         .map((event) => event.type === 'error' && `${event.operation}: ${event.error.message}`),
     ).toEqual([])
+  })
+})
+
+describe('a lease BEGIN that timed out on the client but ran on the server (real Valkey, paused)', () => {
+  it('is released once the server runs it: no other process waits out lock.wait for a lease nobody holds', async () => {
+    const valkey = await startValkey()
+    const s3 = servers.s3
+    const made = makeCache(s3, {
+      valkey: valkey.url,
+      timeouts: { valkey: 100 },
+      lock: { ttl: '10s', wait: '2s' },
+    })
+    try {
+      const key = uniqueKey('orphan-lease')
+      await putRaw(s3, key, '{"v":1}')
+      await made.cache.connect()
+      valkey.process.pause() // the GET and the BEGIN wait in the socket; the client gives up on both
+      expect((await made.cache.get(key)).status).toBe('bypass')
+      valkey.process.resume()
+      const admin = await valkey.adminClient()
+      const lease = entryKeys('s3c:', 'o', s3.bucket, key).lease
+      for (let i = 0; i < 20 && (await admin.exists(lease)) === 1; i++) await sleep(50)
+      expect(await admin.exists(lease)).toBe(0)
+    } finally {
+      valkey.process.resume()
+      await made.cache.close()
+      await valkey.stop()
+    }
   })
 })
