@@ -70,7 +70,12 @@ export interface WrapOptions {
   onStatus?: (status: ReadStatus) => void
   /** As for `get`; the loader receives a signal that aborts once no caller waits any more. Default: none. */
   signal?: AbortSignal
-  /** Tags of the stored value (the loader may add more with `setTags`); see `PutOptions.tags`. Default: none. */
+  /**
+   * Tags of the stored value (the loader may add more with `setTags`); see `PutOptions.tags`. Tags belong
+   * to the key: concurrent `wrap`s of one key share one load (in a process, and across processes through
+   * the lease), and the value is stored with the tags of the call that computed it, so give every call of
+   * a key the same tags, or set them in the loader. Default: none.
+   */
   tags?: readonly string[]
 }
 
