@@ -10,7 +10,7 @@
  * passes a GLIDE client adds `+client|setinfo` (the ` ```acl-glide ` block there).
  */
 export const APP_USER_COMMANDS =
-  '-@all +get +eval +evalsha +script|load +set +del +incr +pexpire +setrange +getrange +exists +zadd +zrange +zrem +zcard +zscore +zmscore +zremrangebyscore +info +ping +cluster|slots +cluster|info +readonly +readwrite +client|setname'
+  '-@all +get +eval +evalsha +script|load +set +del +incr +pexpire +setrange +getrange +exists +zadd +zrange +zrem +zcard +zscore +zremrangebyscore +info +ping +cluster|slots +cluster|info +readonly +readwrite +client|setname'
 
 /**
  * `on ~<keyPrefix>* resetchannels <commands>`: the user reaches only the keys under the cache's prefix
