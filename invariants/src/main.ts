@@ -79,6 +79,27 @@ let firstFailure: Violation[] = []
  * not happen to fail once must not pass for a fix.
  */
 async function check(program: Program): Promise<boolean> {
+  // fast-check stops waiting for a run at its time limit but may call the property again: a run left
+  // in flight must end before the next begins (runs share the servers), and none begins past the limit.
+  const previous = inFlight
+  let done: () => void = () => {}
+  inFlight = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  try {
+    await previous
+    if (performance.now() > phaseEnds) return true
+    return await checkNow(program)
+  } finally {
+    done()
+  }
+}
+
+let inFlight: Promise<void> = Promise.resolve()
+/** When the current phase (search, then shrinking) must stop starting runs (`performance.now()` time). */
+let phaseEnds = Number.POSITIVE_INFINITY
+
+async function checkNow(program: Program): Promise<boolean> {
   if (!shrinking) return once(program)
   for (let attempt = 0; attempt < 3; attempt++) if (!(await once(program))) return false
   return true
@@ -123,6 +144,7 @@ async function once(program: Program): Promise<boolean> {
 const property = fc.asyncProperty(programArbitrary(config), check)
 let exitCode = 0
 try {
+  phaseEnds = performance.now() + seconds * 1000
   const searched = await fc.check(property, {
     seed,
     ...(values.path === undefined ? {} : { path: values.path }),
@@ -130,6 +152,7 @@ try {
     interruptAfterTimeLimit: seconds * 1000,
     endOnFailure: true,
   })
+  await inFlight
   // A failing run the time limit cut short is not reported as failed by fast-check: counted all the same.
   if (firstFailure.length > 0) {
     exitCode = 1
@@ -142,12 +165,14 @@ try {
   if (searched.failed && searched.counterexamplePath !== null) {
     console.log(`\nshrinking for up to ${shrinkSeconds} s …`)
     shrinking = true
+    phaseEnds = performance.now() + shrinkSeconds * 1000
     const shrunk = await fc.check(property, {
       seed,
       path: searched.counterexamplePath,
       numRuns: 1,
       interruptAfterTimeLimit: shrinkSeconds * 1000,
     })
+    await inFlight
     const failing = shrunk.failed ? shrunk : searched
     const program = failing.counterexample?.[0] as Program | undefined
     if (program) {
