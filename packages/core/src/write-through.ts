@@ -50,6 +50,10 @@ export class WriteThrough {
       tags.length > 0 ? { ...options.metadata, [TAGS_METADATA]: tagsMetadata(tags) } : options.metadata
     // Fresh for its ttl from before S3 took the body: a put held up after it cannot stretch the bound.
     const written = Date.now()
+    // Read before S3 is written: the entry is replaced only if no other write came since (see `replace`).
+    // Without Valkey, '' matches nothing: the replace then removes the entry, if it runs at all.
+    const read = await this.settings.store.call('valkey-write', target.key, (s) => s.generation(target.keys))
+    const generation = read === FAILED ? '' : read
     const { etag } = await putObject({
       s3: this.settings.s3,
       bucket: target.bucket,
@@ -82,8 +86,8 @@ export class WriteThrough {
       },
       compression,
     )
-    const old = await this.write(target, what, (s) => s.replace(target.keys, value, ttlMs))
-    await this.removeDependents(what, { dependents: old })
+    const replaced = await this.write(target, what, (s) => s.replace(target.keys, generation, value, ttlMs))
+    await this.removeDependents(what, replaced)
     return { etag }
   }
 

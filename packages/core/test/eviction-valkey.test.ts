@@ -1,9 +1,11 @@
 // Any key the cache writes may vanish: ElastiCache evicts keys under memory pressure (Serverless:
 // volatile-lru). A DEL by an admin connection stands in for an eviction at the worst moment.
 import { GlideClient } from '@valkey/valkey-glide'
+import { Redis } from 'iovalkey'
 import { describe, expect, it } from 'vitest'
+import { CacheWriteError } from '../src'
 import { tagLogKey } from '../src/keys'
-import { uniqueKey } from './support/harness'
+import { sleep, uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
 
 const servers = useServers()
@@ -85,6 +87,31 @@ describe('bookkeeping keys evicted on real Valkey', () => {
     } finally {
       await servers.admin.config('SET', 'maxmemory-policy', 'noeviction')
       client.close()
+    }
+  })
+})
+
+describe('a write that timed out on the client but ran on the server later (real Valkey)', () => {
+  it('a put that reported CacheWriteError cannot land after a later put and hold the older body', async () => {
+    const late = new Redis(servers.valkey.options())
+    const writerClient = new Redis(servers.valkey.options())
+    try {
+      const { cache: slow } = servers.cacheOnOwnClient({ valkey: late, timeouts: { valkey: 100 } })
+      const { cache: writer } = servers.cacheOnOwnClient({ valkey: writerClient })
+      const { cache: reader } = servers.cacheOnOwnClient()
+      const key = uniqueKey('late-replace')
+      await slow.connect()
+      await writer.connect()
+      // Everything the slow cache sends now waits behind a command the server holds for a second.
+      const held = late.blpop(uniqueKey('never'), 1)
+      await expect(slow.put(key, '{"v":"old"}')).rejects.toBeInstanceOf(CacheWriteError)
+      await writer.put(key, '{"v":"new"}')
+      await held // the slow cache's commands run now, after the newer put
+      await sleep(50)
+      expect(await reader.getJson(key)).toEqual({ v: 'new' })
+    } finally {
+      late.disconnect()
+      writerClient.disconnect()
     }
   })
 })

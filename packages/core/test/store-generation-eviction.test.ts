@@ -79,8 +79,10 @@ describe('the generation counter evicted during a load, on real Valkey (DEL of t
 describe('the generation counter evicted by the memory store (LRU)', () => {
   /** Writes other objects until the memory store's LRU drops `keys`' counter. */
   const evict = async (store: Store, keys: EntryKeys) => {
-    for (let i = 0; i < 40; i++)
-      await store.replace(entryKeys('s3c:', 'o', 'b', `filler-${i}`), value('x'.repeat(200)), 60_000)
+    for (let i = 0; i < 40; i++) {
+      const filler = entryKeys('s3c:', 'o', 'b', `filler-${i}`)
+      await store.replace(filler, await store.generation(filler), value('x'.repeat(200)), 60_000)
+    }
     expect(await store.get(keys.generation)).toBeNull()
   }
 

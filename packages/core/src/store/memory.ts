@@ -154,11 +154,27 @@ export class MemoryStore implements Store {
     this.releaseNow(keys, token)
   }
 
-  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
+  async generation(keys: EntryKeys): Promise<string> {
+    let generation = this.generationOf(keys)
+    if (generation === undefined) {
+      generation = freshGeneration()
+      this.write(keys.generation, Buffer.from(generation), GENERATION_TTL_MS)
+    }
+    return generation
+  }
+
+  async replace(
+    keys: EntryKeys,
+    generation: string,
+    value: Buffer,
+    ttlMs: number,
+  ): Promise<Removed & { written: boolean }> {
     const px = pxMs(ttlMs)
+    const written = this.generationOf(keys) === generation
+    if (written) this.write(keys.entry, value, px)
+    else this.data.delete(keys.entry)
     this.bump(keys)
-    this.write(keys.entry, value, px)
-    return this.takeNow(keys.dependents)
+    return { written, removed: !written, dependents: this.takeNow(keys.dependents) }
   }
 
   async purge(keys: EntryKeys): Promise<Removed> {

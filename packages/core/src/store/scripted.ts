@@ -113,9 +113,25 @@ export abstract class ScriptedStore implements Store {
     await this.run(RELEASE, [keys.lease], [token])
   }
 
-  async replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]> {
-    const args = [value, pxMs(ttlMs), GENERATION_TTL_MS, Date.now()]
-    return asStrings(await this.run(REPLACE, [keys.entry, keys.generation, keys.dependents], args))
+  async generation(keys: EntryKeys): Promise<string> {
+    const [generation] = (await this.run(
+      BEGIN,
+      [keys.lease, keys.generation],
+      ['', 0, freshGeneration(), GENERATION_TTL_MS],
+    )) as [string, number]
+    return String(generation)
+  }
+
+  async replace(
+    keys: EntryKeys,
+    generation: string,
+    value: Buffer,
+    ttlMs: number,
+  ): Promise<Removed & { written: boolean }> {
+    const args = [value, pxMs(ttlMs), GENERATION_TTL_MS, Date.now(), generation]
+    const keyList = [keys.entry, keys.generation, keys.dependents]
+    const [written, dependents] = (await this.run(REPLACE, keyList, args)) as [number, unknown]
+    return { written: written === 1, removed: written !== 1, dependents: asStrings(dependents) }
   }
 
   async purge(keys: EntryKeys): Promise<Removed> {

@@ -102,13 +102,22 @@ end
 `
 
 /**
- * KEYS: entry, generation, dependents. ARGV: value, ttlMs, generationTtlMs, nowMs.
- * For `put`: bumps the generation, writes the entry, and takes its dependents. Returns their keys.
+ * KEYS: entry, generation, dependents. ARGV: value, ttlMs, generationTtlMs, nowMs, generation.
+ * For `put`: writes the entry if the generation key still holds what the put read before it wrote S3,
+ * else removes it (another write came between, or this one arrives late, after its caller gave up on
+ * it: S3's order is then unknown here, and a reload from S3 is right whatever it was); bumps the
+ * generation and takes the entry's dependents either way. Returns { written, dependents }.
  */
 export const REPLACE = script(`${BUMP_FN}${TAKE_FN}
+local written = 0
+if redis.call('GET', KEYS[2]) == ARGV[5] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  written = 1
+else
+  redis.call('DEL', KEYS[1])
+end
 bump(KEYS[2], ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return take(KEYS[3], ARGV[4])
+return { written, take(KEYS[3], ARGV[4]) }
 `)
 
 /**

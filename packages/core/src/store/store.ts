@@ -109,10 +109,22 @@ export interface Store {
   /** Releases `token`'s lease, if it still holds it. */
   release(keys: EntryKeys, token: string): Promise<void>
   /**
-   * For `put`: bumps the generation (if its key exists), writes `value` for `ttlMs` and takes the
-   * entry's dependents (built from the old value). Resolves to their entry keys.
+   * For `put`, before it writes S3: the generation (creating the generation key when absent), which
+   * its {@link Store.replace} then requires.
    */
-  replace(keys: EntryKeys, value: Buffer, ttlMs: number): Promise<string[]>
+  generation(keys: EntryKeys): Promise<string>
+  /**
+   * For `put`: writes `value` for `ttlMs` if the generation key still holds `generation` (what the put
+   * read before it wrote S3), else removes the entry; bumps the generation (if its key exists) and takes
+   * the entry's dependents (built from the old value) either way. A put whose command timed out but runs
+   * later can so never overwrite a newer put's entry.
+   */
+  replace(
+    keys: EntryKeys,
+    generation: string,
+    value: Buffer,
+    ttlMs: number,
+  ): Promise<Removed & { written: boolean }>
   /** Bumps the generation (if its key exists), removes the entry and takes its dependents. */
   purge(keys: EntryKeys): Promise<Removed>
   /**

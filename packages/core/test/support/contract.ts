@@ -432,14 +432,15 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
         if (bad !== 0) await expect(store.begin(keys, 'token', bad, TAG_LOG)).rejects.toThrow(refused)
         await expect(store.commit(keys, generation, '', value, bad)).rejects.toThrow(refused)
         await expect(store.touch(keys, generation, '', 0, encodeTimes(1, 2), bad)).rejects.toThrow(refused)
-        await expect(store.replace(keys, value, bad)).rejects.toThrow(refused)
+        await expect(store.replace(keys, generation, value, bad)).rejects.toThrow(refused)
       }
       // Nothing was written by a refused call.
       expect(await store.get(keys.entry)).toBeNull()
       expect((await store.begin(keys, 'token', 2501, TAG_LOG)).leased).toBe(true)
       expect(await store.commit(keys, generation, 'token', value, 2501)).toBe(true)
       expect(await store.get(keys.entry)).toEqual(value)
-      await store.replace(keys, value, 2501)
+      expect((await store.replace(keys, generation, value, 2501)).written).toBe(true)
+      expect(await store.get(keys.entry)).toEqual(value)
     })
 
     it('reported no store or connection error in any test above', () => {
