@@ -35,8 +35,14 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
     expect(runs[1]?.stdout).toMatch(
       /Usage: valkey-s3-cache warm <bucket> \[options\][\s\S]*--prefix <prefix>[\s\S]*--concurrency <n>/,
     )
-    expect(runs[2]?.stdout).toContain('Usage: valkey-s3-cache inspect <bucket> <key>')
-    expect(runs[3]?.stdout).toContain('Usage: valkey-s3-cache invalidate <bucket> <key>…')
+    for (const flag of ['--ttl <duration>', '--stale-ttl <duration>', '--max-object-bytes <bytes>'])
+      expect(runs[1]?.stdout).toMatch(new RegExp(`^ {2}${flag} +\\S`, 'm'))
+    expect(runs[2]?.stdout).toContain(
+      'Usage: valkey-s3-cache inspect <bucket> <key> [options]\n       valkey-s3-cache inspect s3://<bucket>/<key> [options]\n',
+    )
+    expect(runs[3]?.stdout).toContain(
+      'Usage: valkey-s3-cache invalidate <bucket> <key>… [options]\n       valkey-s3-cache invalidate s3://<bucket>/<key>… [options]\n',
+    )
     expect(runs[3]?.stdout).toContain(
       '       valkey-s3-cache invalidate --tag <tag> [--tag <tag>]… [options]',
     )
@@ -51,8 +57,47 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
       [['frobnicate'], /unknown command "frobnicate"/],
       [['warm', 'b-1', '--frob'], /warm: unknown flag --frob/],
       [['warm', 'b-1', '--concurrency', 'lots'], /--concurrency must be an integer from 1 to 1000/],
-      [['inspect', 'b-1'], /inspect: missing <key>/],
-      [['invalidate'], /invalidate: missing <bucket> <key…> or --tag <tag>/],
+      [
+        ['warm', 'b-1', '--ttl', 'soon'],
+        /warm: bad --ttl "soon": expected a number of ms or a string like '30s' \(see/,
+      ],
+      [['warm', 'b-1', '--ttl', '0'], /warm: bad --ttl "0": expected more than 0 ms/],
+      [
+        ['warm', 'b-1', '--stale-ttl', '400d'],
+        /warm: bad --stale-ttl "400d": expected at most 31536000000 ms/,
+      ],
+      [
+        ['warm', 'b-1', '--max-object-bytes', '1.5'],
+        /warm: bad --max-object-bytes "1.5": expected an integer from 0 to 536870912/,
+      ],
+      [['warm', 'b-1', '--max-object-bytes', '1073741824'], /warm: bad --max-object-bytes "1073741824"/],
+      [
+        ['warm', 's3://b-1/docs/'],
+        /warm: "s3:\/\/b-1\/docs\/" is an S3 URI, not a bucket name: give the bucket name "b-1" and --prefix "docs\/"/,
+      ],
+      [
+        ['inspect', 'b-1'],
+        /inspect: missing <key>: expected <bucket> <key> \(an S3 key after the bucket\), or s3:/,
+      ],
+      [['inspect'], /inspect: missing <bucket> <key> or s3:\/\/<bucket>\/<key> \(see/],
+      [['inspect', 's3://b-1/a', 's3://b-1/b'], /inspect: unexpected argument "s3:\/\/b-1\/b"/],
+      [['invalidate'], /invalidate: missing <bucket> <key…>, s3:\/\/<bucket>\/<key>… or --tag <tag>/],
+      [
+        ['invalidate', 'b-1'],
+        /invalidate: missing <key…>: expected <bucket> <key>… \(S3 keys after the bucket\), or s3:\/\/<bucket>\/<key>…/,
+      ],
+      [
+        ['invalidate', 's3://b-1'],
+        /invalidate: "s3:\/\/b-1" names no key: an S3 URI is s3:\/\/<bucket>\/<key>/,
+      ],
+      [['invalidate', 's3://b-1/'], /invalidate: "s3:\/\/b-1\/" names no key/],
+      [['invalidate', 's3:///k'], /invalidate: "s3:\/\/\/k" names no bucket/],
+      [
+        ['invalidate', 's3://b-1/a', 's3://b-2/b'],
+        /the S3 URIs name 2 buckets \(b-1, b-2\): run it once per bucket/,
+      ],
+      [['invalidate', 's3://b-1/a', 'b'], /invalidate: "b" is not an S3 URI: give either s3:/],
+      [['invalidate', 's3://bad_bucket!/a'], /invalidate: bad bucket name "bad_bucket!"/],
       [['invalidate', 'b-1', '--tag', 'red'], /invalidate: --tag cannot be combined with <bucket> or <key…>/],
       [
         ['invalidate', '--tag', 'red', s3.bucket, 'k'],
@@ -91,17 +136,28 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
     const first = await runCli(['warm', s3.bucket, '--prefix', 'cli/', '--concurrency', '4'], env)
     expect(first.code).toBe(0)
     expect(first.stdout).toMatch(/^loaded\s+40$/m)
-    expect(first.stdout).toMatch(/^skipped\s+0$/m)
+    expect(first.stdout).toMatch(/^fresh\s+0$/m)
+    expect(first.stdout).toMatch(/^skipped \(over max-object-bytes\)\s+0$/m)
     expect(first.stdout).toMatch(/^failed\s+0$/m)
+    // No flags: the cache's defaults.
+    expect(first.stdout).toMatch(/^ttl\s+5m 0s$/m)
+    expect(first.stdout).toMatch(/^max object bytes\s+1048576$/m)
     expect(first.stdout).toMatch(/^bytes\s+\d+(\.\d)? KiB$/m)
     // Not a terminal: plain lines, no carriage returns, ending with the final count.
     expect(first.stderr).not.toContain('\r')
     expect(first.stderr.trim().split('\n').at(-1)).toBe(
-      `warm: 40/40 (loaded 40, skipped 0, failed 0, ${/^bytes\s+(.*)$/m.exec(first.stdout)?.[1]})`,
+      `warm: 40/40 (loaded 40, fresh 0, skipped 0, failed 0, ${/^bytes\s+(.*)$/m.exec(first.stdout)?.[1]})`,
     )
     const second = await runCli(['warm', s3.bucket, '--prefix', 'cli/', '--json'], env)
     expect(second.code).toBe(0)
-    expect(JSON.parse(second.stdout)).toMatchObject({ loaded: 0, skipped: 40, failed: 0, valkeyErrors: 0 })
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      loaded: 0,
+      fresh: 40,
+      stale: 0,
+      skipped: 0,
+      failed: 0,
+      valkeyErrors: 0,
+    })
   })
 
   it('inspect shows the entry; invalidate removes it; inspect then says absent', async () => {
@@ -132,6 +188,14 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
     const absent = await runCli(['inspect', s3.bucket, key], env)
     expect(absent.code).toBe(0)
     expect(absent.stdout).toMatch(/^present\s+no$/m)
+
+    // The same through S3 URIs: the bucket, then everything after its "/" as the key.
+    const uri = `s3://${s3.bucket}/${keys[5]}`
+    expect((await runCli(['inspect', uri, '--json'], env)).stdout).toContain('"present":true')
+    const byUri = await runCli(['invalidate', uri, '--json'], env)
+    expect(byUri.code).toBe(0)
+    expect(JSON.parse(byUri.stdout)).toEqual({ bucket: s3.bucket, invalidated: [keys[5]], failed: [] })
+    expect((await runCli(['inspect', uri], env)).stdout).toMatch(/^present\s+no$/m)
   })
 
   it('stats counts the keys under the prefix and their memory, and says there are no hit counters', async () => {
@@ -143,10 +207,60 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
       'm',
     ).exec(run.stdout)
     expect(row).not.toBeNull()
-    expect(Number(row?.[2])).toBe(38) // 40 warmed, 2 invalidated
+    expect(Number(row?.[2])).toBe(37) // 40 warmed, 3 invalidated
     expect(run.stdout).toMatch(/not kept in Valkey/)
     const json = JSON.parse((await runCli(['stats', '--json'], env)).stdout)
-    expect(json.total).toMatchObject({ entries: 38, memory: expect.any(Number) })
+    expect(json.total).toMatchObject({ entries: 37, memory: expect.any(Number) })
+  })
+
+  it('warm stores entries with --ttl and --stale-ttl, skips objects over --max-object-bytes, and tells them from fresh ones', async () => {
+    const small = ['flags/a.json', 'flags/b.json']
+    const big = 'flags/big.json'
+    for (const key of small) await putRaw(s3, key, JSON.stringify({ key }))
+    await putRaw(s3, big, JSON.stringify({ pad: 'x'.repeat(5000) }))
+    const flags = ['--ttl', '2h', '--stale-ttl', '600000', '--max-object-bytes', '4096']
+    const first = await runCli(['warm', s3.bucket, '--prefix', 'flags/', ...flags, '--json'], env)
+    expect(first.code).toBe(0)
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      ttlMs: 7_200_000,
+      staleTtlMs: 600_000,
+      maxObjectBytes: 4096,
+      loaded: 2,
+      fresh: 0,
+      skipped: 1,
+      failed: 0,
+    })
+
+    const before = Date.now()
+    const entry = JSON.parse((await runCli(['inspect', s3.bucket, small[0] as string, '--json'], env)).stdout)
+    const freshUntil = Date.parse(entry.freshUntil)
+    const staleUntil = Date.parse(entry.staleUntil)
+    // Fresh for 2h less the jitter (at most 10%), not the default 5m; stale 10 minutes after that.
+    expect(freshUntil - before).toBeGreaterThan(0.9 * 7_200_000 - 60_000)
+    expect(freshUntil - before).toBeLessThanOrEqual(7_200_000)
+    expect(Math.abs(staleUntil - freshUntil - 600_000)).toBeLessThanOrEqual(1)
+    const admin = await server.adminClient()
+    const pttl = await admin.pttl(entry.valkeyKey)
+    expect(pttl).toBeGreaterThan(0.9 * 7_200_000 + 600_000 - 60_000)
+    expect(pttl).toBeLessThanOrEqual(7_200_000 + 600_000)
+    const skipped = await runCli(['inspect', s3.bucket, big, '--json'], env)
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ present: false })
+
+    // Again: the two entries are fresh, the large object is skipped, each counted as such.
+    const second = await runCli(['warm', s3.bucket, '--prefix', 'flags/', ...flags], env)
+    expect(second.code).toBe(0)
+    expect(second.stdout).toMatch(/^loaded\s+0$/m)
+    expect(second.stdout).toMatch(/^fresh\s+2$/m)
+    expect(second.stdout).toMatch(/^skipped \(over max-object-bytes\)\s+1$/m)
+    expect(second.stdout).toMatch(/^ttl\s+2h 0m$/m)
+    expect(second.stdout).toMatch(/^stale ttl\s+10m 0s$/m)
+    expect(second.stderr.trim().split('\n').at(-1)).toBe(
+      'warm: 3/3 (loaded 0, fresh 2, skipped 1, failed 0, 0 B)',
+    )
+
+    // Under the default max-object-bytes (1 MiB) the large object is stored.
+    const third = JSON.parse((await runCli(['warm', s3.bucket, '--prefix', 'flags/', '--json'], env)).stdout)
+    expect(third).toMatchObject({ maxObjectBytes: 1_048_576, loaded: 1, fresh: 2, skipped: 0 })
   })
 
   it('invalidate --tag removes the put objects and wrap values carrying any of the tags, and no others', async () => {
@@ -285,7 +399,17 @@ describe('the valkey-s3-cache CLI, as a child process', { timeout: 120_000 }, ()
 describe('progress display', () => {
   it('draws a bar in place on a terminal, plain lines elsewhere', () => {
     const written: string[] = []
-    const counts = { done: 5, total: 10, listing: false, loaded: 5, skipped: 0, failed: 0, bytes: 2048 }
+    const counts = {
+      done: 5,
+      total: 10,
+      listing: false,
+      loaded: 3,
+      fresh: 2,
+      stale: 0,
+      skipped: 0,
+      failed: 0,
+      bytes: 2048,
+    }
     const tty = progressDisplay((text) => written.push(text), true)
     tty.update(counts)
     tty.finish({ ...counts, done: 10 })
@@ -296,10 +420,10 @@ describe('progress display', () => {
     const lines: string[] = []
     const plain = progressDisplay((text) => lines.push(text), false)
     plain.update({ ...counts, listing: true })
-    plain.finish({ ...counts, done: 10 })
+    plain.finish({ ...counts, done: 10, stale: 1, skipped: 4 })
     expect(lines).toEqual([
-      'warm: 5/10+ (loaded 5, skipped 0, failed 0, 2.0 KiB)\n',
-      'warm: 10/10 (loaded 5, skipped 0, failed 0, 2.0 KiB)\n',
+      'warm: 5/10+ (loaded 3, fresh 2, skipped 0, failed 0, 2.0 KiB)\n',
+      'warm: 10/10 (loaded 3, fresh 2, stale 1, skipped 4, failed 0, 2.0 KiB)\n',
     ])
   })
 })

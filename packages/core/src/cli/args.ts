@@ -31,6 +31,11 @@ export interface CommandSpec {
   /** Positional names; a trailing `…` takes one or more. */
   positionals: string[]
   options: Record<string, OptionSpec>
+  /**
+   * Its `<bucket> <key>` positionals may be given as `s3://<bucket>/<key>` URIs instead (one, or several
+   * of one bucket when the key is variadic). Unambiguous: no bucket name holds `:` or `/`.
+   */
+  s3Uris?: boolean
   /** Paragraphs after the option list. */
   details: string
 }
@@ -73,29 +78,88 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   if (values.help) return { positionals: parsed.positionals, values }
   const variadic = spec.positionals.at(-1)?.endsWith('…') ?? false
   const required = spec.positionals.length
-  const given = parsed.positionals.length
   const positionals = spec.positionals.map((name) => `<${name}>`)
   const instead = Object.entries(spec.options).filter(([, option]) => option.insteadOfPositionals)
   const insteadGiven = instead.find(([name]) => values[name] !== undefined)
   if (insteadGiven) {
-    if (given > 0)
+    if (parsed.positionals.length > 0)
       throw new UsageError(
         `${spec.name}: --${insteadGiven[0]} cannot be combined with ${positionals.join(' or ')} arguments, got ${JSON.stringify(parsed.positionals.join(' '))}`,
         spec.name,
       )
     return { positionals: [], values }
   }
-  if (given < required) {
-    const missing = positionals.slice(given).join(' ')
-    // Nothing at all given: the other form is as likely to be what was meant.
-    const or = given === 0 ? instead.map(([name, option]) => ` or --${name} <${option.value}>`).join('') : ''
-    throw new UsageError(`${spec.name}: missing ${missing}${or}`, spec.name)
-  }
-  if (!variadic && given > required) {
-    const extra = parsed.positionals.slice(required).join(' ')
+  const uris = spec.s3Uris === true && parsed.positionals[0]?.startsWith(S3_URI_SCHEME) === true
+  if (uris && !variadic && parsed.positionals.length > 1) {
+    const extra = parsed.positionals.slice(1).join(' ')
     throw new UsageError(`${spec.name}: unexpected argument ${JSON.stringify(extra)}`, spec.name)
   }
-  return { positionals: parsed.positionals, values }
+  const given = uris ? fromS3Uris(parsed.positionals, spec.name) : parsed.positionals
+  if (given.length < required) {
+    const missing = positionals.slice(given.length).join(' ')
+    const uri = spec.s3Uris ? `s3://<bucket>/<key>${variadic ? '…' : ''}` : undefined
+    // Nothing at all given: the other forms are as likely to be what was meant.
+    if (given.length === 0) {
+      const others = instead.map(([name, option]) => `--${name} <${option.value}>`)
+      throw new UsageError(
+        `${spec.name}: missing ${orList([missing, ...(uri ? [uri] : []), ...others])}`,
+        spec.name,
+      )
+    }
+    const keys = variadic ? 'S3 keys' : 'an S3 key'
+    const expected = uri ? `: expected ${usagePositionals(spec)} (${keys} after the bucket), or ${uri}` : ''
+    throw new UsageError(`${spec.name}: missing ${missing}${expected}`, spec.name)
+  }
+  if (!variadic && given.length > required) {
+    const extra = given.slice(required).join(' ')
+    throw new UsageError(`${spec.name}: unexpected argument ${JSON.stringify(extra)}`, spec.name)
+  }
+  return { positionals: given, values }
+}
+
+const S3_URI_SCHEME = 's3://'
+
+/** `a`, `a or b`, `a, b or c`. */
+const orList = (items: string[]) =>
+  items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`
+
+/** A command's positionals as its usage line shows them: `<bucket> <key>…`. */
+export function usagePositionals(spec: CommandSpec): string {
+  return spec.positionals
+    .map((name) => (name.endsWith('…') ? `<${name.slice(0, -1)}>…` : `<${name}>`))
+    .join(' ')
+}
+
+/**
+ * `s3://<bucket>/<key>` URIs as a bucket and its keys: every argument a URI (a plain one after a URI
+ * could be a key or a bucket), all of one bucket. The key is everything after the bucket's `/`, as it
+ * is (S3 URIs are not percent-encoded).
+ */
+function fromS3Uris(uris: string[], command: string): string[] {
+  const buckets = new Set<string>()
+  const keys: string[] = []
+  for (const uri of uris) {
+    if (!uri.startsWith(S3_URI_SCHEME))
+      throw new UsageError(
+        `${command}: ${JSON.stringify(uri)} is not an S3 URI: give either s3://<bucket>/<key> URIs or a bucket and its keys, not both`,
+        command,
+      )
+    const path = uri.slice(S3_URI_SCHEME.length)
+    const slash = path.indexOf('/')
+    if (slash <= 0 || slash === path.length - 1)
+      throw new UsageError(
+        `${command}: ${JSON.stringify(uri)} names ${slash === 0 || path === '' ? 'no bucket' : 'no key'}: an S3 URI is s3://<bucket>/<key>`,
+        command,
+      )
+    buckets.add(path.slice(0, slash))
+    keys.push(path.slice(slash + 1))
+  }
+  if (buckets.size > 1)
+    throw new UsageError(
+      `${command}: the S3 URIs name ${buckets.size} buckets (${[...buckets].join(', ')}): run it once per bucket`,
+      command,
+    )
+  return [...buckets, ...keys]
 }
 
 function describeParseError(error: Error & { code?: string }, command: string): string {
@@ -133,8 +197,20 @@ export function integerFlag(
 // Current names (3–63 lowercase) and the legacy us-east-1 names (up to 255, uppercase and `_`).
 const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/
 
-/** Rejects a bucket argument that S3 could never accept, before any connection is made. */
-export function bucketArgument(value: string | undefined, command: string): string {
+/**
+ * Rejects a bucket argument that S3 could never accept, before any connection is made. An
+ * `s3://<bucket>/<path>` URI is told apart, with the flag that takes its path (`--prefix`) if any.
+ */
+export function bucketArgument(value: string | undefined, command: string, pathFlag?: string): string {
+  if (value?.startsWith(S3_URI_SCHEME)) {
+    const [bucket = '', ...path] = value.slice(S3_URI_SCHEME.length).split('/')
+    const rest = path.join('/')
+    const pathHint = pathFlag && rest ? ` and ${pathFlag} ${JSON.stringify(rest)}` : ''
+    throw new UsageError(
+      `${command}: ${JSON.stringify(value)} is an S3 URI, not a bucket name: give the bucket name ${JSON.stringify(bucket)}${pathHint}`,
+      command,
+    )
+  }
   if (value === undefined || !BUCKET.test(value))
     throw new UsageError(`${command}: bad bucket name ${JSON.stringify(value ?? '')}`, command)
   return value

@@ -8,8 +8,10 @@ import type { ValkeyClient, ValkeyConnectionOptions } from '../connect/options'
 import { resolveConnection } from '../connect/resolve'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
+import type { CacheEvent } from '../events'
 import { resolveKeyPrefix } from '../options'
 import { UsageError } from './args'
+import type { CacheFlags } from './cache-flags'
 
 export type Env = Record<string, string | undefined>
 
@@ -89,21 +91,28 @@ export function s3Client(env: Env): S3Client {
   return new S3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE?.trim().toLowerCase() === 'true' })
 }
 
-/** A cache over the CLI's connection, bounded as an operator's tool is: seconds, not Lambda milliseconds. */
+/**
+ * A cache over the CLI's connection, bounded as an operator's tool is: seconds, not Lambda milliseconds.
+ * `flags`: the options a command was given to store entries as the application does (`warm --ttl`);
+ * `onEvent`: every event, errors included.
+ */
 export function cliCache(
   connection: Connection,
   s3: S3Client,
   bucket: string,
   onError: (error: Error) => void,
+  { flags, onEvent }: { flags?: CacheFlags; onEvent?: (event: CacheEvent) => void } = {},
 ): S3Cache {
   return createS3Cache({
     s3,
     bucket,
     valkey: connection.client,
     keyPrefix: connection.keyPrefix,
+    ...flags,
     timeouts: { valkey: connection.commandTimeoutMs, s3: '30s', revalidate: '30s' },
     onEvent: (event) => {
       if (event.type === 'error') onError(event.error)
+      onEvent?.(event)
     },
   })
 }

@@ -62,6 +62,11 @@ export interface ProgressCounts {
   total: number
   listing: boolean
   loaded: number
+  /** Already fresh: left as they are. */
+  fresh: number
+  /** Served stale, not refreshed. */
+  stale: number
+  /** Over max-object-bytes. */
   skipped: number
   failed: number
   bytes: number
@@ -80,7 +85,8 @@ export function progressDisplay(write: (text: string) => void, isTTY: boolean) {
   let lastLine = ''
   const render = (p: ProgressCounts) => {
     const total = `${p.total}${p.listing ? '+' : ''}`
-    const counts = `loaded ${p.loaded}, skipped ${p.skipped}, failed ${p.failed}, ${formatBytes(p.bytes)}`
+    const stale = p.stale > 0 ? `, stale ${p.stale}` : ''
+    const counts = `loaded ${p.loaded}, fresh ${p.fresh}${stale}, skipped ${p.skipped}, failed ${p.failed}, ${formatBytes(p.bytes)}`
     if (!isTTY) return `warm: ${p.done}/${total} (${counts})\n`
     const ratio = p.total === 0 ? (p.listing ? 0 : 1) : p.done / p.total
     const filled = Math.round(ratio * BAR_WIDTH)

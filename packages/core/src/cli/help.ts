@@ -1,4 +1,4 @@
-import { COMMON_OPTIONS, type CommandSpec } from './args'
+import { COMMON_OPTIONS, type CommandSpec, usagePositionals } from './args'
 
 const ENVIRONMENT = `Environment:
   VALKEY_URL               valkey://, valkeys:// (TLS), redis:// or rediss:// URL (required)
@@ -11,13 +11,16 @@ const ENVIRONMENT = `Environment:
   S3_FORCE_PATH_STYLE=true path-style S3 requests (local S3 servers)`
 
 export function commandHelp(spec: CommandSpec): string {
-  const positionals = spec.positionals.map((name) =>
-    name.endsWith('…') ? `<${name.slice(0, -1)}>…` : `<${name}>`,
-  )
-  const options = Object.entries({ ...spec.options, ...COMMON_OPTIONS }).map(([name, option]) => {
-    const flag = `${name === 'help' ? '-h, ' : ''}--${name}${option.value ? ` <${option.value}>` : ''}`
-    return `  ${flag.padEnd(24)} ${option.description}`
-  })
+  const flags = Object.entries({ ...spec.options, ...COMMON_OPTIONS }).map(([name, option]) => ({
+    flag: `${name === 'help' ? '-h, ' : ''}--${name}${option.value ? ` <${option.value}>` : ''}`,
+    description: option.description,
+  }))
+  const width = Math.max(24, ...flags.map(({ flag }) => flag.length))
+  const options = flags.map(({ flag, description }) => `  ${flag.padEnd(width)} ${description}`)
+  const variadic = spec.positionals.at(-1)?.endsWith('…') === true
+  const uriForm = spec.s3Uris
+    ? [`       valkey-s3-cache ${spec.name} s3://<bucket>/<key>${variadic ? '…' : ''} [options]`]
+    : []
   // The command's other forms: a flag that stands instead of the positionals (`invalidate --tag`).
   const forms = Object.entries(spec.options)
     .filter(([, option]) => option.insteadOfPositionals)
@@ -26,7 +29,8 @@ export function commandHelp(spec: CommandSpec): string {
       return `       valkey-s3-cache ${spec.name} ${flag}${option.multiple ? ` [${flag}]…` : ''} [options]`
     })
   return [
-    `Usage: valkey-s3-cache ${[spec.name, ...positionals].join(' ')} [options]`,
+    `Usage: valkey-s3-cache ${[spec.name, usagePositionals(spec)].filter(Boolean).join(' ')} [options]`,
+    ...uriForm,
     ...forms,
     '',
     `${spec.summary[0]?.toUpperCase()}${spec.summary.slice(1)}.`,

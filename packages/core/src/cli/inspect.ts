@@ -9,9 +9,11 @@ export const inspectSpec: CommandSpec = {
   summary: "show an object's cache entry without loading it",
   positionals: ['bucket', 'key'],
   options: {},
+  s3Uris: true,
   details: `Reads the entry with one GET: whether it is present, fresh, stale or expired, its ETag, fresh
 and stale times, stored size and compression. A cached NoSuchKey shows as kind "missing".
-Nothing is loaded from S3 and nothing is written.`,
+Nothing is loaded from S3 and nothing is written. The object is the bucket then the key, or one
+s3://<bucket>/<key> URI (everything after the bucket's "/" is the key, as it is).`,
 }
 
 /** Validates an S3 key argument as the cache would, before connecting. */

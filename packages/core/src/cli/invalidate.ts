@@ -19,9 +19,11 @@ export const invalidateSpec: CommandSpec = {
       description: 'remove the entries carrying this tag; repeat for several',
     },
   },
+  s3Uris: true,
   details: `Removes each entry and bumps its generation, exactly as cache.invalidate does, so a load in flight
-in any Lambda cannot write its older body back. The next read loads from S3. Keys that start
-with "-" go after "--".
+in any Lambda cannot write its older body back. The next read loads from S3. The objects are the
+bucket then its S3 keys, or s3://<bucket>/<key> URIs of one bucket (everything after the bucket's
+"/" is the key, as it is). Keys that start with "-" go after "--".
 
 With --tag instead of a bucket and keys, removes every entry carrying any of the tags (put's and
 wrap's tags, setTags), in every bucket, and the entries built from them, exactly as

@@ -26,6 +26,11 @@ export type StoredResponse = {
   etag: string
   /** When it was stored (epoch ms), for `age`. */
   storedAt: number
+  /**
+   * The `cacheControl` option, for a response that set no `Cache-Control`: added per answer, as
+   * `etag` is, so that a response the cache could not store (`BYPASS`) goes out without it.
+   */
+  cacheControl?: string
 }
 
 /** Meaningful for one connection only (RFC 9110 §7.6.1). */
@@ -65,7 +70,8 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
     typeof value.body === 'string' &&
     typeof value.isBase64Encoded === 'boolean' &&
     typeof value.etag === 'string' &&
-    typeof value.storedAt === 'number'
+    typeof value.storedAt === 'number' &&
+    (value.cacheControl === undefined || typeof value.cacheControl === 'string')
   )
 }
 
@@ -114,9 +120,8 @@ export function toStored(
     )
   }
   if (typeof response.statusDescription === 'string') stored.statusDescription = response.statusDescription
-  if (settings.cacheControl !== undefined && cacheControl.length === 0) {
-    stored.headers['cache-control'] = settings.cacheControl
-  }
+  if (settings.cacheControl !== undefined && cacheControl.length === 0)
+    stored.cacheControl = settings.cacheControl
   return stored
 }
 
@@ -153,8 +158,9 @@ export function setAnswerHeaders(
 }
 
 /**
- * The answer built from a stored response: `x-cache`, the `etag`, `age` on a HIT, and a 304
- * without body when the request's `If-None-Match` matches the etag.
+ * The answer built from a stored response: `x-cache`, the `etag`, `age` on a HIT, the configured
+ * `Cache-Control` unless the response was not stored (`BYPASS`), and a 304 without body when the
+ * request's `If-None-Match` matches the etag.
  */
 export function fromStored(
   stored: StoredResponse,
@@ -175,6 +181,8 @@ export function fromStored(
   }
   const answer: Record<string, string> = { etag: stored.etag, 'x-cache': status }
   if (status === 'HIT') answer.age = String(Math.max(0, Math.floor((now - stored.storedAt) / 1000)))
+  // Browsers and CDNs are told to keep only what the cache keeps.
+  if (stored.cacheControl !== undefined && status !== 'BYPASS') answer['cache-control'] = stored.cacheControl
   setAnswerHeaders(result, request, answer)
   if (stored.statusDescription !== undefined) {
     result.statusDescription = notModified ? '304 Not Modified' : stored.statusDescription
