@@ -121,7 +121,11 @@ describe('npm run bench -- --quick --dry', () => {
       'put-1-tag',
     ])
       expect(counted[id]?.commands, id).toBeGreaterThan(1)
-    expect(counted['miss-wrap-3-tags']?.byCommand.evalsha).toBe(6)
+    // Tags are paid at write time, per tag: two more tags, at least one more script each (background
+    // sweeps, 1 in 16 enlistings, add a random fraction to both rows).
+    expect(counted['miss-wrap-3-tags']?.byCommand.evalsha).toBeGreaterThanOrEqual(
+      (counted['miss-wrap-1-tag']?.byCommand.evalsha ?? Number.POSITIVE_INFINITY) + 2,
+    )
     expect(counted['invalidate-tags']?.members).toBe(10)
     expect(counted['invalidate-dependents']?.perMember?.sent).toBeGreaterThanOrEqual(1)
     expect(tags?.memory.map((m) => m.members)).toEqual([10, 100])
