@@ -22,6 +22,8 @@ export interface BenchResults {
   versions: Record<string, string>
   scenarios: {
     l2Hit?: CellResult[]
+    /** The L2 hit with each contender in a process of its own. */
+    l2HitPerProcess?: CellResult[]
     l1Hit?: CellResult[]
     stampede?: StampedeResult[]
     bytes?: BytesResult[]
@@ -38,6 +40,7 @@ export interface BenchResults {
 
 export type ScenarioName = keyof BenchResults['scenarios']
 export const SCENARIOS: ScenarioName[] = [
+  'l2HitPerProcess',
   'l2Hit',
   'l1Hit',
   'origin',

@@ -31,6 +31,14 @@ describe('npm run bench -- --quick --dry', () => {
     expect(results.machine.valkey).toMatch(/^\d+\.\d+/)
     expect(results.machine.cores).toBeGreaterThan(0)
 
+    // One process per contender: every cell of every contender measured, its own CPU time counted, hits only.
+    expect(scenarios.l2HitPerProcess).toHaveLength(3 * 2 * 6)
+    for (const cell of scenarios.l2HitPerProcess ?? []) {
+      expect(cell.median.opsPerSec, cell.name).toBeGreaterThan(0)
+      expect(cell.median.cpuUs, cell.name).toBeGreaterThan(0)
+      expect(cell.originCalls, cell.name).toBe(0)
+    }
+
     // Every L2 contender measured every cell, and only hits (no S3 call during the rounds).
     expect(scenarios.l2Hit).toHaveLength(3 * 2 * 9)
     for (const cell of scenarios.l2Hit ?? []) {
@@ -148,12 +156,14 @@ describe('npm run bench -- --quick --dry', () => {
       '## 8. Hot key',
       '## 9. Compression codecs',
       '## 10. Tags and dependencies',
+      '### One process per contender',
       'raw GLIDE',
       'core on GLIDE',
       'What a GLIDE deployment carries',
     ])
       expect(docs).toContain(heading)
-    for (const chart of ['l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg', 'bytes-per-hit.svg']) {
+    const charts = ['l2-per-process-throughput.svg', 'l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg']
+    for (const chart of [...charts, 'bytes-per-hit.svg']) {
       const svg = readFileSync(join(out, 'docs', 'benchmarks', chart), 'utf8')
       expect(svg.startsWith('<svg'), chart).toBe(true)
       expect(docs).toContain(`benchmarks/${chart}`)

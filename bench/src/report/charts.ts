@@ -52,7 +52,10 @@ function namesOf(cells: CellResult[]): string[] {
 }
 
 /** Median ops/s per contender with the min–max of the rounds, faceted by size and concurrency. */
-function throughputSpec(cells: CellResult[]): TopLevelSpec {
+function throughputSpec(
+  cells: CellResult[],
+  title = 'L2 hit throughput (median of rounds; whiskers: min–max)',
+): TopLevelSpec {
   const names = namesOf(cells)
   const values = cells.map((c) => ({
     contender: c.name,
@@ -65,7 +68,7 @@ function throughputSpec(cells: CellResult[]): TopLevelSpec {
   const x = { field: 'contender', type: 'nominal', sort: names, axis: null } as const
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'L2 hit throughput (median of rounds; whiskers: min–max)',
+    title,
     data: { values },
     facet: {
       row: { field: 'concurrency', type: 'nominal', title: null },
@@ -168,6 +171,19 @@ function bytesSpec(results: BenchResults): TopLevelSpec | undefined {
 /** The SVG charts of docs/benchmarks.md, rendered by vega in Node (no browser). */
 export async function makeCharts(results: BenchResults): Promise<Chart[]> {
   const charts: Chart[] = []
+  const perProcess = results.scenarios.l2HitPerProcess
+  if (perProcess?.length) {
+    charts.push({
+      file: 'l2-per-process-throughput.svg',
+      title: 'L2 hit throughput, one process per contender',
+      svg: await render(
+        throughputSpec(
+          perProcess,
+          'L2 hit throughput, one process per contender (median of rounds; whiskers: min–max)',
+        ),
+      ),
+    })
+  }
   const l2 = results.scenarios.l2Hit
   if (l2?.length) {
     charts.push({

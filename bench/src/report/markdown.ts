@@ -42,7 +42,11 @@ function header(results: BenchResults, source: string): string {
 
 function contendersSection(results: BenchResults): string {
   const used = new Set(
-    [...(results.scenarios.l2Hit ?? []), ...(results.scenarios.l1Hit ?? [])].map((c) => c.contender),
+    [
+      ...(results.scenarios.l2HitPerProcess ?? []),
+      ...(results.scenarios.l2Hit ?? []),
+      ...(results.scenarios.l1Hit ?? []),
+    ].map((c) => c.contender),
   )
   const rows = results.contenders.filter((c) => used.has(c.id)).map((c) => [c.name, c.description])
   return ['## Contenders', table(['name', 'what runs'], rows)].join('\n\n')
@@ -58,7 +62,7 @@ function targetsSection(results: BenchResults): string {
   ])
   return [
     '## Targets',
-    'The goals of the benchmark issue, judged from this run’s numbers by `bench/src/report/targets.ts` (ratios are the per-round medians below).',
+    'The benchmark’s goals, judged from this run’s numbers by `bench/src/report/targets.ts` (ratios are the per-round medians below).',
     table(['target', 'result', 'measured'], rows, ['l', 'l', 'l']),
   ].join('\n\n')
 }
@@ -68,7 +72,8 @@ const REPRODUCE = [
   [
     '```sh',
     'npm run bench                  # full run: bench/results/<date>.json and this page',
-    'npm run bench -- --quick       # smoke run (< 3 min), written to a temp dir',
+    'npm run bench -- --quick       # smoke run (about 4 min), written to a temp dir',
+    'npm run bench -- --only l2HitPerProcess --quick   # one process per contender',
     'npm run bench -- --only l2Hit,bytes --quick',
     'npm run bench -- --report bench/results/<date>.json   # regenerate this page only',
     '```',
