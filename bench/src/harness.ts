@@ -16,6 +16,7 @@ import { runL2Hit } from './scenarios/l2-hit'
 import { runL2HitPerProcess } from './scenarios/l2-hit-per-process'
 import { runOrigin } from './scenarios/origin'
 import { runRoundTrips } from './scenarios/round-trips'
+import { runShapedLink } from './scenarios/shaped-link'
 import { runStampede } from './scenarios/stampede'
 import { runTags } from './scenarios/tags'
 import { type Mode, settingsFor } from './settings'
@@ -85,6 +86,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     hotKey: () => runHotKey(env, settings, log),
     codecs: () => runCodecs(settings, log),
     tags: () => runTags(env, settings, log),
+    shapedLink: () => runShapedLink(env, settings, log),
   }
   try {
     for (const name of selected) {

@@ -4,6 +4,7 @@ import type { CodecsResult } from './scenarios/codecs'
 import type { ColdStartResult } from './scenarios/cold-start'
 import type { HotKeyResult } from './scenarios/hot-key'
 import type { RoundTripResult } from './scenarios/round-trips'
+import type { ShapedLinkResult } from './scenarios/shaped-link'
 import type { StampedeResult } from './scenarios/stampede'
 import type { TagsResult } from './scenarios/tags'
 import type { CellResult } from './scenarios/timed'
@@ -33,6 +34,7 @@ export interface BenchResults {
     hotKey?: HotKeyResult
     codecs?: CodecsResult
     tags?: TagsResult
+    shapedLink?: ShapedLinkResult
   }
   /** Wall time of each scenario, ms. */
   scenarioMs: Record<string, number>
@@ -51,4 +53,5 @@ export const SCENARIOS: ScenarioName[] = [
   'hotKey',
   'codecs',
   'tags',
+  'shapedLink',
 ]

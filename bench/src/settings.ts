@@ -42,6 +42,12 @@ export interface Settings {
   tagMembers: number[]
   /** Timed `invalidateTags` runs per member count (median), after one untimed. */
   tagRuns: number
+  /** Link rates of the shaped-link scenario, Mbit/s; `null` is the same path without a qdisc. */
+  linkRatesMbit: (number | null)[]
+  /** Document sizes of the shaped-link scenario, KiB (a subset of `sizesKiB`). */
+  linkSizesKiB: number[]
+  /** Concurrent reads per contender in the shaped-link scenario. */
+  linkConcurrency: number
 }
 
 const base = {
@@ -54,6 +60,9 @@ const base = {
   hotKeySizesKiB: [1, 10],
   hotKeyBatch: 64,
   tagMembers: [100, 1000],
+  linkRatesMbit: [500, 1000, 2000, null],
+  linkSizesKiB: [10, 100],
+  linkConcurrency: 64,
 }
 
 export function settingsFor(mode: Mode): Settings {
@@ -109,6 +118,8 @@ export function settingsFor(mode: Mode): Settings {
         codecMinIterations: 1,
         tagMembers: [10, 100],
         tagRuns: 1,
+        // One shaped rate and the unshaped path: the namespace, both qdiscs and their removal still run.
+        linkRatesMbit: [500, null],
       }
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { BenchResults } from '../src/results'
+import { linkUnavailable } from '../src/scenarios/link'
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
 const out = mkdtempSync(join(tmpdir(), 'bench-harness-test-'))
@@ -38,6 +39,28 @@ describe('npm run bench -- --quick --dry', () => {
       expect(cell.median.cpuUs, cell.name).toBeGreaterThan(0)
       expect(cell.originCalls, cell.name).toBe(0)
     }
+
+    // The shaped link ran (one rate and unshaped, 10 and 100 KiB, every library) where it can, and was
+    // removed afterwards; elsewhere the results say why it was skipped.
+    const link = scenarios.shapedLink
+    if (linkUnavailable() === undefined) {
+      expect(link?.skipped).toBeUndefined()
+      expect(link?.cells).toHaveLength(2 * 2 * 5)
+      for (const cell of link?.cells ?? []) {
+        expect(cell.median.opsPerSec, cell.name).toBeGreaterThan(0)
+        expect(cell.originCalls, cell.name).toBe(0)
+      }
+      // The floor moves the whole document per hit; core's compressed entry is smaller.
+      const bytesAt = (id: string, size: number) =>
+        link?.cells.find((c) => c.contender === id && c.sizeKiB === size)?.bytesPerHit ?? Number.NaN
+      const doc100 = results.documents.find((d) => d.sizeKiB === 100)?.bytes ?? Number.POSITIVE_INFINITY
+      expect(bytesAt('raw', 100)).toBeGreaterThanOrEqual(doc100)
+      expect(bytesAt('core', 100)).toBeLessThan(doc100 / 2)
+      expect(link?.qdiscs.map((q) => q.qdisc.startsWith('qdisc tbf'))).toEqual([true, false])
+      expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toMatch(
+        new RegExp(`^vsc-bench-${run.pid}\\b`, 'm'),
+      )
+    } else expect(link?.skipped).toBe(linkUnavailable())
 
     // Every L2 contender measured every cell, and only hits (no S3 call during the rounds).
     expect(scenarios.l2Hit).toHaveLength(3 * 2 * 9)
@@ -156,6 +179,7 @@ describe('npm run bench -- --quick --dry', () => {
       '## 8. Hot key',
       '## 9. Compression codecs',
       '## 10. Tags and dependencies',
+      '## 11. Shaped link',
       '### One process per contender',
       'raw GLIDE',
       'core on GLIDE',
@@ -163,6 +187,7 @@ describe('npm run bench -- --quick --dry', () => {
     ])
       expect(docs).toContain(heading)
     const charts = ['l2-per-process-throughput.svg', 'l2-throughput.svg', 'l2-latency.svg', 'l1-latency.svg']
+    if (!link?.skipped) charts.push('shaped-link.svg')
     for (const chart of [...charts, 'bytes-per-hit.svg']) {
       const svg = readFileSync(join(out, 'docs', 'benchmarks', chart), 'utf8')
       expect(svg.startsWith('<svg'), chart).toBe(true)

@@ -181,3 +181,5 @@ export const TAG_HIT_IDS = ['core-wrap', 'core-wrap-tags', 'core-wrap-deps']
  * compression as a diagnostic (what decompression costs a hit).
  */
 export const PROCESS_IDS = [...LIBRARY_IDS, 'core-plain']
+/** The shaped link: the libraries, floor first. */
+export const LINK_IDS = LIBRARY_IDS

@@ -4,6 +4,7 @@ import { num, seconds, table } from './format'
 import { l1Section, l2Section, originSection } from './hit-sections'
 import { hotKeySection } from './hot-key-section'
 import { bytesSection, coldStartSection, roundTripSection, stampedeSection } from './other-sections'
+import { shapedLinkSection } from './shaped-link-section'
 import { tagsSection } from './tags-section'
 import { judgeTargets } from './targets'
 
@@ -74,6 +75,7 @@ const REPRODUCE = [
     'npm run bench                  # full run: bench/results/<date>.json and this page',
     'npm run bench -- --quick       # smoke run (about 4 min), written to a temp dir',
     'npm run bench -- --only l2HitPerProcess --quick   # one process per contender',
+    'sudo npm run bench -- --only shapedLink --quick   # needs root, ip and tc',
     'npm run bench -- --only l2Hit,bytes --quick',
     'npm run bench -- --report bench/results/<date>.json   # regenerate this page only',
     '```',
@@ -97,6 +99,7 @@ export function renderMarkdown(results: BenchResults, source: string): string {
     hotKeySection(results),
     codecsSection(results),
     tagsSection(results),
+    shapedLinkSection(results),
     REPRODUCE,
   ]
   return `${sections.filter(Boolean).join('\n\n')}\n`

@@ -1,6 +1,7 @@
 import { AUTO_MIN_BYTES } from '../../../packages/core/src/compression'
 import type { BenchResults } from '../results'
 import type { BundleResult } from '../scenarios/bundles'
+import { rateLabel, type ShapedLinkResult } from '../scenarios/shaped-link'
 import type { CellResult, RoundResult } from '../scenarios/timed'
 import { median, round } from '../stats'
 
@@ -28,6 +29,14 @@ const IMPORT_MARGIN_MS = 10
 const IMPORT_FLOOR = 'iovalkey + @aws-sdk/client-s3'
 const CORE_HANDLER = 'bench/fixtures/handler-core.ts'
 const RAW_HANDLER = 'bench/fixtures/handler-raw.ts'
+/** Shaped link: core's hits/s over the raw floor's, at least, per rate. */
+const LINK_GOALS: { rateMbit: number | null; ratio: number }[] = [
+  { rateMbit: 500, ratio: 2 },
+  { rateMbit: 1000, ratio: 1.5 },
+  { rateMbit: 2000, ratio: 1 },
+  { rateMbit: null, ratio: 1 },
+]
+const LINK_SIZES = [10, 100]
 
 const cell = (cells: CellResult[], id: string, sizeKiB: number, concurrency: number) =>
   cells.find((c) => c.contender === id && c.sizeKiB === sizeKiB && c.concurrency === concurrency)
@@ -142,6 +151,25 @@ function bestPeer(cells: CellResult[], size: number): string {
     undefined,
   )
   return best ? `${best.name} ${best.ratioToFloor.throughput}×` : '–'
+}
+
+/** The shaped link's goals: core's hits/s over the raw floor's at each rate, 10 and 100 KiB. */
+function shapedLinkTargets(link: ShapedLinkResult): TargetVerdict[] {
+  return LINK_GOALS.map(({ rateMbit, ratio }) => {
+    const target = `Shaped link (c=${link.concurrency}), ${rateLabel(rateMbit)}: core \`getJson\` ≥ ${ratio.toFixed(1)}× the raw floor's hits/s (10 and 100 KiB)`
+    if (link.skipped) return { target, met: undefined, detail: `skipped: ${link.skipped}` }
+    const parts = LINK_SIZES.map((size): Part | undefined => {
+      const core = link.cells.find(
+        (c) => c.contender === 'core' && c.sizeKiB === size && c.rateMbit === rateMbit,
+      )
+      if (!core) return undefined
+      return {
+        ok: core.ratioToFloor.throughput >= ratio,
+        text: `${size} KiB ${core.ratioToFloor.throughput}× (${core.median.opsPerSec} hits/s, ${core.bytesPerHit} B per hit)`,
+      }
+    })
+    return { target, ...combine(parts, LINK_SIZES) }
+  })
 }
 
 function bytesTarget(results: BenchResults): TargetVerdict | undefined {
@@ -292,6 +320,8 @@ export function judgeTargets(results: BenchResults): TargetVerdict[] {
   if (hot) verdicts.push(hot)
   verdicts.push(...coldStartTargets(results))
   const stampede = results.scenarios.stampede?.find((s) => s.contender === 'core')
+  const link = results.scenarios.shapedLink
+  if (link) verdicts.push(...shapedLinkTargets(link))
   if (stampede) {
     const totals = stampede.trials.map((t) => t.total)
     verdicts.push({
