@@ -79,7 +79,7 @@ export class ContenderProcesses {
   }
 
   /**
-   * Warm-up, then `settings.rounds` rounds of one sample per contender. `bytesSent`, when given, is
+   * Warm-up, then `settings.processRounds` rounds of one sample per contender. `bytesSent`, when given, is
    * read before and after each sample (Valkey's output byte counter) to give bytes per operation.
    */
   async runCell(
@@ -104,7 +104,7 @@ export class ContenderProcesses {
     const measured = new Map<string, MeasuredCell & { rounds: ProcessRound[] }>(
       this.members.map((m) => [m.id, { id: m.id, name: m.name, rounds: [], latencies: [], originCalls: 0 }]),
     )
-    for (let r = 0; r < settings.rounds; r++) {
+    for (let r = 0; r < settings.processRounds; r++) {
       for (const member of order(this.members, r)) {
         const before = bytesSent ? await bytesSent() : 0
         const answer = (await member.peer.ask({
@@ -112,7 +112,7 @@ export class ContenderProcesses {
           doc,
           keys,
           concurrency: cell.concurrency,
-          minMs: settings.minMs,
+          minMs: settings.processMinMs,
           minOps: settings.minOps,
           gc: settings.mode !== 'dry',
         })) as Answer<'sampled'>
