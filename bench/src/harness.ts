@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { contenders, HIT_LIBRARY_IDS } from './contenders'
 import { describeMachine, startEnv } from './env'
+import { judgeTargets } from './report/targets'
 import { writeDocs } from './report/write'
 import { type BenchResults, SCENARIOS, type ScenarioName } from './results'
 import { runBytes } from './scenarios/bytes'
@@ -12,8 +13,10 @@ import { runColdStart } from './scenarios/cold-start'
 import { runHotKey } from './scenarios/hot-key'
 import { runL1Hit } from './scenarios/l1-hit'
 import { runL2Hit } from './scenarios/l2-hit'
+import { runL2HitPerProcess } from './scenarios/l2-hit-per-process'
 import { runOrigin } from './scenarios/origin'
 import { runRoundTrips } from './scenarios/round-trips'
+import { runShapedLink } from './scenarios/shaped-link'
 import { runStampede } from './scenarios/stampede'
 import { runTags } from './scenarios/tags'
 import { type Mode, settingsFor } from './settings'
@@ -72,6 +75,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     `  ${results.machine.cpuModel}, ${results.machine.cores} cores, node ${results.machine.node}, valkey ${results.machine.valkey}, load ${results.machine.loadAverageStart}`,
   )
   const runners: Record<ScenarioName, () => Promise<unknown>> = {
+    l2HitPerProcess: () => runL2HitPerProcess(env, settings, log),
     l2Hit: () => runL2Hit(env, settings, log),
     l1Hit: () => runL1Hit(env, settings, log),
     origin: () => runOrigin(env, settings, log),
@@ -82,6 +86,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     hotKey: () => runHotKey(env, settings, log),
     codecs: () => runCodecs(settings, log),
     tags: () => runTags(env, settings, log),
+    shapedLink: () => runShapedLink(env, settings, log),
   }
   try {
     for (const name of selected) {
@@ -89,6 +94,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
       const t0 = performance.now()
       ;(results.scenarios as Record<string, unknown>)[name] = await runners[name]()
       results.scenarioMs[name] = Math.round(performance.now() - t0)
+      logGoals(results, name, log)
     }
   } finally {
     await env.stop()
@@ -102,4 +108,13 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
   const docs = await writeDocs(results, dirs.docs, file)
   log(`done in ${(results.durationMs / 1000).toFixed(1)} s`)
   return { results, files: [file, ...docs] }
+}
+
+/** The goals a scenario's numbers judge, printed right after it. */
+function logGoals(results: BenchResults, name: ScenarioName, log: (line: string) => void): void {
+  const verdicts = judgeTargets({ ...results, scenarios: { [name]: results.scenarios[name] } })
+  if (!verdicts.length) return
+  log(`  goals (${name}):`)
+  for (const v of verdicts)
+    log(`    ${v.met === undefined ? 'not measured' : v.met ? 'met' : 'NOT MET'}: ${v.target} — ${v.detail}`)
 }

@@ -4,6 +4,7 @@ import type { CodecsResult } from './scenarios/codecs'
 import type { ColdStartResult } from './scenarios/cold-start'
 import type { HotKeyResult } from './scenarios/hot-key'
 import type { RoundTripResult } from './scenarios/round-trips'
+import type { ShapedLinkResult } from './scenarios/shaped-link'
 import type { StampedeResult } from './scenarios/stampede'
 import type { TagsResult } from './scenarios/tags'
 import type { CellResult } from './scenarios/timed'
@@ -22,6 +23,8 @@ export interface BenchResults {
   versions: Record<string, string>
   scenarios: {
     l2Hit?: CellResult[]
+    /** The L2 hit with each contender in a process of its own. */
+    l2HitPerProcess?: CellResult[]
     l1Hit?: CellResult[]
     stampede?: StampedeResult[]
     bytes?: BytesResult[]
@@ -31,6 +34,7 @@ export interface BenchResults {
     hotKey?: HotKeyResult
     codecs?: CodecsResult
     tags?: TagsResult
+    shapedLink?: ShapedLinkResult
   }
   /** Wall time of each scenario, ms. */
   scenarioMs: Record<string, number>
@@ -38,6 +42,7 @@ export interface BenchResults {
 
 export type ScenarioName = keyof BenchResults['scenarios']
 export const SCENARIOS: ScenarioName[] = [
+  'l2HitPerProcess',
   'l2Hit',
   'l1Hit',
   'origin',
@@ -48,4 +53,5 @@ export const SCENARIOS: ScenarioName[] = [
   'hotKey',
   'codecs',
   'tags',
+  'shapedLink',
 ]

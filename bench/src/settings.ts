@@ -11,6 +11,14 @@ export interface Settings {
   minOps: number
   /** Untimed operations per contender and cell before the rounds. */
   warmupOps: number
+  /**
+   * Rounds per cell where each contender runs in a process of its own (`l2HitPerProcess`,
+   * `shapedLink`): more and shorter samples than `rounds` × `minMs`, for about the same time, so the
+   * rotation follows a busy machine's load more closely.
+   */
+  processRounds: number
+  /** The minimum length of those samples, ms (`minOps` applies too). */
+  processMinMs: number
   /** JSON document sizes of the L2/L1/origin scenarios, KiB. */
   sizesKiB: number[]
   /** Concurrency levels of the L2 hit scenario. */
@@ -42,6 +50,12 @@ export interface Settings {
   tagMembers: number[]
   /** Timed `invalidateTags` runs per member count (median), after one untimed. */
   tagRuns: number
+  /** Link rates of the shaped-link scenario, Mbit/s; `null` is the same path without a qdisc. */
+  linkRatesMbit: (number | null)[]
+  /** Document sizes of the shaped-link scenario, KiB (a subset of `sizesKiB`). */
+  linkSizesKiB: number[]
+  /** Concurrent reads per contender in the shaped-link scenario. */
+  linkConcurrency: number
 }
 
 const base = {
@@ -54,6 +68,9 @@ const base = {
   hotKeySizesKiB: [1, 10],
   hotKeyBatch: 64,
   tagMembers: [100, 1000],
+  linkRatesMbit: [500, 1000, 2000, null],
+  linkSizesKiB: [10, 100],
+  linkConcurrency: 64,
 }
 
 export function settingsFor(mode: Mode): Settings {
@@ -64,6 +81,8 @@ export function settingsFor(mode: Mode): Settings {
         mode,
         rounds: 7,
         minMs: 500,
+        processRounds: 15,
+        processMinMs: 250,
         minOps: 200,
         warmupOps: 500,
         stampedeTrials: 5,
@@ -79,6 +98,8 @@ export function settingsFor(mode: Mode): Settings {
         mode,
         rounds: 3,
         minMs: 100,
+        processRounds: 5,
+        processMinMs: 60,
         minOps: 50,
         warmupOps: 100,
         // As many keys as concurrent readers: fewer S3 loads to fill the cache, reads still spread.
@@ -96,6 +117,8 @@ export function settingsFor(mode: Mode): Settings {
         mode,
         rounds: 2,
         minMs: 0,
+        processRounds: 2,
+        processMinMs: 0,
         minOps: 10,
         warmupOps: 5,
         stampedeTrials: 1,
@@ -109,6 +132,8 @@ export function settingsFor(mode: Mode): Settings {
         codecMinIterations: 1,
         tagMembers: [10, 100],
         tagRuns: 1,
+        // One shaped rate and the unshaped path: the namespace, both qdiscs and their removal still run.
+        linkRatesMbit: [500, null],
       }
   }
 }

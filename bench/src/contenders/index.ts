@@ -176,3 +176,10 @@ export const HIT_LIBRARY_IDS = [
 export const HOT_KEY_IDS = [...HIT_LIBRARY_IDS, 'core-shared']
 /** The tags scenario's hits: an untagged `wrap` value first (the floor), then a tagged and a dependent one. */
 export const TAG_HIT_IDS = ['core-wrap', 'core-wrap-tags', 'core-wrap-deps']
+/**
+ * The L2 hit in one process per contender: the libraries (floor first), and core without
+ * compression as a diagnostic (what decompression costs a hit).
+ */
+export const PROCESS_IDS = [...LIBRARY_IDS, 'core-plain']
+/** The shaped link: the libraries, floor first. */
+export const LINK_IDS = LIBRARY_IDS

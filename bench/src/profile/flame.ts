@@ -20,8 +20,63 @@ interface ProfileNode {
 export interface CpuProfile {
   nodes: ProfileNode[]
   samples?: number[]
+  /** µs between consecutive samples (the first from `startTime`). */
+  timeDeltas?: number[]
+  /** µs on the monotonic clock `process.hrtime` reads. */
   startTime: number
   endTime: number
+}
+
+/**
+ * The part of a profile between `fromUs` and `toUs` (monotonic µs, as `process.hrtime.bigint() / 1000n`
+ * gives them): a `node --cpu-prof` profile spans the whole process, start-up and set-up included.
+ */
+export function trimProfile(profile: CpuProfile, fromUs: number, toUs: number): CpuProfile {
+  const { samples, timeDeltas } = profile
+  if (!samples || !timeDeltas) return profile
+  const hits = new Map<number, number>()
+  const kept: number[] = []
+  const deltas: number[] = []
+  let time = profile.startTime
+  let last = fromUs
+  samples.forEach((id, i) => {
+    time += timeDeltas[i] ?? 0
+    if (time < fromUs || time > toUs) return
+    hits.set(id, (hits.get(id) ?? 0) + 1)
+    kept.push(id)
+    deltas.push(time - last)
+    last = time
+  })
+  return {
+    nodes: profile.nodes.map((node) => ({ ...node, hitCount: hits.get(node.id) ?? 0 })),
+    samples: kept,
+    timeDeltas: deltas,
+    startTime: fromUs,
+    endTime: toUs,
+  }
+}
+
+/** The `count` functions with the most self time, as lines: share of samples, µs per operation, name. */
+export function topSelfTimes(profile: CpuProfile, ops: number, count = 30): string[] {
+  const interval = (profile.endTime - profile.startTime) / (profile.samples?.length || 1)
+  const self = new Map<string, number>()
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame
+    if (functionName === '(idle)') continue
+    const name = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')}:${lineNumber + 1}`
+    self.set(name, (self.get(name) ?? 0) + (node.hitCount ?? 0))
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0)
+  return [
+    `busy ${((total * interval) / 1000).toFixed(0)} ms of ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms`,
+    ...[...self]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(
+        ([name, hits]) =>
+          `${((hits / total) * 100).toFixed(1).padStart(5)} %  ${((hits * interval) / ops).toFixed(2).padStart(6)} µs/hit  ${name}`,
+      ),
+  ]
 }
 
 interface Frame {

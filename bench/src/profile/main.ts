@@ -14,7 +14,7 @@ import { createCore } from '../contenders/core'
 import { createRaw } from '../contenders/raw'
 import { putDoc, startEnv } from '../env'
 import { forEachLimit, keysFor } from '../scenarios/timed'
-import { type CpuProfile, flameGraph } from './flame'
+import { type CpuProfile, flameGraph, topSelfTimes } from './flame'
 
 const { values } = parseArgs({
   options: {
@@ -73,21 +73,7 @@ const raw = join(tmpdir(), `profile-${values.label}.cpuprofile`)
 writeFileSync(raw, JSON.stringify(profile))
 
 // Self time by function, the quickest read of where time goes.
-const interval = (profile.endTime - profile.startTime) / (profile.samples?.length ?? 1)
-const self = new Map<string, number>()
-for (const node of profile.nodes) {
-  const { functionName, url, lineNumber } = node.callFrame
-  if (functionName === '(idle)') continue
-  const name = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')}:${lineNumber + 1}`
-  self.set(name, (self.get(name) ?? 0) + (node.hitCount ?? 0))
-}
-const total = [...self.values()].reduce((a, b) => a + b, 0)
 process.stdout.write(
-  `${title}\n${(elapsed * 1000) / ops} µs wall per hit; busy ${((total * interval) / 1000).toFixed(0)} ms\n`,
+  `${title}\n${(elapsed * 1000) / ops} µs wall per hit\n${topSelfTimes(profile, ops).join('\n')}\n`,
 )
-for (const [name, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
-  process.stdout.write(
-    `${((hits / total) * 100).toFixed(1).padStart(5)} %  ${((hits * interval) / ops).toFixed(2).padStart(6)} µs/hit  ${name}\n`,
-  )
-}
 process.stdout.write(`${svg}\n${raw}\n`)

@@ -1,6 +1,7 @@
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import type { BenchResults } from '../results'
+import { rateLabel, type ShapedLinkResult } from '../scenarios/shaped-link'
 import type { CellResult } from '../scenarios/timed'
 
 export interface Chart {
@@ -52,7 +53,10 @@ function namesOf(cells: CellResult[]): string[] {
 }
 
 /** Median ops/s per contender with the min–max of the rounds, faceted by size and concurrency. */
-function throughputSpec(cells: CellResult[]): TopLevelSpec {
+function throughputSpec(
+  cells: CellResult[],
+  title = 'L2 hit throughput (median of rounds; whiskers: min–max)',
+): TopLevelSpec {
   const names = namesOf(cells)
   const values = cells.map((c) => ({
     contender: c.name,
@@ -65,7 +69,7 @@ function throughputSpec(cells: CellResult[]): TopLevelSpec {
   const x = { field: 'contender', type: 'nominal', sort: names, axis: null } as const
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'L2 hit throughput (median of rounds; whiskers: min–max)',
+    title,
     data: { values },
     facet: {
       row: { field: 'concurrency', type: 'nominal', title: null },
@@ -165,9 +169,58 @@ function bytesSpec(results: BenchResults): TopLevelSpec | undefined {
   }
 }
 
+/** Median hits/s against the link's rate, one line per contender, a panel per document size. */
+function shapedLinkSpec(link: ShapedLinkResult): TopLevelSpec | undefined {
+  if (link.skipped || !link.cells.length) return undefined
+  const names = [...new Set(link.cells.map((c) => c.name))]
+  const rates = link.ratesMbit.map(rateLabel)
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `L2 hits/s over a shaped link, ${link.concurrency} reads in flight per contender (median of rounds)`,
+    data: {
+      values: link.cells.map((c) => ({
+        contender: c.name,
+        size: `${c.sizeKiB} KiB JSON`,
+        rate: rateLabel(c.rateMbit),
+        hits: c.median.opsPerSec,
+      })),
+    },
+    facet: { column: { field: 'size', type: 'nominal', title: null } },
+    spec: {
+      width: 260,
+      height: 200,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'rate', type: 'ordinal', sort: rates, title: 'link rate', axis: { labelAngle: 0 } },
+        y: { field: 'hits', type: 'quantitative', title: 'hits/s' },
+        color: { field: 'contender', type: 'nominal', sort: names, scale: colour(names), title: null },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+    config: { ...FONT, legend: { orient: 'bottom', columns: 5, labelLimit: 300 } },
+  }
+}
+
 /** The SVG charts of docs/benchmarks.md, rendered by vega in Node (no browser). */
 export async function makeCharts(results: BenchResults): Promise<Chart[]> {
   const charts: Chart[] = []
+  const perProcess = results.scenarios.l2HitPerProcess
+  if (perProcess?.length) {
+    charts.push({
+      file: 'l2-per-process-throughput.svg',
+      title: 'L2 hit throughput, one process per contender',
+      svg: await render(
+        throughputSpec(
+          perProcess,
+          'L2 hit throughput, one process per contender (median of rounds; whiskers: min–max)',
+        ),
+      ),
+    })
+  }
+  const link = results.scenarios.shapedLink
+  const linkSpec = link && shapedLinkSpec(link)
+  if (linkSpec)
+    charts.push({ file: 'shaped-link.svg', title: 'Hits/s against link rate', svg: await render(linkSpec) })
   const l2 = results.scenarios.l2Hit
   if (l2?.length) {
     charts.push({

@@ -2,6 +2,7 @@ import type { BenchResults } from '../results'
 import type { CellResult, RoundResult } from '../scenarios/timed'
 import { median, round } from '../stats'
 import { num, pct, ratio, table, us } from './format'
+import { perProcessParts } from './per-process-section'
 
 const sizesOf = (cells: CellResult[]) => [...new Set(cells.map((c) => c.sizeKiB))].sort((a, b) => a - b)
 const namesOf = (cells: CellResult[]) => [...new Set(cells.map((c) => c.contender))]
@@ -39,11 +40,18 @@ function glideParagraph(cells: CellResult[]): string | undefined {
 
 export function l2Section(results: BenchResults): string {
   const cells = results.scenarios.l2Hit
-  if (!cells?.length) return ''
+  const perProcess = perProcessParts(results)
+  if (!cells?.length && !perProcess.length) return ''
   const { settings } = results
-  const parts = [
+  const heading = [
     '## 1. L2 hit (Valkey, no L1)',
-    `Each library reads a JSON document it stored itself, through its natural API; every read is a Valkey hit (a contender that called S3 during the rounds would be flagged ⚠). Reads go round-robin over ${settings.keyPool} keys holding copies of the document, so concurrent reads never share a key (core, cache-manager and cachified coalesce concurrent reads of one key in-process, which would measure coalescing rather than hits). **×floor** columns are medians of per-round ratios to the raw floor measured in the same rounds: latency ratio (lower is better) at concurrency 1, throughput ratio (higher is better) at concurrency 64. Spread is half the min–max range of the rounds over the median. CPU is the benchmark process's CPU time per hit at concurrency 1 (user + system), which a busy machine disturbs less than wall time.`,
+    `Each library reads a JSON document it stored itself, through its natural API; every read is a Valkey hit (a contender that called S3 during the rounds is flagged ⚠). Reads go round-robin over ${settings.keyPool} keys holding copies of the document, so concurrent reads never share a key (core, cache-manager and cachified coalesce concurrent reads of one key in-process, which would measure coalescing rather than hits).`,
+  ]
+  if (!cells?.length) return [...heading, ...perProcess.slice(0, -1)].join('\n\n')
+  const parts = [
+    ...heading,
+    ...perProcess,
+    `${perProcess.length ? 'The same L2 hit with every contender in the benchmark process itself (a second view: the contenders share one heap, event loop and CPU account), GLIDE rows included. ' : ''}**×floor** columns are medians of per-round ratios to the raw floor measured in the same rounds: latency ratio (lower is better) at concurrency 1, throughput ratio (higher is better) at concurrency 64. Spread is half the min–max range of the rounds over the median. CPU is the benchmark process's CPU time per hit at concurrency 1 (user + system), which a busy machine disturbs less than wall time.`,
     '![L2 hit throughput](benchmarks/l2-throughput.svg)',
     '![L2 hit latency percentiles](benchmarks/l2-latency.svg)',
   ]
@@ -84,7 +92,7 @@ export function l2Section(results: BenchResults): string {
       ]
     })
     parts.push(
-      `### ${size} KiB JSON`,
+      `${perProcess.length ? '####' : '###'} ${size} KiB JSON`,
       table(
         [
           'contender',

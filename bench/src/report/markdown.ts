@@ -4,6 +4,7 @@ import { num, seconds, table } from './format'
 import { l1Section, l2Section, originSection } from './hit-sections'
 import { hotKeySection } from './hot-key-section'
 import { bytesSection, coldStartSection, roundTripSection, stampedeSection } from './other-sections'
+import { shapedLinkSection } from './shaped-link-section'
 import { tagsSection } from './tags-section'
 import { judgeTargets } from './targets'
 
@@ -42,7 +43,11 @@ function header(results: BenchResults, source: string): string {
 
 function contendersSection(results: BenchResults): string {
   const used = new Set(
-    [...(results.scenarios.l2Hit ?? []), ...(results.scenarios.l1Hit ?? [])].map((c) => c.contender),
+    [
+      ...(results.scenarios.l2HitPerProcess ?? []),
+      ...(results.scenarios.l2Hit ?? []),
+      ...(results.scenarios.l1Hit ?? []),
+    ].map((c) => c.contender),
   )
   const rows = results.contenders.filter((c) => used.has(c.id)).map((c) => [c.name, c.description])
   return ['## Contenders', table(['name', 'what runs'], rows)].join('\n\n')
@@ -58,7 +63,7 @@ function targetsSection(results: BenchResults): string {
   ])
   return [
     '## Targets',
-    'The goals of the benchmark issue, judged from this run’s numbers by `bench/src/report/targets.ts` (ratios are the per-round medians below).',
+    'The benchmark’s goals, judged from this run’s numbers by `bench/src/report/targets.ts` (ratios are the per-round medians below).',
     table(['target', 'result', 'measured'], rows, ['l', 'l', 'l']),
   ].join('\n\n')
 }
@@ -68,7 +73,9 @@ const REPRODUCE = [
   [
     '```sh',
     'npm run bench                  # full run: bench/results/<date>.json and this page',
-    'npm run bench -- --quick       # smoke run (< 3 min), written to a temp dir',
+    'npm run bench -- --quick       # smoke run (about 4 min), written to a temp dir',
+    'npm run bench -- --only l2HitPerProcess --quick   # one process per contender',
+    'sudo npm run bench -- --only shapedLink --quick   # needs root, ip and tc',
     'npm run bench -- --only l2Hit,bytes --quick',
     'npm run bench -- --report bench/results/<date>.json   # regenerate this page only',
     '```',
@@ -92,6 +99,7 @@ export function renderMarkdown(results: BenchResults, source: string): string {
     hotKeySection(results),
     codecsSection(results),
     tagsSection(results),
+    shapedLinkSection(results),
     REPRODUCE,
   ]
   return `${sections.filter(Boolean).join('\n\n')}\n`

@@ -167,10 +167,10 @@ export function coldStartSection(results: BenchResults): string {
     : []
   return [
     '## 6. Cold start',
-    `Time to \`import\` in a fresh Node process (median of ${results.settings.coldStartSamples}; “process” is the whole process’s wall time minus an empty \`node -e ""\`, ${num(cold.nodeBaselineMs)} ms). core ${cold.coreDist.built ? `is imported from its built \`dist/\` (built ${cold.coreDist.builtAt})` : 'is imported from its TypeScript source through tsx (no `dist/` was built), which adds transpilation'}; it imports \`@aws-sdk/client-s3\` (for its command classes) and iovalkey, so both packages alone are shown too, and together, as a raw handler with an S3 fallback imports them (Lambda ships the S3 client, but loading it still costs).`,
+    `Time to \`import\` in a fresh Node process (median of ${results.settings.coldStartSamples}; “process” is the whole process’s wall time minus an empty \`node -e ""\`, ${num(cold.nodeBaselineMs)} ms). core ${cold.coreDist.built ? `is imported from its built \`dist/\` (built ${cold.coreDist.builtAt})` : 'is imported from its TypeScript source through tsx (no `dist/` was built), which adds transpilation'}; it imports \`@aws-sdk/client-s3\` (for its command classes) and iovalkey, so both packages alone are shown too, and together: “iovalkey + @aws-sdk/client-s3” is the floor, what every handler with an S3 origin on iovalkey imports (Lambda ships the S3 client, but loading it still costs).`,
     table(['what', 'specifiers', 'from', 'import', 'process'], imports),
     ...firstRequest,
-    'Bundles: the small handlers in `bench/fixtures/` (and `examples/api` when present; `handler-raw.ts` is the same handler on bare iovalkey, without S3 fallback), bundled by esbuild with `--bundle --minify --platform=node --format=esm`, `@aws-sdk/*` external (as the Lambda runtime provides it); core is bundled from its sources.',
+    'Bundles: the small handlers in `bench/fixtures/` (and `examples/api` when present; `handler-raw.ts` is the same handler on raw iovalkey with a naive S3 fallback, the floor), bundled by esbuild with `--bundle --minify --platform=node --format=esm`, `@aws-sdk/*` external (as the Lambda runtime provides it); core is bundled from its sources.',
     table(
       ['handler', 'entry', 'minified', 'gzip', 'largest parts', ...(glideColumn ? ['GLIDE'] : [])],
       bundles,

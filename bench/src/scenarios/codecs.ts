@@ -51,9 +51,14 @@ export interface CodecsResult {
 
 const CODECS: CodecName[] = ['none', 'deflate', 'gzip', 'zstd']
 
-/** The ECPU estimate: ElastiCache Serverless bills a read about 1 ECPU per KB transferred, at least 1. */
+/** ElastiCache Serverless bills a simple read or write 1 ECPU per KB transferred, at least 1. */
+export function ecpusFor(bytes: number): number {
+  return round(Math.max(1, bytes / 1024))
+}
+
+/** The ECPU estimate of a hit on an entry whose body is `storedBytes` (core's header added). */
 export function ecpuPerHit(storedBytes: number): number {
-  return round(Math.max(1, (storedBytes + ENTRY_HEADER_BYTES) / 1024))
+  return ecpusFor(storedBytes + ENTRY_HEADER_BYTES)
 }
 
 /** Mean µs of one `fn()` call over a loop of at least `minMs` and `minIterations` calls. */

@@ -1,7 +1,8 @@
 import { L2_IDS } from '../contenders'
 import { type BenchEnv, putDoc } from '../env'
+import type { BenchDoc } from '../payload'
 import type { Settings } from '../settings'
-import { type CellResult, keysFor, runTimed } from './timed'
+import { type CellResult, forEachLimit, keysFor, runTimed } from './timed'
 
 /**
  * Scenario 1: L2 hits (no L1) of 1/10/100 KiB JSON at concurrency 1 and 64. Floor: raw iovalkey.
@@ -17,8 +18,13 @@ export async function runL2Hit(
   const cells = settings.sizesKiB.flatMap((sizeKiB) =>
     settings.concurrencies.map((concurrency) => ({ sizeKiB, concurrency, keys: settings.keyPool })),
   )
-  for (const doc of env.docs) {
-    for (const key of keysFor(doc, settings.keyPool)) await putDoc(env.s3.client, key, doc.json)
-  }
+  await putKeyPool(env, env.docs, settings.keyPool)
   return runTimed(env, settings, L2_IDS, cells, log)
+}
+
+/** Puts `count` copies of each document into S3, under the keys `keysFor` names. */
+export async function putKeyPool(env: BenchEnv, docs: BenchDoc[], count: number): Promise<void> {
+  for (const doc of docs) {
+    await forEachLimit(keysFor(doc, count), 8, (key) => putDoc(env.s3.client, key, doc.json))
+  }
 }

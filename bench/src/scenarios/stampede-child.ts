@@ -45,6 +45,9 @@ async function go(message: Extract<ToChild, { type: 'go' }>): Promise<void> {
   })
 }
 
+// The parent is gone (killed, or Ctrl-C reached it alone): so is the reason to run.
+process.on('disconnect', () => process.exit(0))
+
 process.on('message', (message: ToChild) => {
   const run = async () => {
     if (message.type === 'prepare') {

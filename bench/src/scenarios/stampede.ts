@@ -1,9 +1,9 @@
-import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { LIBRARY_IDS, spec } from '../contenders'
 import { type BenchEnv, putDoc } from '../env'
 import type { Settings } from '../settings'
 import { median } from '../stats'
+import { Peer } from './peer'
 import type { FromChild, ToChild } from './stampede-child'
 
 export interface StampedeTrial {
@@ -26,37 +26,6 @@ export interface StampedeResult {
 }
 
 const CHILD = fileURLToPath(new URL('./stampede-child.ts', import.meta.url))
-const BENCH_DIR = fileURLToPath(new URL('../..', import.meta.url))
-
-/** One child process with request/answer messaging. */
-class Peer {
-  private readonly child: ChildProcess
-  private readonly waiting: ((message: FromChild) => void)[] = []
-
-  constructor() {
-    // tsx as a loader, run from bench/ so its tsconfig paths map the workspaces to their sources.
-    this.child = fork(CHILD, [], { cwd: BENCH_DIR, execArgv: ['--import', 'tsx'], stdio: 'inherit' })
-    this.child.on('message', (message: FromChild) => this.waiting.shift()?.(message))
-  }
-
-  ask(message: ToChild): Promise<FromChild> {
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`stampede child exited (${code})`))
-      this.child.once('exit', onExit)
-      this.waiting.push((answer) => {
-        this.child.off('exit', onExit)
-        if (answer.type === 'failed') reject(new Error(answer.error))
-        else resolve(answer)
-      })
-      this.child.send(message)
-    })
-  }
-
-  stop(): void {
-    if (this.child.connected) this.child.send({ type: 'exit' } satisfies ToChild)
-    setTimeout(() => this.child.kill(), 2000).unref()
-  }
-}
 
 /**
  * Scenario 3: `children` processes (Lambda instances) each fire `readsPerChild` concurrent
@@ -69,7 +38,7 @@ export async function runStampede(
 ): Promise<StampedeResult[]> {
   const doc = env.docs.find((d) => d.sizeKiB === 10) ?? env.docs[0]
   if (!doc) throw new Error('no document')
-  const peers = Array.from({ length: settings.stampedeChildren }, () => new Peer())
+  const peers = Array.from({ length: settings.stampedeChildren }, () => new Peer<ToChild, FromChild>(CHILD))
   const results: StampedeResult[] = []
   try {
     for (const id of LIBRARY_IDS) {
@@ -112,7 +81,7 @@ export async function runStampede(
       )
     }
   } finally {
-    for (const peer of peers) peer.stop()
+    await Promise.all(peers.map((peer) => peer.stop({ type: 'exit' })))
   }
   return results
 }

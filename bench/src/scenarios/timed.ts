@@ -1,6 +1,6 @@
 import { type Contender, spec } from '../contenders'
 import type { BenchEnv } from '../env'
-import { measure, warmUp } from '../measure'
+import { measure, type Sample, warmUp } from '../measure'
 import type { BenchDoc } from '../payload'
 import type { Settings } from '../settings'
 import { type Distribution, distribution, median, round, type Spread, spread } from '../stats'
@@ -60,6 +60,14 @@ export async function forEachLimit<T>(
 
 type Log = (line: string) => void
 
+/** Every key is loaded once (a miss, from S3) and read once more (a hit), both answers checked. */
+export async function fillCache(contender: Contender, id: string, loads: [key: string, doc: BenchDoc][]) {
+  await forEachLimit(loads, 16, async ([key, doc]) => {
+    verify(await contender.read(key), doc, id)
+    verify(await contender.read(key), doc, id)
+  })
+}
+
 /** Checks that a read returned the document (a parsed value, or a CachedObject's bytes). */
 export function verify(result: unknown, doc: BenchDoc, who: string): void {
   const body = (result as { body?: unknown })?.body
@@ -67,7 +75,8 @@ export function verify(result: unknown, doc: BenchDoc, who: string): void {
   if (text !== doc.json) throw new Error(`${who} returned something other than ${doc.key}`)
 }
 
-function order<T>(items: T[], round: number): T[] {
+/** `items` rotated by `round`: contenders take turns going first. */
+export function order<T>(items: T[], round: number): T[] {
   const shift = round % items.length
   return [...items.slice(shift), ...items.slice(0, shift)]
 }
@@ -80,7 +89,8 @@ export type OperationFactory = (
   id: string,
 ) => () => Promise<unknown>
 
-const oneRead: OperationFactory = (contender, keys) => {
+/** One read per operation, round-robin over the cell's keys. */
+export const oneRead: OperationFactory = (contender, keys) => {
   let next = 0
   return () => contender.read(keys[next++ % keys.length] as string)
 }
@@ -106,15 +116,9 @@ export async function runTimed(
       if (!doc) throw new Error(`no ${cell.sizeKiB} KiB document`)
       return doc
     }
-    // Every key of every cell is loaded once (a miss, from S3) and read once more (a hit) by every contender.
     const loads = new Map<string, BenchDoc>()
     for (const cell of cells) for (const key of keysFor(docOf(cell), cell.keys)) loads.set(key, docOf(cell))
-    for (const { id, contender } of running) {
-      await forEachLimit([...loads], 16, async ([key, doc]) => {
-        verify(await contender.read(key), doc, id)
-        verify(await contender.read(key), doc, id)
-      })
-    }
+    for (const { id, contender } of running) await fillCache(contender, id, [...loads])
     for (const cell of cells) {
       const doc = docOf(cell)
       const keys = keysFor(doc, cell.keys)
@@ -134,67 +138,96 @@ export async function runTimed(
             minMs: settings.minMs,
             minOps: settings.minOps,
           })
-          const d = distribution(sample.latenciesMs)
           const entry = samples.get(id)
-          entry?.rounds.push({
-            ops: sample.ops,
-            opsPerSec: round((sample.ops / sample.elapsedMs) * 1000),
-            p50Us: d.p50,
-            p99Us: d.p99,
-            cpuUs: round(sample.cpuUs / sample.ops),
-          })
+          entry?.rounds.push(roundOf(sample))
           entry?.latencies.push(sample.latenciesMs)
         }
       }
-      const floor = samples.get(running[0]?.id ?? '')?.rounds ?? []
-      running.forEach(({ id, contender }, index) => {
-        const { rounds, latencies } = samples.get(id) ?? { rounds: [], latencies: [] }
-        const ratios = (pick: (a: RoundResult, f: RoundResult) => number) =>
-          round(median(rounds.map((a, i) => pick(a, floor[i] as RoundResult))))
-        const all = new Float64Array(latencies.reduce((n, l) => n + l.length, 0))
-        let offset = 0
-        for (const l of latencies) {
-          all.set(l, offset)
-          offset += l.length
-        }
-        const cellResult: CellResult = {
-          contender: id,
-          name: contender.name,
-          sizeKiB: cell.sizeKiB,
-          concurrency: cell.concurrency,
-          keys: cell.keys,
-          rounds,
-          median: {
-            opsPerSec: round(median(rounds.map((x) => x.opsPerSec))),
-            p50Us: round(median(rounds.map((x) => x.p50Us))),
-            p99Us: round(median(rounds.map((x) => x.p99Us))),
-            cpuUs: round(median(rounds.map((x) => x.cpuUs))),
-          },
-          spread: {
-            opsPerSec: roundSpread(spread(rounds.map((x) => x.opsPerSec))),
-            p50Us: roundSpread(spread(rounds.map((x) => x.p50Us))),
-          },
-          ratioToFloor: {
-            throughput: ratios((a, f) => a.opsPerSec / f.opsPerSec),
-            p50: ratios((a, f) => a.p50Us / f.p50Us),
-            p99: ratios((a, f) => a.p99Us / f.p99Us),
-            cpu: ratios((a, f) => a.cpuUs / f.cpuUs),
-          },
-          distribution: distribution(all),
-          originCalls: contender.originCalls() - (before[index] ?? 0),
-        }
-        results.push(cellResult)
-        log(
-          `  ${String(cell.sizeKiB).padStart(3)} KiB c=${String(cell.concurrency).padEnd(2)} ${contender.name.padEnd(24)} ` +
-            `${String(cellResult.median.opsPerSec).padStart(8)} ops/s  p50 ${cellResult.median.p50Us} µs  ` +
-            `p99 ${cellResult.median.p99Us} µs  cpu ${cellResult.median.cpuUs} µs  ×floor thr ${cellResult.ratioToFloor.throughput} p50 ${cellResult.ratioToFloor.p50}`,
-        )
-      })
+      const measured = running.map(({ id, contender }, index) => ({
+        id,
+        name: contender.name,
+        ...(samples.get(id) ?? { rounds: [], latencies: [] }),
+        originCalls: contender.originCalls() - (before[index] ?? 0),
+      }))
+      for (const result of summarizeCell(cell, measured)) {
+        results.push(result)
+        logCell(log, result)
+      }
     }
   } finally {
     for (const { contender } of running) await contender.close()
   }
   return results
+}
+
+/** One timed sample as a round of its cell. */
+export function roundOf(sample: Sample): RoundResult {
+  const d = distribution(sample.latenciesMs)
+  return {
+    ops: sample.ops,
+    opsPerSec: round((sample.ops / sample.elapsedMs) * 1000),
+    p50Us: d.p50,
+    p99Us: d.p99,
+    cpuUs: round(sample.cpuUs / sample.ops),
+  }
+}
+
+/** What one contender measured in one cell: its rounds, their latencies, its S3 calls. */
+export interface MeasuredCell {
+  id: string
+  name: string
+  rounds: RoundResult[]
+  latencies: Float64Array[]
+  originCalls: number
+}
+
+/** Medians, spreads, percentiles and per-round ratios to the first entry (the floor), measured in the same rounds. */
+export function summarizeCell(cell: Cell, measured: MeasuredCell[]): CellResult[] {
+  const floor = measured[0]?.rounds ?? []
+  return measured.map(({ id, name, rounds, latencies, originCalls }) => {
+    const ratios = (pick: (a: RoundResult, f: RoundResult) => number) =>
+      round(median(rounds.map((a, i) => pick(a, floor[i] as RoundResult))))
+    const all = new Float64Array(latencies.reduce((n, l) => n + l.length, 0))
+    let offset = 0
+    for (const l of latencies) {
+      all.set(l, offset)
+      offset += l.length
+    }
+    return {
+      contender: id,
+      name,
+      sizeKiB: cell.sizeKiB,
+      concurrency: cell.concurrency,
+      keys: cell.keys,
+      rounds,
+      median: {
+        opsPerSec: round(median(rounds.map((x) => x.opsPerSec))),
+        p50Us: round(median(rounds.map((x) => x.p50Us))),
+        p99Us: round(median(rounds.map((x) => x.p99Us))),
+        cpuUs: round(median(rounds.map((x) => x.cpuUs))),
+      },
+      spread: {
+        opsPerSec: roundSpread(spread(rounds.map((x) => x.opsPerSec))),
+        p50Us: roundSpread(spread(rounds.map((x) => x.p50Us))),
+      },
+      ratioToFloor: {
+        throughput: ratios((a, f) => a.opsPerSec / f.opsPerSec),
+        p50: ratios((a, f) => a.p50Us / f.p50Us),
+        p99: ratios((a, f) => a.p99Us / f.p99Us),
+        cpu: ratios((a, f) => a.cpuUs / f.cpuUs),
+      },
+      distribution: distribution(all),
+      originCalls,
+    }
+  })
+}
+
+export function logCell(log: Log, c: CellResult): void {
+  log(
+    `  ${String(c.sizeKiB).padStart(3)} KiB c=${String(c.concurrency).padEnd(2)} ${c.name.padEnd(24)} ` +
+      `${String(c.median.opsPerSec).padStart(8)} ops/s  p50 ${c.median.p50Us} µs  ` +
+      `p99 ${c.median.p99Us} µs  cpu ${c.median.cpuUs} µs  ×floor thr ${c.ratioToFloor.throughput} p50 ${c.ratioToFloor.p50} cpu ${c.ratioToFloor.cpu}`,
+  )
 }
 
 function roundSpread(s: Spread): Spread {
