@@ -1,5 +1,7 @@
+import { tracingChannel } from 'node:diagnostics_channel'
 import { freePort, type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHANNELS } from '../src'
 import { makeCache, putRaw, sleep, type TestCache, uniqueKey, untilHit } from './support/harness'
 
 describe('fail-open to S3 (real valkey-server, connections created by the cache from a URL)', () => {
@@ -38,6 +40,29 @@ describe('fail-open to S3 (real valkey-server, connections created by the cache 
     const errors = c.events.filter((e) => e.type === 'error')
     expect(errors.length).toBeGreaterThan(0)
     expect(errors.length).toBeLessThanOrEqual(4)
+    expect(await untilHit(c, key, 60)).toBe('hit')
+  })
+
+  it('a request pays at most one Valkey timeout while Valkey hangs: the commands after it skip Valkey', async () => {
+    const c = cache(server.url)
+    const key = uniqueKey('one-timeout')
+    await putRaw(s3, key, '{"cold":1}')
+    await c.cache.connect()
+    const sent: string[] = []
+    const subscriber = { start: (context: { operation: string }) => sent.push(context.operation) }
+    const channel = tracingChannel(CHANNELS.valkey)
+    server.process.pause()
+    channel.subscribe(subscriber as never)
+    try {
+      // A cold key: its GET times out; the lease, the commit and the rest skip Valkey.
+      const answer = await c.cache.get(key)
+      expect(answer.status).toBe('bypass')
+      expect(sent).toEqual(['valkey-read'])
+    } finally {
+      channel.unsubscribe(subscriber as never)
+      server.process.resume()
+    }
+    // A probe in the background finds Valkey back: reads use it again.
     expect(await untilHit(c, key, 60)).toBe('hit')
   })
 

@@ -82,6 +82,10 @@ export class GlideStore extends ScriptedStore {
     return this.client.get(key, { decoder: BYTES }) as Promise<Buffer | null>
   }
 
+  async ping(): Promise<void> {
+    await this.client.customCommand(['PING'], { route: 'allPrimaries' })
+  }
+
   async evictionPolicies(): Promise<string[]> {
     const ms = this.timeoutMs
     const reply = await withDeadline(

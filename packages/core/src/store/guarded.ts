@@ -32,9 +32,10 @@ class StoreTimeoutError extends Error {
 /**
  * Fail-open wrapper around a {@link Store}: every call is bounded by `timeoutMs` (one shared timer,
  * not one per command), a call whose connection dropped under it goes once more on the next one,
- * failures become `error` events instead of exceptions, and after a few consecutive failures a
- * circuit breaker stops paying the timeout on every request (one event per outage),
- * letting a single probe through after `cooldownMs`.
+ * failures become `error` events instead of exceptions, and a circuit breaker stops paying for an
+ * outage on every request (one event per outage): a call that times out opens it until a ping in the
+ * background finds every node answering (so a request pays at most one timeout), and a few consecutive
+ * failures of another kind open it for `cooldownMs`, then let a single probe through.
  */
 export class GuardedStore {
   readonly store: Store
@@ -59,9 +60,15 @@ export class GuardedStore {
     this.deadline = new SharedDeadline(settings.timeoutMs, this.timeoutError)
   }
 
+  /**
+   * A command timed out: the store may hang, and every command sent now would wait out the bound too.
+   * Calls fail open at once until a probe in the background finds every node answering again.
+   */
+  private hung = false
+
   /** Whether the circuit is open (the store is being skipped). */
   get open(): boolean {
-    return this.failures >= this.settings.failureThreshold
+    return this.hung || this.failures >= this.settings.failureThreshold
   }
 
   async call<T>(
@@ -70,7 +77,7 @@ export class GuardedStore {
     fn: (store: Store) => Promise<T>,
   ): Promise<T | Failed> {
     let probe = false
-    if (this.closed) return FAILED
+    if (this.closed || this.hung) return FAILED
     if (this.open) {
       if (this.probing || Date.now() < this.openUntil) return FAILED
       this.probing = probe = true
@@ -89,7 +96,14 @@ export class GuardedStore {
       this.failures++
       const error = this.settings.mapError(raw)
       const durationMs = performance.now() - started
-      if (this.failures === this.settings.failureThreshold || probe) {
+      if (raw instanceof StoreTimeoutError) {
+        // One request pays one timeout: what it (and every other caller) sends next skips Valkey.
+        if (!this.hung) {
+          this.hung = true
+          this.settings.emit?.({ type: 'error', operation: 'circuit-open', key, durationMs, error })
+          void this.probeUntilAnswered()
+        }
+      } else if (this.failures === this.settings.failureThreshold || probe) {
         this.openUntil = Date.now() + this.settings.cooldownMs
         this.settings.emit?.({ type: 'error', operation: 'circuit-open', key, durationMs, error })
       } else if (!this.open) {
@@ -109,6 +123,24 @@ export class GuardedStore {
   ): Promise<T> {
     if (!storeChannel.hasSubscribers) return fn(this.store)
     return tracedStore(operation, key, () => fn(this.store))
+  }
+
+  /**
+   * Pings every node the cache uses, each bounded like a command, until all answer (then the store is
+   * used again), waiting `cooldownMs` between attempts; off the request path, and never keeping the
+   * process alive.
+   */
+  private async probeUntilAnswered(): Promise<void> {
+    while (this.hung && !this.closed) {
+      try {
+        await this.deadline.bound(this.store.ping())
+        this.failures = 0
+        this.hung = false
+        return
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, this.settings.cooldownMs).unref())
+      }
+    }
   }
 
   /** Closes the store; from then on every call fails open at once, with no event. */

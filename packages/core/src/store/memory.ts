@@ -266,6 +266,9 @@ export class MemoryStore implements Store {
     return tagIds.every((id) => (log.tags.get(id) ?? 0) <= since)
   }
 
+  /** Always there. */
+  async ping(): Promise<void> {}
+
   /** The memory store evicts by its own rule (a set takes its members with it). */
   async evictionPolicies(): Promise<string[]> {
     return []

@@ -68,6 +68,7 @@ export abstract class ScriptedStore implements Store {
   protected abstract run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown>
   abstract get(key: string): Promise<Buffer | null>
   abstract evictionPolicies(): Promise<string[]>
+  abstract ping(): Promise<void>
   abstract connect(): Promise<void>
   abstract close(): Promise<void>
 

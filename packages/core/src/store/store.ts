@@ -156,6 +156,8 @@ export interface Store {
    * not say, or the user may not ask).
    */
   evictionPolicies(): Promise<string[]>
+  /** Resolves once every node the store sends commands to answers a `PING` (the circuit breaker's probe). */
+  ping(): Promise<void>
   /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */
   connect(): Promise<void>
   /** Ends connections the store opened itself, within a bound. */

@@ -80,6 +80,11 @@ export class ValkeyStore extends ScriptedStore {
     )
   }
 
+  async ping(): Promise<void> {
+    const { primaries, replicas } = servingNodes(await this.connected())
+    await Promise.all([...primaries, ...replicas].map((node) => node.ping()))
+  }
+
   async evictionPolicies(): Promise<string[]> {
     const { primaries } = servingNodes(await this.connected())
     const ms = this.timeoutMs
