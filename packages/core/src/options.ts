@@ -22,11 +22,14 @@ export interface S3CacheOptions {
   bucket: string
   /**
    * An iovalkey `Redis` or `Cluster` instance, a `GlideClient` or `GlideClusterClient` from
-   * `@valkey/valkey-glide` (neither closed by `close()`), connection options, or a URL (`valkey://`,
-   * `valkeys://`, `redis://`, `rediss://`); options and URLs make an iovalkey client.
-   * Default: none, which selects the in-process memory store (warns once; for tests and demos).
+   * `@valkey/valkey-glide` (neither closed by `close()`), connection options, a URL (`valkey://`,
+   * `valkeys://`, `redis://`, `rediss://`; options and URLs make an iovalkey client), or `'memory'`: the
+   * in-process memory store, each process caching alone (tests, demos).
+   * Default: none, which selects the memory store with a one-time warning; inside Lambda
+   * (`AWS_LAMBDA_FUNCTION_NAME` is set) none is a `CacheConfigError`, since every execution environment
+   * would cache alone and the S3 event invalidator, another function, could never reach it.
    */
-  valkey?: ValkeyClient | GlideClientLike | ValkeyConnectionOptions | string
+  valkey?: ValkeyClient | GlideClientLike | ValkeyConnectionOptions | 'memory' | string
   /** Every Valkey key the cache writes starts with it, so an ACL can say `~s3c:*`. Default `'s3c:'`. */
   keyPrefix?: string
   /** How long an entry is fresh. Default `'5m'`. */
@@ -189,6 +192,14 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
   const l1 = given.l1 && readOptions(given.l1, L1_DEFAULTS, { path: 'l1' })
   const lock = given.lock && readOptions(given.lock, LOCK_DEFAULTS, { path: 'lock' })
   const timeouts = readOptions(given.timeouts, TIMEOUT_DEFAULTS, { path: 'timeouts' })
+  if (given.valkey === undefined && process.env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new CacheConfigError(
+      'valkey',
+      'missing inside Lambda: each execution environment would cache alone and S3 events could not ' +
+        "reach it; pass the cache's endpoint (fromEnv() with VALKEY_URL set, a URL, options or a client), " +
+        "or valkey: 'memory' to use the in-process store on purpose",
+    )
+  }
   return {
     s3,
     bucket,

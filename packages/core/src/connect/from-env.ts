@@ -40,8 +40,9 @@ function certificate(env: Env, name: string): string | undefined {
 }
 
 /**
- * Connection options from environment variables, or `undefined` when `VALKEY_URL` is not set (the
- * cache then uses its in-process store). Bad values throw `CacheConfigError` naming the variable.
+ * Connection options from environment variables, or `undefined` when `VALKEY_URL` is not set (outside
+ * Lambda the cache then uses its in-process store; inside Lambda `createS3Cache` refuses that). A
+ * `VALKEY_URL` that is set but blank, and other bad values, throw `CacheConfigError` naming the variable.
  * Pass the result to `createS3Cache({ valkey })` or `createValkeyClient`.
  *
  * | Variable | Meaning |
@@ -64,6 +65,9 @@ export function fromEnv(
 ): ValkeyConnectionOptions | undefined {
   const userId = read(env, 'VALKEY_IAM_USER_ID')
   const url = read(env, 'VALKEY_URL')
+  // Set but blank is a deployment mistake (an empty stack output, a typo'd reference), not a choice.
+  if (url === undefined && env.VALKEY_URL !== undefined)
+    throw new CacheConfigError('VALKEY_URL', 'is set but empty: give the cache endpoint URL, or unset it')
   if (url === undefined) {
     if (userId !== undefined)
       throw new CacheConfigError('VALKEY_URL', 'required when VALKEY_IAM_USER_ID is set')

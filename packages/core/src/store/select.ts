@@ -38,6 +38,8 @@ export function selectStore(
   onError: (error: Error) => void,
   timeoutMs: number,
 ): Store {
+  // Asked for by name: no warning.
+  if (valkey === 'memory') return new MemoryStore()
   if (valkey === undefined) {
     if (!warnedAboutMemory) {
       warnedAboutMemory = true

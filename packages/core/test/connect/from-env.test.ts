@@ -17,9 +17,10 @@ const optionOf = (env: Record<string, string>): string | undefined => {
 }
 
 describe('fromEnv', () => {
-  it('returns undefined without VALKEY_URL', () => {
+  it('returns undefined without VALKEY_URL, and refuses one that is set but blank', () => {
     expect(fromEnv({})).toBeUndefined()
-    expect(fromEnv({ VALKEY_URL: '  ' })).toBeUndefined()
+    for (const blank of ['', '  '])
+      expect(() => fromEnv({ VALKEY_URL: blank })).toThrow(/"VALKEY_URL".*set but empty/)
   })
 
   it('reads every variable', () => {
