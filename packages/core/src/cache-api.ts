@@ -98,6 +98,30 @@ export interface WrapLoaderContext {
   cache: S3Cache
 }
 
+/** A function, a symbol or `undefined`: what JSON drops from an object (and writes as `null` in an array). */
+type Dropped = ((...args: never[]) => unknown) | symbol | undefined
+
+/**
+ * What a value becomes through JSON, which is what `wrap` returns to its readers (bytes stay bytes): a
+ * `Date` (anything with `toJSON`) becomes what `toJSON` returns, a `Map` or a `Set` an empty object, and
+ * functions, symbols and `undefined` go (become `null` in arrays).
+ */
+export type Jsonified<T> = T extends Uint8Array
+  ? T
+  : T extends { toJSON(): infer J }
+    ? Jsonified<J>
+    : T extends string | number | boolean | null
+      ? T
+      : T extends Dropped | bigint
+        ? never
+        : T extends readonly (infer E)[]
+          ? (E extends Dropped ? null : Jsonified<E>)[]
+          : T extends ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+            ? Record<string, never>
+            : T extends object
+              ? { [K in keyof T as T[K] extends Dropped ? never : K]: Jsonified<T[K]> }
+              : never
+
 /** A value `wrap` can store: anything JSON can represent, or bytes. */
 export type WrapValue =
   | Uint8Array
@@ -197,7 +221,7 @@ export interface S3Cache {
     key: string,
     loader: (context: WrapLoaderContext) => T | Promise<T>,
     options?: WrapOptions,
-  ): Promise<T>
+  ): Promise<Jsonified<T>>
   /** Writes the object to S3, then replaces the cache entry. */
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string | undefined }>
   /**

@@ -1,6 +1,8 @@
 import type {
   CachedObject,
   GetOptions,
+  InvalidateOptions,
+  PutOptions,
   S3Cache,
   WrapLoaderContext,
   WrapOptions,
@@ -15,6 +17,7 @@ import { makeEmitter } from './events'
 import { describeEntry } from './inspect'
 import { type CacheTarget, Targets, tagKeys } from './keys'
 import { L1Cache } from './l1'
+import { checkCallOptions } from './option-reader'
 import { resolveOptions, type S3CacheOptions } from './options'
 import { loadObject } from './origin/s3'
 import { overridesPolicy, type PolicyOverrides, readPolicy } from './policy'
@@ -34,6 +37,35 @@ import { WriteThrough } from './write-through'
 const textDecoder = new TextDecoder()
 const textEncoder = new TextEncoder()
 const NO_OPTIONS = {}
+
+/** The names each call's options may hold (see `checkCallOptions`). */
+const GET_OPTIONS = [
+  'bucket',
+  'ttl',
+  'forceRefresh',
+  'signal',
+] as const satisfies readonly (keyof GetOptions)[]
+const WRAP_OPTIONS = [
+  'ttl',
+  'staleTtl',
+  'forceRefresh',
+  'onStatus',
+  'signal',
+  'tags',
+] as const satisfies readonly (keyof WrapOptions)[]
+const PUT_OPTIONS = [
+  'bucket',
+  'contentType',
+  'cacheControl',
+  'metadata',
+  'ttl',
+  'tags',
+] as const satisfies readonly (keyof PutOptions)[]
+const INVALIDATE_OPTIONS = ['bucket', 'sequencer'] as const satisfies readonly (keyof InvalidateOptions)[]
+
+/** Whether `schema` is a Standard Schema (zod, valibot, arktype, …). */
+const isSchema = (schema: unknown): schema is StandardSchemaV1 =>
+  typeof (schema as StandardSchemaV1 | null)?.['~standard']?.validate === 'function'
 
 /** What a read takes part in besides itself: a trace, and a `wrap` load that depends on what it reads. */
 interface ReadScope {
@@ -235,6 +267,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     l1 || result.shared ? Buffer.from(result.entry.body) : result.entry.body
 
   const getObject = async (key: string, options?: GetOptions, scope?: ReadScope) => {
+    checkCallOptions(options, GET_OPTIONS, 'get')
     const result = found(await read(key, options, scope), key, options?.bucket)
     const { entry, status } = result
     return {
@@ -249,8 +282,10 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     } satisfies CachedObject
   }
 
-  const getText = async (key: string, options?: GetOptions, scope?: ReadScope) =>
-    textDecoder.decode(found(await read(key, options, scope), key, options?.bucket).entry.body)
+  const getText = async (key: string, options?: GetOptions, scope?: ReadScope) => {
+    checkCallOptions(options, GET_OPTIONS, 'getText')
+    return textDecoder.decode(found(await read(key, options, scope), key, options?.bucket).entry.body)
+  }
 
   const getJson = async (
     key: string,
@@ -258,6 +293,14 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     options?: GetOptions,
     scope?: ReadScope,
   ) => {
+    if (schema !== undefined && !isSchema(schema)) {
+      throw new CacheConfigError(
+        'schema',
+        'getJson(key, schema?, options?) takes a schema second (zod or any Standard Schema); ' +
+          'give options third, with undefined for no schema: getJson(key, undefined, { ttl })',
+      )
+    }
+    checkCallOptions(options, GET_OPTIONS, 'getJson')
     const result = found(await read(key, options, scope), key, options?.bucket)
     return parsed(result, schema, () => parseJson(key, result.entry.body, schema))
   }
@@ -268,6 +311,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     options: WrapOptions,
     scope: ReadScope | undefined,
   ): Promise<T> => {
+    checkCallOptions(options, WRAP_OPTIONS, 'wrap')
     const callTags = options.tags === undefined ? undefined : validateTags(options.tags, 'tags')
     const load = (_previous: unknown, signal: AbortSignal | undefined) =>
       tracedOrigin(key, undefined, 'loader', async (): Promise<LoadOutcome> => {
@@ -351,7 +395,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       wrap<T extends WrapValue>(
         key: string,
         loader: (context: WrapLoaderContext) => T | Promise<T>,
-        options: WrapOptions = {},
+        options: WrapOptions = NO_OPTIONS,
       ): Promise<T> {
         if (!readChannel.hasSubscribers) return wrapValue(key, loader, options, plain)
         return tracedRead('wrap', key, undefined, (trace) => wrapValue(key, loader, options, traced(trace)))
@@ -369,6 +413,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     ...readsOf(),
 
     async put(key, body, options = {}) {
+      checkCallOptions(options, PUT_OPTIONS, 'put')
       const object = target(key, options.bucket)
       try {
         return await writer.put(object, body, options)
@@ -379,6 +424,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     },
 
     async invalidate(key, options = {}) {
+      checkCallOptions(options, INVALIDATE_OPTIONS, 'invalidate')
       const object = target(key, options.bucket)
       try {
         return await writer.invalidate(object, options)

@@ -66,19 +66,34 @@ export interface SchemaIssue {
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
 }
 
+/** An issue as `path: message` (`user.name: Required`, `items[2]: …`), or its message alone at the top. */
+function describeIssue(issue: SchemaIssue): string {
+  let path = ''
+  for (const part of issue.path ?? []) {
+    const key = typeof part === 'object' && part !== null ? part.key : part
+    path += typeof key === 'number' ? `[${key}]` : `${path === '' ? '' : '.'}${String(key)}`
+  }
+  return path === '' ? issue.message : `${path}: ${issue.message}`
+}
+
 /** The object's body is not JSON, or does not satisfy the schema. The cached entry is kept, so a fixed schema works at once. */
 export class SchemaValidationError extends S3CacheError {
   override name = 'SchemaValidationError'
   readonly key: string
   readonly issues: ReadonlyArray<SchemaIssue>
 
-  constructor(key: string, issues: ReadonlyArray<SchemaIssue>, options: { cause?: unknown } = {}) {
-    const summary = issues
-      .slice(0, 3)
-      .map((issue) => issue.message)
-      .join('; ')
-    super('SCHEMA_VALIDATION', `Object ${key} does not match the schema: ${summary}`, {
-      ...options,
+  /** `notJson`: the body is not JSON at all (no schema ran). */
+  constructor(
+    key: string,
+    issues: ReadonlyArray<SchemaIssue>,
+    options: { cause?: unknown; notJson?: boolean } = {},
+  ) {
+    const { notJson, ...rest } = options
+    const summary = issues.slice(0, 3).map(describeIssue).join('; ')
+    const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''
+    const what = notJson ? 'is not JSON' : 'does not match the schema'
+    super('SCHEMA_VALIDATION', `Object ${key} ${what}: ${summary}${more}`, {
+      ...rest,
       statusCode: 500,
       expose: false,
     })

@@ -4,6 +4,7 @@ export type {
   EntryInspection,
   GetOptions,
   InvalidateOptions,
+  Jsonified,
   PutOptions,
   ReadStatus,
   S3Cache,

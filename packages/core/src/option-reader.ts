@@ -36,3 +36,23 @@ export function readOptions<O extends object, D extends object>(
   }
   return merged as WithDefaults<O, D>
 }
+
+/** Options objects already found to hold only known names (callers often pass one object again and again). */
+const checked = new WeakMap<object, readonly string[]>()
+
+/**
+ * Refuses a call's options with a name not in `known` (`ttll`), naming it and where it was given:
+ * plain JavaScript callers get no compile error. An object seen before costs one lookup.
+ */
+export function checkCallOptions(given: object | undefined, known: readonly string[], where: string): void {
+  if (given === undefined || checked.get(given) === known) return
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw new CacheConfigError(`${where} options`, 'expected an object')
+  const names = Object.keys(given)
+  for (const key of names) {
+    if (!known.includes(key))
+      throw new CacheConfigError(key, `unknown option of ${where} (known: ${known.join(', ')})`)
+  }
+  // An empty object needs no memo (and a default `{}` per call would only fill it).
+  if (names.length > 0) checked.set(given, known)
+}

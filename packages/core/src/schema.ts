@@ -40,11 +40,10 @@ export function parseJson<S extends StandardSchemaV1>(
   try {
     value = JSON.parse(decoder.decode(body))
   } catch (error) {
-    throw new SchemaValidationError(
-      key,
-      [{ message: `body is not valid JSON: ${(error as Error).message}` }],
-      { cause: error },
-    )
+    throw new SchemaValidationError(key, [{ message: (error as Error).message }], {
+      cause: error,
+      notJson: true,
+    })
   }
   if (!schema) return value as InferOutput<S>
   const result = schema['~standard'].validate(value)

@@ -47,6 +47,19 @@ describe('cache.wrap types', () => {
     cache.wrap('k', () => new Map<string, number>())
   })
 
+  it('types a nested value as it comes back through JSON: a Date is a string, a Map an empty object, a function gone', () => {
+    const built = cache.wrap('k', () => ({
+      at: new Date(),
+      byName: new Map<string, number>(),
+      run: () => 1,
+      n: 1,
+    }))
+    expectTypeOf(built).resolves.toEqualTypeOf<{ at: string; byName: Record<string, never>; n: number }>()
+    expectTypeOf(cache.wrap('k', () => ({ list: [new Date(), 2] }))).resolves.toEqualTypeOf<{
+      list: (string | number)[]
+    }>()
+  })
+
   it('WrapValue is JSON or bytes', () => {
     expectTypeOf<Uint8Array>().toExtend<WrapValue>()
     expectTypeOf<Report>().toExtend<WrapValue>()

@@ -59,8 +59,14 @@ export function s3Cache(options: S3CacheMiddlewareOptions): MiddyLikeMiddleware<
     abortBeforeTimeout === false ? undefined : toMs(abortBeforeTimeout, 'abortBeforeTimeout', MAX_TIMER_MS)
   let cache: S3Cache | undefined
   if ('cache' in rest) {
-    if (Object.keys(rest).length > 1) {
-      throw new CacheConfigError('cache', 'pass either { cache } or the options of createS3Cache, not both')
+    const other = Object.keys(rest).find((name) => name !== 'cache')
+    if (other !== undefined) {
+      // `conectOnInit` beside `cache` is a typo far more often than an attempt to pass cache options.
+      throw new CacheConfigError(
+        other,
+        'unknown option beside cache (known: cache, connectOnInit, abortBeforeTimeout): pass either ' +
+          '{ cache } or the options of createS3Cache, not both',
+      )
     }
     cache = requireS3Cache(rest.cache)
   }

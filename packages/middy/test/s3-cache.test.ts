@@ -12,6 +12,18 @@ const invoke = <T>(handler: (event: unknown, context: S3CacheContext) => Promise
   handler({}, {} as S3CacheContext)
 
 describe('s3Cache', () => {
+  it('names a misspelt option given beside cache (conectOnInit), not cache', () => {
+    const cache = createS3Cache({
+      s3: servers.s3.newClient(),
+      bucket: servers.s3.bucket,
+      valkey: servers.valkey.url,
+    })
+    const attempt = () => s3Cache({ cache, conectOnInit: false } as never)
+    expect(attempt).toThrow(CacheConfigError)
+    expect(attempt).toThrow(expect.objectContaining({ option: 'conectOnInit' }))
+    expect(attempt).toThrow(/known: cache, connectOnInit, abortBeforeTimeout/)
+  })
+
   it('refuses an abortBeforeTimeout no timer can wait (beyond 2^31 - 1 ms), naming it', () => {
     const cache = createS3Cache({
       s3: servers.s3.newClient(),
