@@ -114,6 +114,7 @@ export async function execute(
         start,
         end: reply.end || now(),
         applied,
+        published: reply.published !== false,
       })
     }
     if (delivery === 'late') {
@@ -177,6 +178,7 @@ export async function execute(
           const reply = await worker(step.worker).call({ op: 'put', key, body, tags })
           entry.start = reply.start || entry.start
           entry.end = reply.end || now()
+          entry.published = reply.published !== false
           entry.outcome = reply.error
             ? reply.error.name === 'CacheWriteError'
               ? 'cache-failed'
@@ -217,6 +219,7 @@ export async function execute(
           start: reply.start,
           end: reply.end,
           ok: !reply.error,
+          published: reply.published !== false,
         })
         return
       }
@@ -229,6 +232,7 @@ export async function execute(
           start: reply.start,
           end: reply.end,
           ok: !reply.error,
+          published: reply.published !== false,
         })
         return
       }
@@ -249,6 +253,12 @@ export async function execute(
         await sleep(step.ms)
         system.proxy.set('pass')
         record({ kind: 'fault', what: `s3 ${step.mode} ${step.ms} ms`, start, end: now() })
+        return
+      }
+      case 'unsubscribe': {
+        const start = now()
+        await system.killSubscribers()
+        record({ kind: 'fault', what: 'unsubscribe', start, end: now() })
         return
       }
       case 'pause':

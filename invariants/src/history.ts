@@ -19,6 +19,8 @@ export interface S3Version {
    * `maybe`: the call failed; S3 may or may not hold it. `outside`: S3 took it, the cache was not told.
    */
   outcome: 'ok' | 'cache-failed' | 'maybe' | 'outside'
+  /** For a put: whether it was published for other processes' L1 (no `l1-publish` failure during it). */
+  published?: boolean | undefined
 }
 
 export type CallRecord =
@@ -43,8 +45,24 @@ export type CallRecord =
       value?: { run: string; digest: string } | undefined
       error?: { name: string; message: string; typed: boolean } | undefined
     }
-  | { kind: 'invalidate'; worker: number; key: string; start: number; end: number; ok: boolean }
-  | { kind: 'invalidateTags'; worker: number; tags: string[]; start: number; end: number; ok: boolean }
+  | {
+      kind: 'invalidate'
+      worker: number
+      key: string
+      start: number
+      end: number
+      ok: boolean
+      published: boolean
+    }
+  | {
+      kind: 'invalidateTags'
+      worker: number
+      tags: string[]
+      start: number
+      end: number
+      ok: boolean
+      published: boolean
+    }
   /** An S3 event for `version` of `key`, handed to a worker's invalidator. */
   | {
       kind: 'event'
@@ -55,6 +73,7 @@ export type CallRecord =
       start: number
       end: number
       applied: boolean
+      published: boolean
     }
   | { kind: 'fault'; what: string; start: number; end: number }
 

@@ -1,6 +1,6 @@
 // npm run check:invariants -- --seconds N [--seed S] [--store standalone|cluster]
 //   [--client iovalkey|glide|glide-bytes] [--engine valkey|redis] [--eviction volatile|allkeys]
-//   [--workers 3] [--shrink-seconds 120] [--path P (replay)] [--verbose] [--dump FILE]
+//   [--workers 3] [--l1 mixed|all] [--shrink-seconds 120] [--path P (replay)] [--verbose] [--dump FILE]
 //   [--sabotage stale-reads]
 //
 // A seeded, randomized model check: fast-check generates programs (settings, calls across several
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'valkey' },
     eviction: { type: 'string', default: 'volatile' },
     workers: { type: 'string', default: '3' },
+    l1: { type: 'string', default: 'mixed' },
     'shrink-seconds': { type: 'string', default: '120' },
     sabotage: { type: 'string' },
     path: { type: 'string' },
@@ -56,6 +57,7 @@ const config: Configuration = {
   engine: choice('engine', values.engine, ['valkey', 'redis'] as const),
   eviction: choice('eviction', values.eviction, ['volatile', 'allkeys'] as const),
   workers: workerCount,
+  l1: choice('l1', values.l1, ['mixed', 'all'] as const),
 }
 const sabotage =
   values.sabotage === undefined ? undefined : choice('sabotage', values.sabotage, ['stale-reads'] as const)
@@ -64,7 +66,7 @@ const system = await System.start(config)
 if (config.eviction === 'allkeys') await system.setEvictionPolicy('allkeys-lru')
 const workers = await Promise.all(Array.from({ length: config.workers }, (_, i) => Worker.start(i)))
 console.log(
-  `check:invariants: ${config.store} ${config.engine}, ${config.client}, ${config.workers} workers, eviction ${config.eviction}, seed ${seed}, ${seconds} s`,
+  `check:invariants: ${config.store} ${config.engine}, ${config.client}, ${config.workers} workers (L1 ${config.l1}), eviction ${config.eviction}, seed ${seed}, ${seconds} s`,
 )
 
 let runs = 0

@@ -3,7 +3,8 @@
 //
 // - a put, invalidate or applied S3 event (and invalidateTags, for tagged values) is seen by every read
 //   that begins after it resolved: at once in the writing process and in processes without L1, within
-//   `l1.ttl` in another process with L1;
+//   one message delivery in another process with L1 (the change channel; freezes, stalls and lost
+//   subscriptions included), within `l1.ttl` there when publishing the change failed;
 // - a change the cache was not told about (a write outside the library, or one whose cache update failed)
 //   is seen within `ttl` (plus `staleTtl` for answers that may be stale; `negativeTtl` for a cached
 //   "not found"); a value built from objects carries their staleness, so within `ttl + staleTtl`;
@@ -16,6 +17,9 @@ import { expectedDigest } from './values'
 
 /** Allowance for timer and clock granularity between processes, ms. */
 const SLACK_MS = 50
+
+/** The delivery bound of a change's message to another process's L1 (the README's figure), ms. */
+const DELIVERY_MS = 100
 
 /**
  * A primary that crashes may not have passed its last writes to its replica (replication is
@@ -90,9 +94,10 @@ export class Model {
   }
 
   /** How long after a change resolved a reader in `worker` may still answer what was before it. */
-  private lag(reader: number, writer: number): number {
+  private lag(reader: number, writer: number, published: boolean | undefined): number {
     const l1 = this.settings.workers[reader]?.l1
-    return reader === writer || !l1 ? 0 : l1.ttl + SLACK_MS
+    if (reader === writer || !l1) return 0
+    return (published === false ? l1.ttl : Math.min(l1.ttl, DELIVERY_MS)) + SLACK_MS
   }
 
   /** How long after S3 changed without the cache being told a reader may still answer the old state. */
@@ -125,7 +130,7 @@ export class Model {
     for (const v of this.versionsOf(key)) {
       const what = `${v.by} of v${v.version}${v.worker === undefined ? '' : ` by worker ${v.worker}`} ended @${v.end.toFixed(1)}`
       if (v.outcome === 'ok')
-        raise(v.version, v.end + this.lag(reader.worker, v.worker ?? -1), `${what} (ok)`, v.end)
+        raise(v.version, v.end + this.lag(reader.worker, v.worker ?? -1, v.published), `${what} (ok)`, v.end)
       else if (v.outcome !== 'maybe') raise(v.version, v.end + untold, `${what} (${v.outcome})`, v.end)
     }
     for (const call of this.history.calls) {
@@ -133,7 +138,7 @@ export class Model {
         const version = this.certainAt(key, call.start)
         raise(
           version,
-          call.end + this.lag(reader.worker, call.worker),
+          call.end + this.lag(reader.worker, call.worker, call.published),
           `invalidate by worker ${call.worker} ended @${call.end.toFixed(1)}`,
           call.end,
         )
@@ -141,7 +146,7 @@ export class Model {
       if (call.kind === 'event' && call.key === key && call.applied) {
         raise(
           call.version,
-          call.end + this.lag(reader.worker, call.worker),
+          call.end + this.lag(reader.worker, call.worker, call.published),
           `S3 event of v${call.version} applied by worker ${call.worker} @${call.end.toFixed(1)}`,
           call.end,
         )
@@ -235,7 +240,7 @@ export class Model {
         'answers are intact',
         `${describe(call)}: the value of run ${run.id} is not what its loader returned`,
       )
-    const lag = (writer: number) => this.lag(call.worker, writer)
+    const lag = (writer: number, published: boolean) => this.lag(call.worker, writer, published)
     const { ttl, staleTtl } = this.settings.cache
     for (const part of this.closure(run)) {
       // Tags: no value whose computation began before a resolved invalidateTags of one of its tags.
@@ -243,7 +248,7 @@ export class Model {
         if (tags.kind !== 'invalidateTags' || !tags.ok || part.began >= tags.start) continue
         const hit = part.tags.filter((tag) => tags.tags.includes(tag))
         if (hit.length === 0) continue
-        let effective = tags.end + lag(tags.worker)
+        let effective = tags.end + lag(tags.worker, tags.published)
         // Where any key may be evicted, a tag's set may go: the value then lives out its own ttl.
         if (this.config.eviction === 'allkeys' || this.mayBeLost(tags.end))
           effective = Math.max(effective, part.began + ttl + staleTtl + SLACK_MS)

@@ -13,6 +13,11 @@ export interface Configuration {
   /** Which keys random eviction may delete: those with a TTL (what `volatile-*` policies evict), or any. */
   eviction: 'volatile' | 'allkeys'
   workers: number
+  /**
+   * `mixed`: each worker with or without L1. `all`: L1 in every worker, with an `l1.ttl` longer than the
+   * run, so only the change channel (and the rule after a gap in hearing it) keeps them coherent.
+   */
+  l1: 'mixed' | 'all'
 }
 
 export interface WorkerSettings {
@@ -48,6 +53,8 @@ export type Step = { at: number } & (
   | { kind: 'crash' }
   /** Cluster: a replica promoted by `CLUSTER FAILOVER` (no data lost). */
   | { kind: 'failover' }
+  /** Every pub/sub connection killed (`CLIENT KILL TYPE pubsub` on every node): L1 subscriptions lost. */
+  | { kind: 'unsubscribe' }
   /** S3 answers errors, or nothing, for `ms`. */
   | { kind: 's3'; mode: '500' | 'hang'; ms: number }
 )
@@ -61,7 +68,14 @@ const RUN_MS = 2500
 
 function settingsArbitrary(config: Configuration): fc.Arbitrary<Settings> {
   const worker: fc.Arbitrary<WorkerSettings> = fc.record({
-    l1: fc.oneof(fc.constant(false as const), fc.record({ ttl: fc.integer({ min: 150, max: 800 }) })),
+    l1:
+      config.l1 === 'all'
+        ? fc.record({ ttl: fc.constant(60_000) })
+        : fc.oneof(
+            fc.constant(false as const),
+            fc.record({ ttl: fc.integer({ min: 150, max: 800 }) }),
+            fc.record({ ttl: fc.constant(60_000) }),
+          ),
     shareParsed: fc.boolean(),
   })
   return fc.record({
@@ -113,6 +127,7 @@ function stepArbitrary(config: Configuration): fc.Arbitrary<Step> {
       }),
     ),
     weighted(config.store === 'cluster' ? 1 : 2, fc.record({ at, kind: fc.constant('crash' as const) })),
+    weighted(3, fc.record({ at, kind: fc.constant('unsubscribe' as const) })),
     ...(config.store === 'cluster'
       ? [weighted(2, fc.record({ at, kind: fc.constant('failover' as const) }))]
       : []),

@@ -94,6 +94,8 @@ export interface Reply {
   event?: { applied: number; ignored: number; failed: number } | undefined
   /** `name: message` of a thrown error, and whether it is one of the library's typed errors. */
   error?: { name: string; message: string; typed: boolean } | undefined
+  /** For a change: `false` when publishing a change for other processes' L1 failed during the call. */
+  published?: boolean | undefined
 }
 
 export type WorkerMessage =

@@ -191,6 +191,19 @@ export class System {
     await this.cluster?.failover()
   }
 
+  /** Every pub/sub connection on every running node killed: the caches' L1 subscriptions are lost. */
+  async killSubscribers(): Promise<void> {
+    const kill = (client: Redis | undefined) =>
+      client?.call('CLIENT', 'KILL', 'TYPE', 'pubsub').catch(() => 0)
+    if (this.standalone) {
+      await kill(this.admin as Redis)
+      return
+    }
+    const cluster = this.cluster as ValkeyClusterServer
+    const nodes = await cluster.topology()
+    await Promise.all(nodes.map(async (node) => kill(await cluster.adminClient(node.port))))
+  }
+
   /** Keys and their memory now (for the soak). */
   async keyCount(): Promise<number> {
     let count = 0

@@ -39,6 +39,8 @@ interface Current {
   remembered: Map<string, { status: string; object: ObjectAnswer }>
 }
 let current: Current | undefined
+/** `l1-publish` error events so far: a change whose call saw one may reach other L1s only within `l1.ttl`. */
+let publishFailures = 0
 
 async function closeCurrent(): Promise<void> {
   if (!current) return
@@ -80,6 +82,7 @@ async function setUp(setup: WorkerSetup): Promise<void> {
     ...setup.cache,
     // Faults make timeouts and failed calls, which are reported and fine; a corrupt entry never is.
     onEvent: (event) => {
+      if (event.type === 'error' && event.operation === 'l1-publish') publishFailures++
       if (event.type === 'error' && event.operation === 'corrupt-entry')
         send({ type: 'event', event: `${event.operation} ${event.key}: ${event.error.message}` })
     },
@@ -243,6 +246,7 @@ process.on('message', async (message: { id: number; request: Request }) => {
     return
   }
   const reply: Reply = { id, start: now(), end: 0 }
+  const failuresBefore = publishFailures
   try {
     await handle(request, reply)
   } catch (error) {
@@ -251,6 +255,8 @@ process.on('message', async (message: { id: number; request: Request }) => {
     reply.error = { name, message: text, typed: error instanceof S3CacheError }
   }
   reply.end = now()
+  // Another call's failure in the meantime counts too: the model then allows this change more time.
+  reply.published = publishFailures === failuresBefore
   send({ type: 'reply', reply })
 })
 

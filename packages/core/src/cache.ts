@@ -8,6 +8,7 @@ import type {
   WrapOptions,
   WrapValue,
 } from './cache-api'
+import { Coherence } from './coherence'
 import { isConnectionLost, toValkeyError } from './connect/errors'
 import { Dependents } from './dependents'
 import { type Duration, toMs } from './duration'
@@ -165,13 +166,24 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     schema: StandardSchemaV1 | undefined,
     parse: () => T | Promise<T>,
   ) => (shared ? shared.get(result.entry, schema, parse) : parse())
+  // Every cache publishes its changes; one with L1 also hears others' (none with the memory store: a process alone).
+  const coherence =
+    config.coherence && store.store.publishChange
+      ? new Coherence({
+          store,
+          keyPrefix: config.keyPrefix,
+          timeoutMs: config.timeouts.valkeyMs,
+          emit,
+          forget: (keys) => reader.heard(keys),
+        })
+      : undefined
   const dependents = new Dependents({
     store,
     keyPrefix: config.keyPrefix,
     maxDependents: config.maxDependents,
     removed: (keys) => reader.removed(keys),
   })
-  const reader = new ReadThrough({
+  const reader: ReadThrough = new ReadThrough({
     dependents,
     store,
     l1,
@@ -179,6 +191,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     lock: config.lock,
     compression: config.compression,
     revalidateWaitMs: config.timeouts.revalidateMs,
+    coherence,
   })
   const writer = new WriteThrough({
     store,
@@ -418,8 +431,9 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       try {
         return await writer.put(object, body, options)
       } finally {
-        // Read-your-writes: no later read in this process joins an older load or finds an older L1 entry.
-        reader.wrote(object)
+        // Read-your-writes: no later read in this process joins an older load or finds an older L1 entry;
+        // it resolves once other processes were told (their L1 drops it on hearing).
+        await reader.wrote(object)
       }
     },
 
@@ -429,7 +443,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
       try {
         return await writer.invalidate(object, options)
       } finally {
-        reader.wrote(object)
+        await reader.wrote(object)
       }
     },
 
@@ -465,8 +479,12 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     },
 
     connect() {
+      // With L1, the subscription to other processes' changes too (within timeouts.valkey).
+      const hearing = l1 ? coherence?.hearing() : undefined
       connected ??= store.store.connect().then(
-        () => reportEvictionPolicy(),
+        async () => {
+          await Promise.all([reportEvictionPolicy(), hearing])
+        },
         (error: unknown) => {
           connected = undefined
           throw toValkeyError(error)
@@ -478,6 +496,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     close() {
       closed ??= (async () => {
         l1?.clear()
+        await coherence?.close()
         await store.close()
       })()
       return closed

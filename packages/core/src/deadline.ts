@@ -3,7 +3,7 @@
  * blocked that long): Node runs overdue timers before it reads the sockets, so on thaw a bound would
  * expire before the answer that arrived during the freeze is even read.
  */
-const STOPPED_MS = 50
+export const STOPPED_MS = 50
 
 /** Whether a timer due at `due` (`performance.now()` time) fires so late that the process was stopped. */
 function stoppedSince(due: number): boolean {

@@ -21,8 +21,8 @@ export interface DependentSettings {
   keyPrefix: string
   /** Members one tag's or one entry's dependents set may hold. */
   maxDependents: number
-  /** Told which entry keys (and tag set keys) a removal removed, so L1 forgets them. */
-  removed: (keys: ReadonlySet<string>) => void
+  /** Told which entry keys (and tag set keys) a removal removed, so L1 forgets them (here and elsewhere). */
+  removed: (keys: ReadonlySet<string>) => Promise<void>
 }
 
 /** What a load that is about to commit depends on. */
@@ -143,7 +143,7 @@ export class Dependents {
       level = next
     }
     for (const set of tagSets) seen.add(set)
-    if (seen.size > 0) this.settings.removed(seen)
+    if (seen.size > 0) await this.settings.removed(seen)
     return failed ? FAILED : removed
   }
 }

@@ -16,6 +16,10 @@ export type ErrorOperation =
    * tagged values and values built from objects (see the README); a `CacheConfigError` naming the policy.
    */
   | 'eviction-policy'
+  /** Publishing a change for other processes' L1 failed: for that change, their L1 falls back to `l1.ttl`. */
+  | 'l1-publish'
+  /** The subscription to other processes' changes failed or was lost: L1 is emptied and unused until it is back. */
+  | 'l1-subscription'
 
 interface Base {
   /** The S3 key (or `wrap` key) the event is about. */

@@ -177,3 +177,11 @@ export class Targets {
     return target
   }
 }
+
+/**
+ * The change channel of a key prefix, on which every change is published for other processes' L1,
+ * and the counter that numbers its messages (see `coherence.ts`): one hash tag, so one slot.
+ */
+export function changeKeys(keyPrefix: string): { channel: string; counter: string } {
+  return { channel: `${keyPrefix}{l1}`, counter: `${keyPrefix}{l1}:n` }
+}

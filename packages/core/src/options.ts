@@ -60,6 +60,15 @@ export interface S3CacheOptions {
    */
   l1?: false | { maxBytes?: number; ttl?: Duration }
   /**
+   * Every change made through the cache (`put`, `invalidate`, `invalidateTags`, S3 events, removal of
+   * dependents) is published on the key prefix's change channel (`<keyPrefix>{l1}`; sharded pub/sub on a
+   * cluster), and a cache with `l1` subscribes to it: other processes' changes then leave its L1 within
+   * one message delivery, and `l1.ttl` bounds only a change whose message was lost. Needs the pub/sub
+   * permissions in docs/security.md. Default `true`; `false`: nothing published or heard (`l1.ttl` is then
+   * the bound), for an ACL user without them.
+   */
+  coherence?: boolean
+  /**
    * `true`: `getJson` and `wrap` parse (and validate) a stored entry once and hand that one value,
    * deep-frozen, to every reader of the same entry: concurrent reads of a key that shared one Valkey
    * GET, and every later L1 hit of it. No parsing per read, but callers must not mutate what they get
@@ -95,6 +104,7 @@ export interface ResolvedOptions {
   maxDependents: number
   compression: CompressionSettings | false
   l1: { maxBytes: number; ttlMs: number } | false
+  coherence: boolean
   shareParsed: boolean
   lock: { ttlMs: number; waitMs: number } | false
   timeouts: { valkeyMs: number; s3Ms: number; revalidateMs: number }
@@ -116,6 +126,7 @@ const DEFAULTS = {
   maxDependents: 10_000,
   compression: {},
   l1: false,
+  coherence: true,
   shareParsed: false,
   lock: {},
   timeouts: {},
@@ -187,6 +198,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
     throw new CacheConfigError('maxObjectBytes', `expected an integer from 0 to ${MAX_STORABLE_BYTES}`)
   }
   if (typeof given.shareParsed !== 'boolean') throw new CacheConfigError('shareParsed', 'expected a boolean')
+  if (typeof given.coherence !== 'boolean') throw new CacheConfigError('coherence', 'expected a boolean')
   if (onEvent !== undefined && typeof onEvent !== 'function')
     throw new CacheConfigError('onEvent', 'expected a function')
   const l1 = given.l1 && readOptions(given.l1, L1_DEFAULTS, { path: 'l1' })
@@ -216,6 +228,7 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
       maxBytes: byteCount(l1.maxBytes, 'l1.maxBytes'),
       ttlMs: positiveMs(l1.ttl, 'l1.ttl'),
     },
+    coherence: given.coherence,
     shareParsed: given.shareParsed,
     lock: lock && {
       ttlMs: positiveMs(lock.ttl, 'lock.ttl'),

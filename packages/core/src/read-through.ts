@@ -1,3 +1,4 @@
+import type { Coherence } from './coherence'
 import { Codec, type CompressionSettings } from './compression'
 import { LEASE_GONE, leaseToken, waitForEntry } from './coordination/lease'
 import { SingleFlight } from './coordination/single-flight'
@@ -32,7 +33,11 @@ export interface ReadSettings {
   revalidateWaitMs: number
   /** Enlists tagged and dependent entries before they are written. */
   dependents: Dependents
+  /** Publishes this process's changes, and tells whether L1 has heard every other's (`undefined`: off). */
+  coherence: Coherence | undefined
 }
+
+const DONE = Promise.resolve()
 
 /** When the read that fills L1 began: the local-write count then (see `localWrites`) and the time (ms). */
 interface Since {
@@ -78,9 +83,10 @@ export class ReadThrough {
   private readonly settings: ReadSettings
   private readonly flights = new SingleFlight<ReadResult>((result) => ({ ...result, shared: true }))
   /**
-   * Counts this process's own puts and invalidations. A read remembers the count it began under: it
-   * joins only flights begun under the same count, and fills L1 only while the count is unchanged, so
-   * no read that starts after a local write resolves can see what was there before it.
+   * Counts the changes this process made or heard of (its puts and invalidations, removals, other
+   * processes' changes, gaps in hearing them). A read remembers the count it began under: it joins only
+   * flights begun under the same count, and fills L1 only while the count is unchanged, so no read that
+   * starts after a change resolves (or is heard) can see what was there before it.
    */
   private localWrites = 0
 
@@ -90,33 +96,58 @@ export class ReadThrough {
 
   /**
    * Called when a local put or invalidate of `target` has resolved (or failed): see {@link localWrites}.
-   * L1 forgets it and whatever it holds that was built from it.
+   * L1 forgets it and whatever it holds that was built from it; other processes are told (resolves
+   * once they were, or that failed).
    */
-  wrote(target: CacheTarget): void {
+  wrote(target: CacheTarget): Promise<void> {
     this.localWrites++
     this.settings.l1?.delete(target.id)
     this.settings.l1?.forget([target.keys.entry])
+    return this.settings.coherence?.publish([target.keys.entry]) ?? DONE
   }
 
   /**
    * Called when a removal by tag or dependency has resolved: L1 forgets the entries at `keys` (entry
-   * keys, and the set keys of tags), and what it holds built from them.
+   * keys, and the set keys of tags), and what it holds built from them; other processes are told.
    */
-  removed(keys: Iterable<string>): void {
+  removed(keys: Iterable<string>): Promise<void> {
+    const list = [...keys]
     this.localWrites++
-    this.settings.l1?.forget(keys)
+    this.settings.l1?.forget(list)
+    return this.settings.coherence?.publish(list) ?? DONE
+  }
+
+  /** Another process changed the entries at `keys` (every entry: `undefined`): L1 forgets them. */
+  heard(keys: readonly string[] | undefined): void {
+    this.localWrites++
+    if (keys === undefined) this.settings.l1?.clear()
+    else if (keys.length > 0) this.settings.l1?.forget(keys)
   }
 
   /**
    * Not async: without a listener, a read is L1's answer or the flight's own promise, with no promise
    * of its own around it (concurrent callers of one key all wait on that one promise).
    */
-  read(target: CacheTarget, policy: ReadPolicy, load: Load, signal?: AbortSignal): Promise<ReadResult> {
-    const { l1, emit } = this.settings
+  read(
+    target: CacheTarget,
+    policy: ReadPolicy,
+    load: Load,
+    signal?: AbortSignal,
+    pastL1 = false,
+  ): Promise<ReadResult> {
+    const { l1, emit, coherence } = this.settings
     if (signal?.aborted) return Promise.reject(signal.reason)
+    if (l1 && !policy.forceRefresh && !pastL1) {
+      // After a gap in hearing other processes' changes, L1 answers only once that is confirmed.
+      const hearing = coherence ? coherence.hearing() : true
+      if (hearing !== true) {
+        if (hearing !== false) return hearing.then((heard) => this.read(target, policy, load, signal, !heard))
+        pastL1 = true
+      }
+    }
     const started = emit ? performance.now() : 0
     const epoch = this.localWrites
-    if (l1 && !policy.forceRefresh) {
+    if (l1 && !policy.forceRefresh && !pastL1) {
       const entry = l1.get(target.id)
       if (entry) {
         emit?.({
@@ -165,12 +196,15 @@ export class ReadThrough {
   }
 
   /**
-   * Puts an entry in L1 unless a local write has resolved since the read that produced it began; the
-   * item lives `l1.ttl` from when that read began, so a read held up (a freeze, a slow reply) cannot
-   * stretch the bound other processes' changes are seen within.
+   * Puts an entry in L1 unless a change (this process's, or one heard from another) came since the
+   * read that produced it began, or this process may have missed one (see `coherence.ts`). The item
+   * lives `l1.ttl` from when that read began, so a read held up (a freeze, a slow reply) cannot stretch
+   * the bound that holds for a change whose message was lost.
    */
   private fill(target: CacheTarget, entry: Entry, since: Since): void {
-    if (since.epoch === this.localWrites) this.settings.l1?.set(target, entry, since.at)
+    const { l1, coherence } = this.settings
+    if (l1 && since.epoch === this.localWrites && (coherence?.heard() ?? true))
+      l1.set(target, entry, since.at)
   }
 
   /**

@@ -1,7 +1,9 @@
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
+import { type GlidePubSubLike, GlideSubscriber } from './glide-subscriber'
 import { policyOf, type ScriptArg, ScriptedStore } from './scripted'
 import { SCRIPTS, type Script } from './scripts'
+import type { ChangeListener, Subscription } from './store'
 
 /** A GLIDE argument or key: text, or bytes. */
 type GlideArg = string | Buffer
@@ -15,7 +17,7 @@ const STRING = 1
  * structurally: core never imports GLIDE for its types, and loads its `Script` class only once such a
  * client is given.
  */
-export interface GlideClientLike {
+export interface GlideClientLike extends GlidePubSubLike {
   get(key: GlideArg, options: { decoder: typeof BYTES }): Promise<unknown>
   invokeScript(
     script: unknown,
@@ -112,6 +114,14 @@ export class GlideStore extends ScriptedStore {
         ),
       () => new ValkeyConnectionError(`Valkey did not load the cache's scripts within ${ms} ms`),
     )
+  }
+
+  protected async sharded(): Promise<boolean> {
+    return typeof this.client.ssubscribe === 'function'
+  }
+
+  subscribe(channel: string, listener: ChangeListener): Subscription {
+    return new GlideSubscriber(this.client, channel, listener, this.timeoutMs)
   }
 
   /** The client is the app's: it stays open. */

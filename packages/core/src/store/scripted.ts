@@ -3,11 +3,13 @@ import { type EntryKeys, sweepIndexOf } from '../keys'
 import {
   APPLY_EVENT,
   BEGIN,
+  CHANGE_COUNT,
   COMMIT,
   DEPEND,
   ENLIST,
   LOG_TAGS,
   MARK,
+  PUBLISH_CHANGE,
   PURGE,
   RELEASE,
   REPLACE,
@@ -39,7 +41,7 @@ export function policyOf(info: unknown): string | undefined {
   return /^maxmemory_policy:(\S+)/m.exec(String(info))?.[1]
 }
 
-/** A new tag log's `#born`: random, and exact as a sorted-set score (a double holds 2^53). */
+/** A new tag log's `#born` or change counter's start: random, and exact as a double (which holds 2^53). */
 const newLogIdentity = () => String(randomInt(1, 2 ** 47))
 
 /** A reply's score or value as a string (a client answers numbers or strings), or `undefined` for nil. */
@@ -69,6 +71,8 @@ export abstract class ScriptedStore implements Store {
   abstract get(key: string): Promise<Buffer | null>
   abstract evictionPolicies(): Promise<string[]>
   abstract ping(): Promise<void>
+  /** Whether the server is a cluster, whose change channel is sharded (SPUBLISH, SSUBSCRIBE). */
+  protected abstract sharded(): Promise<boolean>
   abstract connect(): Promise<void>
   abstract close(): Promise<void>
 
@@ -195,5 +199,14 @@ export abstract class ScriptedStore implements Store {
   async tagsUnchanged(tagLog: string, mark: TagMark, tagIds: readonly string[]): Promise<boolean> {
     const args = [mark.born ?? '', mark.epoch ?? '', ...tagIds]
     return (await this.run(TAGS_UNCHANGED, [tagLog], args)) === 1
+  }
+
+  async publishChange(counter: string, channel: string, message: string): Promise<number> {
+    const command = (await this.sharded()) ? 'spublish' : 'publish'
+    return Number(await this.run(PUBLISH_CHANGE, [counter], [channel, command, message, newLogIdentity()]))
+  }
+
+  async changeCount(counter: string): Promise<number> {
+    return Number(await this.run(CHANGE_COUNT, [counter], [newLogIdentity()]))
   }
 }

@@ -293,6 +293,29 @@ end
 return 1
 `)
 
+// The change counter numbers the messages every change is published with (see `coherence/`): a
+// listener that sees a number out of sequence, or a counter that does not match what it heard, knows
+// it missed something. Created at a random value (as a generation key is), so a counter evicted and
+// created again cannot count back up to a number a listener last heard; below 2^47, so Lua's doubles
+// hold it exactly.
+
+/**
+ * KEYS: change counter. ARGV: channel, 'spublish' (cluster) or 'publish', message, fresh start.
+ * Publishes "<number> <message>" on the channel; returns the number.
+ */
+export const PUBLISH_CHANGE = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[4]) end
+local number = redis.call('INCR', KEYS[1])
+redis.call(ARGV[2], ARGV[1], string.format('%d', number) .. ' ' .. ARGV[3])
+return number
+`)
+
+/** KEYS: change counter. ARGV: fresh start. The number of the last change published (creating the counter). */
+export const CHANGE_COUNT = script(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return tonumber(ARGV[1]) end
+return tonumber(redis.call('GET', KEYS[1]))
+`)
+
 /** Every script, for loading them all ahead of the first write (`cache.connect()`). */
 export const SCRIPTS: readonly Script[] = [
   BEGIN,
@@ -312,4 +335,6 @@ export const SCRIPTS: readonly Script[] = [
   MARK,
   LOG_TAGS,
   TAGS_UNCHANGED,
+  PUBLISH_CHANGE,
+  CHANGE_COUNT,
 ]

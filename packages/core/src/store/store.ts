@@ -73,6 +73,21 @@ export interface LoadTicket {
   tagMark: TagMark
 }
 
+/** What a subscription to the change channel tells its listener (see `coherence/`). */
+export interface ChangeListener {
+  /** A message published on the channel, as text. */
+  message(text: string): void
+  /** The subscription is in place (again): every message published from now on arrives, in order. */
+  subscribed(): void
+  /** The subscription is gone (its connection closed, the server dropped it): messages are missed until `subscribed`. */
+  lost(error: Error | undefined): void
+}
+
+/** A subscription held on a connection of its own, made again after every loss until it is closed. */
+export interface Subscription {
+  close(): Promise<void>
+}
+
 /**
  * The small interface behind which Valkey and the in-process memory store sit.
  * Both run the same contract test suite. Every write that a loader makes is
@@ -156,6 +171,16 @@ export interface Store {
    * not say, or the user may not ask).
    */
   evictionPolicies(): Promise<string[]>
+  /**
+   * Publishes `message` on `channel` as "<number> <message>", numbering it with the change counter at
+   * `counter` (one script on the channel's primary). Resolves to the number. Absent from the memory
+   * store: a process alone has nobody to tell.
+   */
+  publishChange?(counter: string, channel: string, message: string): Promise<number>
+  /** The number of the last change published under `counter` (read on its primary, never a replica). */
+  changeCount?(counter: string): Promise<number>
+  /** Subscribes `listener` to `channel` (on a cluster, a sharded channel, on the primary serving its slot). */
+  subscribe?(channel: string, listener: ChangeListener): Subscription
   /** Resolves once every node the store sends commands to answers a `PING` (the circuit breaker's probe). */
   ping(): Promise<void>
   /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */

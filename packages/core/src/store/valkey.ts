@@ -4,6 +4,8 @@ import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
 import { policyOf, type ScriptArg, ScriptedStore } from './scripted'
 import { SCRIPTS, type Script } from './scripts'
+import type { ChangeListener, Subscription } from './store'
+import { ValkeySubscriber } from './valkey-subscriber'
 import { WriteBatch } from './write-batch'
 
 /** How long after a failed client creation the next use tries again. */
@@ -134,6 +136,21 @@ export class ValkeyStore extends ScriptedStore {
     this.batch ??= new WriteBatch(this.client)
     this.batch.join()
     return this.client.getBuffer(key)
+  }
+
+  protected async sharded(): Promise<boolean> {
+    return (await this.connected()).isCluster === true
+  }
+
+  subscribe(channel: string, listener: ChangeListener): Subscription {
+    return new ValkeySubscriber(
+      async () => {
+        await this.connect()
+        return this.connected()
+      },
+      channel,
+      listener,
+    )
   }
 
   /**
