@@ -6,7 +6,7 @@ export interface AclOptions {
   username?: string
   /** Default: 24 random hex bytes. */
   password?: string
-  /** The only keys the user may touch: `~{keyPrefix}*`. Default `'s3c:'`. */
+  /** The only keys and pub/sub channels the user may touch: `~{keyPrefix}*` and `&{keyPrefix}*`. Default `'s3c:'`. */
   keyPrefix?: string
   /** Command rules of the user. Default `'+@all'` (the key pattern is the limit). */
   commands?: string
@@ -62,12 +62,12 @@ export function baseConfig(dir: string, port: number, tls: TlsMaterial | undefin
   ]
 }
 
-/** With ACL on: the default user is disabled, an admin user can do everything, the app user only its prefix. */
+/** With ACL on: the default user is disabled, an admin user can do everything, the app user only its prefix (keys and channels). */
 export function aclConfig(user: AclUser | undefined, admin: Credentials | undefined): string[] {
   if (!user || !admin) return []
   return [
     'user default off',
     `user ${admin.username} on >${admin.password} ~* &* +@all`,
-    `user ${user.username} on >${user.password} resetkeys ~${user.keyPrefix}* resetchannels -@all ${user.commands}`,
+    `user ${user.username} on >${user.password} resetkeys ~${user.keyPrefix}* resetchannels &${user.keyPrefix}* -@all ${user.commands}`,
   ]
 }

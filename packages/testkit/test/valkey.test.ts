@@ -52,6 +52,22 @@ describe.each(ENGINES)('%s: standalone server with an ACL user', (engine) => {
     client.disconnect()
   })
 
+  it('lets the app user publish and subscribe on channels under its prefix, and no other', async () => {
+    const subscriber = await connect(server.acl?.password ?? '')
+    const publisher = await connect(server.acl?.password ?? '')
+    try {
+      const received = once(subscriber, 'message')
+      await subscriber.subscribe('app:{l1}')
+      expect(await publisher.publish('app:{l1}', 'changed')).toBe(1)
+      expect(await received).toEqual(['app:{l1}', 'changed'])
+      await expect(publisher.publish('other:{l1}', 'changed')).rejects.toThrow(/NOPERM/)
+      await expect(publisher.subscribe('other:{l1}')).rejects.toThrow(/NOPERM/)
+    } finally {
+      subscriber.disconnect()
+      publisher.disconnect()
+    }
+  })
+
   it('refuses the wrong password', async () => {
     await expect(connect('wrong-password')).rejects.toThrow(/WRONGPASS/)
   })
