@@ -72,9 +72,9 @@ async function aclDenials(admin: Redis, user: string): Promise<string[]> {
 }
 
 describe('the access string in docs/security.md', () => {
-  it('is one acl block: on, the key prefix, no channels, -@all, and never +@all', () => {
+  it("is one acl block: on, the key prefix, only the prefix's channels, -@all, and never +@all", () => {
     expect(blocks).toHaveLength(1)
-    expect(rules.slice(0, 4)).toEqual(['on', '~s3c:*', 'resetchannels', '-@all'])
+    expect(rules.slice(0, 5)).toEqual(['on', '~s3c:*', 'resetchannels', '&s3c:*', '-@all'])
     expect(rules).not.toContain('+@all')
     for (const command of [
       '+get',
@@ -88,6 +88,10 @@ describe('the access string in docs/security.md', () => {
       '+setrange',
       '+getrange',
       '+exists',
+      '+publish',
+      '+subscribe',
+      '+spublish',
+      '+ssubscribe',
     ]) {
       expect(rules).toContain(command)
     }
