@@ -10,15 +10,16 @@
  * passes a GLIDE client adds `+client|setinfo` (the ` ```acl-glide ` block there).
  */
 export const APP_USER_COMMANDS =
-  '-@all +get +eval +evalsha +script|load +set +del +incr +pexpire +setrange +getrange +exists +zadd +zrange +zrem +zcard +zscore +zremrangebyscore +info +ping +cluster|slots +cluster|info +readonly +readwrite +client|setname'
+  '-@all +get +eval +evalsha +script|load +set +del +incr +pexpire +setrange +getrange +exists +zadd +zrange +zrem +zcard +zscore +zremrangebyscore +publish +subscribe +spublish +ssubscribe +info +ping +cluster|slots +cluster|info +readonly +readwrite +client|setname'
 
 /**
- * `on ~<keyPrefix>* resetchannels <commands>`: the user reaches only the keys under the cache's prefix
- * and no pub/sub channel (the library neither publishes nor subscribes). `keyPrefix` may be a
- * CloudFormation token (the `KeyPrefix` parameter): the result is then resolved at deploy time.
+ * `on ~<keyPrefix>* resetchannels &<keyPrefix>* <commands>`: the user reaches only the keys and the
+ * pub/sub channels under the cache's prefix (the caches announce their changes on `<keyPrefix>{l1}`).
+ * `keyPrefix` may be a CloudFormation token (the `KeyPrefix` parameter): the result is then resolved
+ * at deploy time.
  */
 export function accessString(keyPrefix: string, commands: string = APP_USER_COMMANDS): string {
-  return `on ~${keyPrefix}* resetchannels ${commands}`
+  return `on ~${keyPrefix}* resetchannels &${keyPrefix}* ${commands}`
 }
 
 /**

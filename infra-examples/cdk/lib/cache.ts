@@ -17,7 +17,7 @@ export interface CacheProps {
   readonly cacheName: string
   /**
    * Every key the functions write starts with it (a token: the `KeyPrefix` parameter). It shapes the
-   * user's access string (`~<prefix>*`, see access-string.ts) and reaches both functions as `CACHE_KEY_PREFIX`.
+   * user's access string (`~<prefix>*` and `&<prefix>*`, see access-string.ts) and reaches both functions as `CACHE_KEY_PREFIX`.
    */
   readonly keyPrefix: string
   readonly subnets: ISubnet[]

@@ -19,7 +19,7 @@ export interface StackParameters {
   readonly apiStageRateLimit: number
   readonly apiStageBurstLimit: number
   readonly cacheTtl: string
-  /** Every Valkey key starts with it: the user's ACL key pattern (`~<prefix>*`) and the functions' `CACHE_KEY_PREFIX`. */
+  /** Every Valkey key and channel starts with it: the user's ACL patterns (`~<prefix>*`, `&<prefix>*`) and the functions' `CACHE_KEY_PREFIX`. */
   readonly keyPrefix: string
   readonly corsOrigin: string
   readonly s3PrefixListId: string
@@ -97,7 +97,7 @@ export function defineParameters(
       default: defaults.KeyPrefix ?? PARAMETER_DEFAULTS.KeyPrefix,
       allowedPattern: KEY_PREFIX_PATTERN,
       description:
-        'keyPrefix of the cache: every Valkey key starts with it; the user may reach only ~<prefix>* (CACHE_KEY_PREFIX)',
+        'keyPrefix of the cache: every Valkey key starts with it; the user may reach only ~<prefix>* and &<prefix>* (CACHE_KEY_PREFIX)',
     }),
     corsOrigin: text('CorsOrigin', {
       default: PARAMETER_DEFAULTS.CorsOrigin,

@@ -37,7 +37,7 @@ export interface ValkeyS3CacheStackProps extends StackProps {
   readonly environment?: Record<string, string>
   /**
    * The default of the `KeyPrefix` parameter (default `s3c:`): every key starts with it, the user's ACL
-   * allows `~<prefix>*` only, and both functions get it as `CACHE_KEY_PREFIX`.
+   * allows the keys `~<prefix>*` and the channels `&<prefix>*` only, and both functions get it as `CACHE_KEY_PREFIX`.
    */
   readonly keyPrefix?: string
 }

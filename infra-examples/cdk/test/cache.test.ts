@@ -19,20 +19,31 @@ describe.each(AUTH_MODES)('cache (%s)', (authMode) => {
 
   it("gives the user docs/security.md's access string with the default KeyPrefix, which never grants +@all", () => {
     const access = documentedAccessString()
-    expect(access).toMatch(/^on ~s3c:\* resetchannels -@all /)
+    expect(access).toMatch(/^on ~s3c:\* resetchannels &s3c:\* -@all /)
     expect(access).not.toMatch(/\+@all|allcommands|allkeys|~\*(\s|$)/)
     expect(PARAMETER_DEFAULTS.KeyPrefix).toBe('s3c:')
     expect(deployedAccessString(json, 's3c:')).toBe(access)
     expect(accessString('s3c:')).toBe(access)
   })
 
-  it('takes its key pattern from the one KeyPrefix parameter, which also reaches both functions', () => {
+  it('takes its key and channel patterns from the one KeyPrefix parameter, which also reaches both functions', () => {
     template.hasResourceProperties('AWS::ElastiCache::User', {
       AccessString: {
-        'Fn::Join': ['', ['on ~', { Ref: 'KeyPrefix' }, Match.stringLikeRegexp('^\\* resetchannels -@all ')]],
+        'Fn::Join': [
+          '',
+          [
+            'on ~',
+            { Ref: 'KeyPrefix' },
+            '* resetchannels &',
+            { Ref: 'KeyPrefix' },
+            Match.stringLikeRegexp('^\\* -@all '),
+          ],
+        ],
       },
     })
-    expect(deployedAccessString(json, 'app1:')).toBe(documentedAccessString().replace('~s3c:*', '~app1:*'))
+    expect(deployedAccessString(json, 'app1:')).toBe(
+      documentedAccessString().replace('~s3c:*', '~app1:*').replace('&s3c:*', '&app1:*'),
+    )
     template.hasParameter('KeyPrefix', {
       Type: 'String',
       Default: 's3c:',

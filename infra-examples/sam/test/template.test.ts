@@ -79,14 +79,16 @@ describe('template.yaml', () => {
     expect(metadata.Dockerfile).toBe('Dockerfile')
   })
 
-  it('gives the user the ```acl access string of docs/security.md, its key pattern from KeyPrefix', () => {
+  it('gives the user the ```acl access string of docs/security.md, its key and channel patterns from KeyPrefix', () => {
     const access = raw.Resources.AppUser?.Properties?.AccessString as { 'Fn::Sub': string }
-    expect(access['Fn::Sub']).toMatch(/^on ~\$\{KeyPrefix\}\* resetchannels -@all /)
+    expect(access['Fn::Sub']).toMatch(/^on ~\$\{KeyPrefix\}\* resetchannels &\$\{KeyPrefix\}\* -@all /)
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
-    const deployed = (prefix: string) => access['Fn::Sub'].replace('${KeyPrefix}', prefix)
+    const deployed = (prefix: string) => access['Fn::Sub'].replaceAll('${KeyPrefix}', prefix)
     expect(raw.Parameters?.KeyPrefix?.Default).toBe('s3c:')
     expect(deployed('s3c:')).toBe(documentedAccessString())
-    expect(deployed('app1:')).toBe(documentedAccessString().replace('~s3c:*', '~app1:*'))
+    expect(deployed('app1:')).toBe(
+      documentedAccessString().replace('~s3c:*', '~app1:*').replace('&s3c:*', '&app1:*'),
+    )
   })
 
   it('gives every function the same KeyPrefix as CACHE_KEY_PREFIX, and the Architecture parameter', () => {

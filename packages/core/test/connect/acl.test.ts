@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import {
   startValkey,
@@ -6,7 +7,7 @@ import {
   type ValkeyClusterServer,
   type ValkeyServer,
 } from '@valkey-s3-cache/testkit'
-import { Cluster, type Redis } from 'iovalkey'
+import { Cluster, Redis } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createValkeyClient } from '../../src/connect/create-client'
 import { toValkeyError } from '../../src/connect/errors'
@@ -46,6 +47,12 @@ async function applyDocumentedAcl(admin: Redis, user: string, without: string[] 
 
 const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex')
 
+/** The change channel, its counter (one hash tag: one slot), and the script that announces a change. */
+const CHANNEL = 's3c:{l1}'
+const COUNTER = 's3c:{l1}:seq'
+const announce = (command: 'PUBLISH' | 'SPUBLISH') =>
+  `redis.call('INCR', KEYS[1])\nreturn redis.call('${command}', ARGV[1], ARGV[2])`
+
 /** What the cache sends: EVALSHA (EVAL when the script is unknown), then one GET per hit. */
 async function exerciseCache(client: ValkeyClient): Promise<void> {
   const keys = ['s3c:{abc}entry', 's3c:{abc}generation', 's3c:{abc}lease']
@@ -72,9 +79,9 @@ async function aclDenials(admin: Redis, user: string): Promise<string[]> {
 }
 
 describe('the access string in docs/security.md', () => {
-  it('is one acl block: on, the key prefix, no channels, -@all, and never +@all', () => {
+  it("is one acl block: on, the key prefix, only the prefix's channels, -@all, and never +@all", () => {
     expect(blocks).toHaveLength(1)
-    expect(rules.slice(0, 4)).toEqual(['on', '~s3c:*', 'resetchannels', '-@all'])
+    expect(rules.slice(0, 5)).toEqual(['on', '~s3c:*', 'resetchannels', '&s3c:*', '-@all'])
     expect(rules).not.toContain('+@all')
     for (const command of [
       '+get',
@@ -88,6 +95,10 @@ describe('the access string in docs/security.md', () => {
       '+setrange',
       '+getrange',
       '+exists',
+      '+publish',
+      '+subscribe',
+      '+spublish',
+      '+ssubscribe',
     ]) {
       expect(rules).toContain(command)
     }
@@ -118,6 +129,28 @@ describe('the documented ACL on a standalone server', () => {
       client.disconnect()
     }
     expect(await aclDenials(admin, 'app')).toEqual(['key other:key'])
+  })
+
+  it('lets a cache announce changes on its channel from a script and subscribe to it, and no other channel', async () => {
+    await admin.call('ACL', 'LOG', 'RESET')
+    const publisher = await createValkeyClient(url('app'))
+    const subscriber = new Redis(url('app'))
+    try {
+      const received = once(subscriber, 'message')
+      await subscriber.subscribe(CHANNEL)
+      expect(await subscriber.ping()).toEqual(['pong', ''])
+      expect(await publisher.eval(announce('PUBLISH'), 1, COUNTER, CHANNEL, 'id-1')).toBe(1)
+      expect(await received).toEqual([CHANNEL, 'id-1'])
+      expect(await publisher.get(COUNTER)).toBe('1')
+      await expect(publisher.eval(announce('PUBLISH'), 1, COUNTER, 'other:{l1}', 'id-1')).rejects.toThrow(
+        /NOPERM|permission/i,
+      )
+      await expect(subscriber.subscribe('other:{l1}')).rejects.toThrow(/NOPERM/)
+    } finally {
+      publisher.disconnect()
+      subscriber.disconnect()
+    }
+    expect(new Set(await aclDenials(admin, 'app'))).toEqual(new Set(['channel other:{l1}']))
   })
 
   it('makes a missing +evalsha a ValkeyAuthError that names it', async () => {
@@ -179,4 +212,37 @@ describe('the documented ACL on a 3+3 cluster', () => {
     }
     for (const admin of admins) expect(await aclDenials(admin, 'app')).toEqual([])
   })
+
+  it('lets a cache announce changes with SPUBLISH from a script and SSUBSCRIBE to its channel, and no other', async () => {
+    for (const admin of admins) await admin.call('ACL', 'LOG', 'RESET')
+    const publisher = await createValkeyClient(url())
+    const subscriber = new Redis({ port: await ownerOf(CHANNEL), username: 'app', password: PASSWORD })
+    try {
+      const received = once(subscriber, 'smessage')
+      await subscriber.ssubscribe(CHANNEL)
+      expect(await subscriber.ping()).toEqual(['pong', ''])
+      expect(await publisher.eval(announce('SPUBLISH'), 1, COUNTER, CHANNEL, 'id-1')).toBe(1)
+      expect(await received).toEqual([CHANNEL, 'id-1'])
+      await expect(publisher.eval(announce('SPUBLISH'), 1, COUNTER, 'other:{l1}', 'id-1')).rejects.toThrow(
+        /NOPERM|permission/i,
+      )
+      await expect(subscriber.ssubscribe('other:{l1}')).rejects.toThrow(/NOPERM/)
+    } finally {
+      publisher.disconnect()
+      subscriber.disconnect()
+    }
+    const denials = new Set<string>()
+    for (const admin of admins) for (const denial of await aclDenials(admin, 'app')) denials.add(denial)
+    expect(denials).toEqual(new Set(['channel other:{l1}']))
+  })
+
+  /** The port of the primary that owns `channel`'s slot (a shard channel lives in one slot). */
+  async function ownerOf(channel: string): Promise<number> {
+    const admin = admins[0] as Redis
+    const slot = (await admin.call('CLUSTER', 'KEYSLOT', channel)) as number
+    const ranges = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]
+    const owner = ranges.find(([from, to]) => from <= slot && slot <= to)
+    if (!owner) throw new Error(`no node owns slot ${slot}`)
+    return owner[2][1]
+  }
 })
