@@ -87,7 +87,7 @@ describe('npm run bench -- --quick --dry', () => {
         byCommand: { get: 1 },
       })
     expect(scenarios.bytes?.filter((b) => b.contender === 'core').map((b) => b.sizeKiB)).toEqual([10, 100])
-    expect(scenarios.bytes?.every((b) => b.bytesPerHit > 0 && b.strlen > 0)).toBe(true)
+    expect(scenarios.bytes?.filter((b) => !(b.bytesPerHit > 0 && b.strlen > 0))).toEqual([])
 
     expect(scenarios.coldStart?.imports.every((i) => i.medianImportMs > 0)).toBe(true)
     expect(scenarios.coldStart?.imports.map((i) => i.name)).toContain('iovalkey alone')

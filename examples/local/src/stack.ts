@@ -87,9 +87,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let handler: ApiHandler | undefined
   let gateway: Gateway | undefined
   const stop = async () => {
+    // valkey-server first: however long the rest takes to close (a busy machine), no server outlives the demo.
+    await valkey?.stop()
     await gateway?.close()
     await handler?.close()
-    await valkey?.stop()
     await s3?.stop()
   }
   try {

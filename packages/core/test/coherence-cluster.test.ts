@@ -1,7 +1,7 @@
 // A coherent L1 on a 3-primary / 3-replica cluster: the change channel is sharded (SSUBSCRIBE on the
 // primary of its slot). The subscription must follow the slot when it moves and survive a failover;
 // GLIDE and iovalkey caches hear each other.
-import { GlideClusterClient, Logger } from '@valkey/valkey-glide'
+import { GlideClusterClient, GlideClusterClientConfiguration, Logger } from '@valkey/valkey-glide'
 import {
   type S3Server,
   startS3,
@@ -74,7 +74,7 @@ describe('coherent L1 on a cluster (sharded channel)', { timeout: 120_000 }, () 
     closers.push(() => client.close())
     const c = makeCache(s3, { l1: HOUR, ttl: '1h', timeouts: { valkey: 1000 }, valkey: client })
     made.push(c)
-    return c
+    return Object.assign(c, { glide: client })
   }
 
   it('a put in one reaches the others’ L1, iovalkey and GLIDE alike', async () => {
@@ -93,6 +93,12 @@ describe('coherent L1 on a cluster (sharded channel)', { timeout: 120_000 }, () 
     await g.cache.put(key, 'v3', { contentType: 'text/plain' })
     await sleep(DELIVERY_MS)
     expect(await a.cache.getText(key)).toBe('v3')
+    // The client is the app's: close() leaves it open, and subscribed to nothing of the cache's.
+    await g.cache.close()
+    const { desiredSubscriptions } = await g.glide.getSubscriptions()
+    expect([
+      ...(desiredSubscriptions[GlideClusterClientConfiguration.PubSubChannelModes.Sharded] ?? []),
+    ]).toEqual([])
   })
 
   it('follows the channel’s slot to its new primary, and reports the loss meanwhile', async () => {
