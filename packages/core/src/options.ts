@@ -56,7 +56,8 @@ export interface S3CacheOptions {
   compression?: false | { codec?: CompressionCodecName | 'auto'; minBytes?: number }
   /**
    * An in-process LRU in front of Valkey. Default `false`. With `{ maxBytes, ttl }`
-   * (defaults 16 MiB and `'5s'`), other processes' changes are seen within `ttl`.
+   * (defaults 16 MiB and `'5s'`), other processes' changes leave it once their message arrives
+   * (`coherence`); `ttl` bounds an item's life, and so a change whose message was lost.
    */
   l1?: false | { maxBytes?: number; ttl?: Duration }
   /**

@@ -49,6 +49,8 @@ describe('tracing through node:diagnostics_channel (real Valkey and S3)', () => 
     const { cache } = cacheWith({ l1: { ttl: '1m' } })
     const key = uniqueKey('traced')
     await putRaw(servers.s3, key, '{"traced":true}')
+    // Subscribed to the change channel and confirmed before the traced reads (as in a function's INIT).
+    await cache.connect()
     recording = record()
     await cache.getJson(key)
     const miss = [...recording.seen]

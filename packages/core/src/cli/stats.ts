@@ -12,7 +12,7 @@ export const statsSpec: CommandSpec = {
   details: `Walks the keys under VALKEY_KEY_PREFIX with SCAN on every primary (every shard of a cluster) and
 sums MEMORY USAGE. "entries" are cached objects and values; "bookkeeping" are the small generation,
 sequencer and lease keys next to them, the sets of tags and dependents with their sweep indexes, and
-the tag log. Keys are hashed, so counts cannot be split by bucket.
+the tag log, and the change counter. Keys are hashed, so counts cannot be split by bucket.
 
 The library keeps no hit or miss counters in Valkey (that would cost a write per read): hit rates
 come from the cache's onEvent events in your functions.`,
@@ -27,7 +27,7 @@ interface NodeStats {
   memory: number | undefined
 }
 
-const BOOKKEEPING = /:(gen|seq|lease|deps|log|sets)$/
+const BOOKKEEPING = /:(gen|seq|lease|deps|log|sets|n)$/
 const SCAN_COUNT = 1000
 
 async function scanNode(node: Redis, pattern: string, memoryRefused: { error?: Error }): Promise<NodeStats> {
