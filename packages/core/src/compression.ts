@@ -3,7 +3,11 @@ import * as zlib from 'node:zlib'
 /** zstd ships in node:zlib from Node 22.15 / 23.8; older runtimes use raw deflate for every size. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function'
 
-/** The output size is known from the entry header: one chunk of exactly that size spares zlib's default buffers. */
+/**
+ * The output size is known from the entry header, so the output is one chunk allocated once: a byte
+ * larger than the body, because zlib allocates a further chunk (and calls its codec once more)
+ * whenever the output fills the current one, even when nothing more comes.
+ */
 type Sized = { maxOutputLength: number; chunkSize: number }
 
 interface CodecSpec {
@@ -118,5 +122,5 @@ export function decompress(codec: Codec, data: Uint8Array, rawLength: number): U
   const name = codecName(codec)
   if (name === undefined) throw new Error(`unknown codec ${codec}`)
   if (!CODECS[name].available) throw new Error(`entry is ${name}-compressed but this Node.js has no ${name}`)
-  return CODECS[name].decompress(data, { maxOutputLength: rawLength, chunkSize: Math.max(64, rawLength) })
+  return CODECS[name].decompress(data, { maxOutputLength: rawLength, chunkSize: Math.max(64, rawLength + 1) })
 }

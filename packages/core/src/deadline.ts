@@ -89,22 +89,24 @@ export class SharedDeadline {
       bucket.add(reject)
       this.pending++
       this.timer ??= this.arm(this.ms + 1)
-      const leave = () => {
-        const current = this.buckets.get(started)
-        if (!current?.delete(reject)) return false
-        this.pending--
-        if (current.size === 0) this.buckets.delete(started)
-        return true
-      }
       promise.then(
         (value) => {
-          if (leave()) resolve(value)
+          if (this.leave(started, reject)) resolve(value)
         },
         (error: unknown) => {
-          if (leave()) reject(error)
+          if (this.leave(started, reject)) reject(error)
         },
       )
     })
+  }
+
+  /** Takes a settled call out of its bucket; `false` when the timer has already rejected it. */
+  private leave(started: number, reject: (error: Error) => void): boolean {
+    const bucket = this.buckets.get(started)
+    if (!bucket?.delete(reject)) return false
+    this.pending--
+    if (bucket.size === 0) this.buckets.delete(started)
+    return true
   }
 
   /** When the armed timer is due (`performance.now()` time). */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { AUTO_MIN_BYTES, Codec, defaultCompression, ZSTD_FROM_BYTES } from '../src/compression'
 import {
   CorruptEntryError,
@@ -89,6 +89,23 @@ describe('default compression: the codec chosen by size', () => {
     if (expected !== Codec.none) expect(value.length).toBeLessThan(body.length / 2)
     expect(Buffer.from(decodeEntry(value).body).equals(Buffer.from(body))).toBe(true)
   })
+
+  it.each(['deflate', 'gzip', 'zstd'] as const)(
+    'a %s body is decompressed into one buffer of the size the header gives, allocated once',
+    (name) => {
+      const body = jsonOf(100 * 1024)
+      const { value } = encodeEntry({ ...sample, body }, { codec: Codec[name], minBytes: 0 })
+      const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe')
+      try {
+        const decoded = decodeEntry(value)
+        expect(decoded.body.byteLength).toBe(body.byteLength)
+        // Each allocation is a body-sized chunk of zlib's: one is the output, any other is waste.
+        expect(allocUnsafe.mock.calls.filter(([size]) => size >= body.byteLength)).toHaveLength(1)
+      } finally {
+        allocUnsafe.mockRestore()
+      }
+    },
+  )
 
   it('reads entries written by 0.1.0 (its default zstd, and gzip)', () => {
     const fixture = JSON.parse(

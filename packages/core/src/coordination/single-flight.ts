@@ -56,23 +56,24 @@ export class SingleFlight<T> {
     const controller = abortable ? new AbortController() : undefined
     const flight: Flight<T> = { key, epoch, controller, waiting: 0, promise: Promise.resolve() as Promise<T> }
     // Ended in the same callback that counts its callers: nobody joins after the count is taken.
-    const end = () => {
-      // A newer flight may have replaced this one meanwhile.
-      if (this.inflight.get(key) === flight) this.inflight.delete(key)
-    }
     // `undefined`: nobody can abort this flight.
     flight.promise = fn(controller?.signal).then(
       (value) => {
-        end()
+        this.end(flight)
         return flight.waiting > 1 ? this.shared(value) : value
       },
       (error: unknown) => {
-        end()
+        this.end(flight)
         throw error
       },
     )
     this.inflight.set(key, flight)
     return flight
+  }
+
+  private end(flight: Flight<T>): void {
+    // A newer flight may have replaced this one meanwhile.
+    if (this.inflight.get(flight.key) === flight) this.inflight.delete(flight.key)
   }
 
   /** The flight's answer for one caller, or its signal's reason as soon as it aborts. */

@@ -31,10 +31,11 @@ export class WriteBatch {
       }
     }
     this.corked = corked
-    process.nextTick(() => this.flush())
+    process.nextTick(this.flush)
   }
 
-  private flush(): void {
+  // One function for every tick, not a closure per tick.
+  private readonly flush = (): void => {
     const corked = this.corked ?? []
     this.corked = undefined
     for (const stream of corked) stream.uncork()
