@@ -109,6 +109,9 @@ describe('ValkeyS3CacheInstrumentation (real Valkey and S3)', () => {
     otel.reset()
 
     const cache = servers.cache({ l1: { ttl: '1m' } })
+    // Subscribed to the change channel and confirmed first, as in a function's INIT.
+    await cache.connect()
+    otel.reset()
     await cache.get(key)
     const l2 = otel.spans()
     const read = only(l2, READ)
