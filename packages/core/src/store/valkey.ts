@@ -144,9 +144,11 @@ export class ValkeyStore extends ScriptedStore {
 
   subscribe(channel: string, listener: ChangeListener): Subscription {
     return new ValkeySubscriber(
+      // Ready is enough: the subscription needs the slots, not the scripts `connect()` also loads.
       async () => {
-        await this.connect()
-        return this.connected()
+        const client = await this.connected()
+        await this.whenReady(client)
+        return client
       },
       channel,
       listener,
