@@ -157,7 +157,7 @@ export function createS3Cache(options: S3CacheOptions): S3Cache {
     isConnectionLost,
   })
   const l1 = config.l1
-    ? new L1Cache(config.l1.maxBytes, config.l1.ttlMs, linksOf(config.keyPrefix))
+    ? new L1Cache(config.l1.maxBytes, config.l1.ttlMs, linksOf(config.keyPrefix), config.shareParsed)
     : undefined
   const shared = config.shareParsed ? new SharedValues() : undefined
   /** `parse`'s value; with `shareParsed`, one value per entry, shared by every reader of that entry. */

@@ -2,8 +2,29 @@ import type { Entry } from './entry'
 import type { CacheTarget } from './keys'
 import { ByteLru } from './lru'
 
-/** Bytes counted per L1 item beyond its body (keys, header fields, object overhead). */
-const ITEM_OVERHEAD_BYTES = 256
+/**
+ * Heap bytes counted per L1 item beyond its body: the decoded entry and its header strings, and the
+ * LRU's and the index's records, the body's Buffer object (measured: 1.5–1.6 KB per item).
+ */
+const ITEM_OVERHEAD_BYTES = 2048
+
+/**
+ * Bytes counted per body byte for the value `shareParsed` keeps with an item: a parsed JSON value takes
+ * a few times its text in V8's heap (measured 2.3–2.7× for 6 KB and 50 KB documents of objects).
+ */
+const SHARED_VALUE_BYTES_PER_BODY_BYTE = 3
+
+/**
+ * The body itself when it owns its memory, else a copy that does. Bodies arrive as views into larger
+ * buffers (a socket read, or Node's shared allocation pool that decompression and `Buffer.from` draw
+ * on), and a view held by L1 keeps the whole buffer alive, with every dropped neighbour in it.
+ */
+function ownBytes(body: Uint8Array): Uint8Array {
+  if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) return body
+  const own = Buffer.allocUnsafeSlow(body.byteLength)
+  own.set(body)
+  return own
+}
 
 /** An L1 item: the decoded entry, its Valkey key, and what a removal of which takes it down too. */
 interface Item {
@@ -26,12 +47,21 @@ export class L1Cache {
   private readonly lru: ByteLru<Item>
   private readonly ttlMs: number
   private readonly linksOf: (entry: Entry) => readonly string[]
+  /** Bytes counted per body byte: the body, and the value `shareParsed` keeps beside it. */
+  private readonly bytesPerBodyByte: number
   /** The ids of the items stored under, or linked to, each entry key or tag set key. */
   private readonly idsByKey = new Map<string, Set<string>>()
 
-  constructor(maxBytes: number, ttlMs: number, linksOf: (entry: Entry) => readonly string[] = () => []) {
+  constructor(
+    maxBytes: number,
+    ttlMs: number,
+    linksOf: (entry: Entry) => readonly string[] = () => [],
+    /** Whether readers keep one parsed value per entry (`shareParsed`), which then counts too. */
+    sharesParsed = false,
+  ) {
     this.ttlMs = ttlMs
     this.linksOf = linksOf
+    this.bytesPerBodyByte = sharesParsed ? 1 + SHARED_VALUE_BYTES_PER_BODY_BYTE : 1
     this.lru = new ByteLru(maxBytes, (id, item) => {
       this.unindex(item.entryKey, id)
       for (const link of item.links) this.unindex(link, id)
@@ -63,8 +93,10 @@ export class L1Cache {
     const { id } = target
     const entryKey = target.keys.entry
     const links = this.linksOf(entry)
-    const size = entry.body.byteLength + id.length + ITEM_OVERHEAD_BYTES
+    const size = entry.body.byteLength * this.bytesPerBodyByte + id.length + ITEM_OVERHEAD_BYTES
     if (!this.lru.set(id, { entry, entryKey, links }, size, ttl)) return
+    // The same entry object (its readers' shared value stays keyed by it), on memory of its own.
+    entry.body = ownBytes(entry.body)
     this.index(entryKey, id)
     for (const link of links) this.index(link, id)
   }

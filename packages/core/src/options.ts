@@ -57,7 +57,9 @@ export interface S3CacheOptions {
   /**
    * An in-process LRU in front of Valkey. Default `false`. With `{ maxBytes, ttl }`
    * (defaults 16 MiB and `'5s'`), other processes' changes leave it once their message arrives
-   * (`coherence`); `ttl` bounds an item's life, and so a change whose message was lost.
+   * (`coherence`); `ttl` bounds an item's life, and so a change whose message was lost. `maxBytes`
+   * bounds what L1 keeps alive: an item counts its body plus 2 KiB, and with `shareParsed` three times
+   * its body more for the parsed value kept beside it.
    */
   l1?: false | { maxBytes?: number; ttl?: Duration }
   /**
