@@ -3,6 +3,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { contenders, HIT_LIBRARY_IDS } from './contenders'
+import { coreLoadedFrom } from './core-module'
 import { describeMachine, startEnv } from './env'
 import { judgeTargets } from './report/targets'
 import { writeDocs } from './report/write'
@@ -65,6 +66,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: BenchR
     durationMs: 0,
     settings,
     machine: { ...describeMachine(env.valkeyVersion), loadAverageEnd: 0 },
+    coreLoadedFrom,
     documents: env.docs.map(({ key, sizeKiB, bytes }) => ({ key, sizeKiB, bytes })),
     contenders: [...contenders.values()].map(({ id, name, description }) => ({ id, name, description })),
     versions: installedVersions(),

@@ -18,6 +18,8 @@ export interface BenchResults {
   durationMs: number
   settings: Settings
   machine: Machine & { loadAverageEnd: number }
+  /** What the contenders ran of core (absent in older results). */
+  coreLoadedFrom?: 'dist' | 'source via tsx'
   documents: { key: string; sizeKiB: number; bytes: number }[]
   contenders: { id: string; name: string; description: string }[]
   versions: Record<string, string>

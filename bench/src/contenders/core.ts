@@ -1,4 +1,5 @@
-import { createS3Cache, type S3CacheOptions } from '@valkey-s3-cache/core'
+import type { S3CacheOptions } from '@valkey-s3-cache/core'
+import { createS3Cache } from '../core-module'
 import type { Endpoints } from '../env'
 import { DocSchema } from '../payload'
 import { countedS3 } from './origin'

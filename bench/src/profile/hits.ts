@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { spec } from '../contenders'
+import { measureCoreDist } from '../core-dist'
 import { startEnv } from '../env'
 import { putKeyPool } from '../scenarios/l2-hit'
 import { type CpuProfile, flameGraph, topSelfTimes, trimProfile } from './flame'
@@ -37,6 +38,9 @@ const concurrency = Number(values.concurrency)
 const ops = Number(values.ops)
 const id = values.contender as string
 spec(id) // an unknown contender fails here, before any server starts
+// The profiled child runs core's dist, as users do (see CORE_DIST_ENV).
+const { built } = measureCoreDist('full', (line) => process.stderr.write(`${line}\n`))
+process.stderr.write(`core: ${built ? 'packages/core/dist' : 'source via tsx'}\n`)
 
 const BENCH_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const CHILD = fileURLToPath(new URL('./hits-child.ts', import.meta.url))

@@ -27,6 +27,16 @@ function header(results: BenchResults, source: string): string {
         ['OS', m.os],
         ['Node.js', m.node],
         ['Valkey', m.valkey],
+        ...(results.coreLoadedFrom
+          ? [
+              [
+                'core',
+                results.coreLoadedFrom === 'dist'
+                  ? '`packages/core/dist` (the published build)'
+                  : 'its source, through tsx',
+              ],
+            ]
+          : []),
         [
           'load average (1 min)',
           `${m.loadAverageStart} at start, ${m.loadAverageEnd} at end${m.loadAverageStart > m.cores / 2 || m.loadAverageEnd > m.cores / 2 ? ': other work was running, so absolute numbers are noisy; the same-round ratios are the robust part' : ''}`,

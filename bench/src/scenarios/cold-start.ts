@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createS3Cache } from '@valkey-s3-cache/core'
+import { CORE_DIST, CORE_SOURCE, type CoreDist, ensureCoreDist } from '../core-dist'
+import { createS3Cache } from '../core-module'
 import { type BenchEnv, putDoc, s3ClientFor } from '../env'
 import { makeDoc } from '../payload'
 import type { Settings } from '../settings'
@@ -59,7 +58,7 @@ export interface FirstRequests {
 export interface ColdStartResult {
   nodeBaselineMs: number
   imports: ImportResult[]
-  coreDist: { built: boolean; builtAt?: string }
+  coreDist: CoreDist
   bundles: BundleResult[]
   firstRequest?: FirstRequests
   /** What a deployment on GLIDE carries in node_modules (GLIDE cannot be bundled). */
@@ -68,8 +67,6 @@ export interface ColdStartResult {
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const BENCH_DIR = fileURLToPath(new URL('../..', import.meta.url))
-const CORE_DIST = `${ROOT}packages/core/dist/index.js`
-const CORE_SOURCE = `${ROOT}packages/core/src/index.ts`
 
 interface Target {
   name: string
@@ -92,30 +89,6 @@ function sample(target: Target): { importMs: number; wallMs: number } {
 }
 
 /** Newest modification time under packages/core/src, ms. */
-function newestSource(dir = `${ROOT}packages/core/src`): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs)
-  }
-  return newest
-}
-
-/** Builds core's dist when it is missing or older than its sources (not in dry runs, which import the source instead). */
-function ensureCoreDist(mode: Settings['mode'], log: (line: string) => void): ColdStartResult['coreDist'] {
-  const stale = !existsSync(CORE_DIST) || statSync(CORE_DIST).mtimeMs < newestSource()
-  if (stale && mode !== 'dry') {
-    log('  packages/core/dist is missing or older than its sources: npm run build -w @valkey-s3-cache/core')
-    const build = spawnSync('npm', ['run', 'build', '-w', '@valkey-s3-cache/core'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    })
-    if (build.status !== 0) log(`  build failed, importing the source through tsx instead:\n${build.stderr}`)
-  }
-  if (!existsSync(CORE_DIST) || (mode === 'dry' && stale)) return { built: false }
-  return { built: true, builtAt: statSync(CORE_DIST).mtime.toISOString() }
-}
-
 const FIRST_REQUEST_KEY = 'cold-start/first-request.json'
 const FIRST_REQUEST_SIZE_KIB = 10
 
