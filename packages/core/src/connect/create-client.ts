@@ -50,9 +50,6 @@ function connectionOptions(
   return {
     connectTimeout: resolved.connectTimeoutMs,
     ...(shape.commandTimers ? { commandTimeout: resolved.commandTimeoutMs } : {}),
-    // A socket left half-open (say, across a Lambda freeze) would time out every command forever;
-    // with no byte back for this long while commands wait, iovalkey drops it and reconnects.
-    socketTimeout: Math.max(1000, 4 * resolved.commandTimeoutMs),
     // Fail commands when their connection drops instead of replaying them later: the cache has moved on.
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,

@@ -128,7 +128,7 @@ export class GuardedStore {
   /**
    * Pings every node the cache uses, each bounded like a command, until all answer (then the store is
    * used again), waiting `cooldownMs` between attempts; off the request path, and never keeping the
-   * process alive.
+   * process alive. A node that does not answer in the bound has its connection replaced.
    */
   private async probeUntilAnswered(): Promise<void> {
     while (this.hung && !this.closed) {
@@ -137,7 +137,9 @@ export class GuardedStore {
         this.failures = 0
         this.hung = false
         return
-      } catch {
+      } catch (error) {
+        // A probe that got no answer at all: the connection may be half-open, and would never recover.
+        if (error instanceof StoreTimeoutError) this.store.dropUnanswered?.()
         await new Promise((resolve) => setTimeout(resolve, this.settings.cooldownMs).unref())
       }
     }

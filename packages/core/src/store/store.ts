@@ -183,6 +183,12 @@ export interface Store {
   subscribe?(channel: string, listener: ChangeListener): Subscription
   /** Resolves once every node the store sends commands to answers a `PING` (the circuit breaker's probe). */
   ping(): Promise<void>
+  /**
+   * The last `ping` got no answer within the bound: drops the connections it still waits on, so that
+   * the client makes new ones (a connection may be half-open, forgotten by the network with no reset,
+   * and then nothing would ever end it). Only connections the store opened itself.
+   */
+  dropUnanswered?(): void
   /** Opens the store's connections ahead of the first request (see `S3Cache.connect`). */
   connect(): Promise<void>
   /** Ends connections the store opened itself, within a bound. */

@@ -82,9 +82,37 @@ export class ValkeyStore extends ScriptedStore {
     )
   }
 
+  /** The connections whose last `ping` has not answered yet. */
+  private readonly pinging = new Set<Redis>()
+
   async ping(): Promise<void> {
     const { primaries, replicas } = servingNodes(await this.connected())
-    await Promise.all([...primaries, ...replicas].map((node) => node.ping()))
+    await Promise.all(
+      [...primaries, ...replicas].map(async (node) => {
+        this.pinging.add(node)
+        try {
+          await node.ping()
+        } finally {
+          this.pinging.delete(node)
+        }
+      }),
+    )
+  }
+
+  /**
+   * Destroys the sockets still waiting for a `PING` (see `Store.dropUnanswered`): a standalone client
+   * reconnects, and a cluster drops the node connection and makes a new one when it next needs that
+   * node. Cheaper than iovalkey's `socketTimeout`, a timer armed and a listener added on every command.
+   */
+  dropUnanswered(): void {
+    const mine = this.create !== undefined
+    for (const node of this.pinging) {
+      if (mine)
+        node.stream?.destroy(
+          new ValkeyConnectionError('Valkey did not answer a PING: replacing the connection'),
+        )
+    }
+    this.pinging.clear()
   }
 
   async evictionPolicies(): Promise<string[]> {
