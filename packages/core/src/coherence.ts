@@ -43,7 +43,9 @@ export interface CoherenceSettings {
  * confirmed since its last gap in hearing (its subscription lost, or its event loop stopped: a freeze,
  * a long stall). The first read after a gap reads the counter (one round trip) and waits, up to
  * `timeouts.valkey`, to have heard the message of that number; a number out of sequence, or a counter
- * that does not match, empties L1 instead. While unconfirmed, reads go past L1 and do not fill it.
+ * that does not match, empties L1 instead, and a message that is not heard in time ends the
+ * subscription's connection as deaf (subscribed again on a new one). While unconfirmed, reads go past
+ * L1 and do not fill it.
  */
 export class Coherence implements ChangeListener {
   private readonly settings: CoherenceSettings
@@ -160,6 +162,18 @@ export class Coherence implements ChangeListener {
     } else if (count > last) {
       const heard = await this.hear(count, timeoutMs - (performance.now() - started))
       if (!heard && this.live) {
+        // Published, yet not delivered: the subscription's connection may be deaf (forgotten by the
+        // network across a freeze, with no reset). A new one, and L1 unused until it is in place.
+        const renew = this.subscription?.renew
+        if (renew) {
+          renew.call(
+            this.subscription,
+            new ValkeyConnectionError(
+              `change ${count} on ${this.channel} was not delivered within ${timeoutMs} ms`,
+            ),
+          )
+          return false
+        }
         forget(undefined)
         this.lastNumber = count
       }

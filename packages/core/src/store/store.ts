@@ -85,6 +85,12 @@ export interface ChangeListener {
 
 /** A subscription held on a connection of its own, made again after every loss until it is closed. */
 export interface Subscription {
+  /**
+   * The connection did not deliver a message the counter says was published: drops it as lost (the
+   * listener hears `lost`) and subscribes again on a new one. Absent where the subscription shares the
+   * connection that read the counter (GLIDE): that connection has just answered.
+   */
+  renew?(reason: Error): void
   close(): Promise<void>
 }
 

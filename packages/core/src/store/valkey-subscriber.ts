@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'iovalkey'
 import { reconnectDelay } from '../connect/create-client'
 import type { ValkeyClient } from '../connect/options'
+import { withDeadline } from '../deadline'
+import { ValkeyConnectionError } from '../errors'
 import { slotOf } from './slot'
 import type { ChangeListener, Subscription } from './store'
 
@@ -19,6 +21,13 @@ function ownerOf(client: ValkeyClient, channel: string): Redis {
   throw new Error('the cluster has no primary to subscribe on yet')
 }
 
+/**
+ * How often a subscription's connection must answer a `PING` while the process runs. A connection the
+ * network forgot without a reset delivers nothing and reports nothing: this is how it is found (and the
+ * first read after a freeze finds it sooner, see coherence.ts).
+ */
+export const HEARTBEAT_MS = 1000
+
 /** Resolves once the cluster has read its slots again (or failed to: the old map is used then). */
 function refreshedSlots(cluster: Cluster): Promise<void> {
   return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()))
@@ -29,7 +38,8 @@ function refreshedSlots(cluster: Cluster): Promise<void> {
  * TLS, user and credentials, IAM tokens included), subscribed with SSUBSCRIBE on a cluster and
  * SUBSCRIBE on a standalone server. Any error or close on it (a kill, a failover, a slot moved away,
  * which the server announces with an unsubscribe the client does not expect) drops it and reports the
- * loss; a new one follows with the main client's reconnect backoff, on the slot's owner of then.
+ * loss; a new one follows with the main client's reconnect backoff, on the slot's owner of then. So
+ * does a `PING` left unanswered for `timeoutMs` (one every {@link HEARTBEAT_MS}).
  */
 export class ValkeySubscriber implements Subscription {
   private readonly ready: () => Promise<ValkeyClient>
@@ -37,14 +47,23 @@ export class ValkeySubscriber implements Subscription {
   private readonly listener: ChangeListener
   private connection: Redis | undefined
   private attempts = 0
+  private readonly timeoutMs: number
   private retry: NodeJS.Timeout | undefined
+  private heartbeat: NodeJS.Timeout | undefined
   private closed = false
 
   /** `ready` resolves to the main client once it is ready (a cluster: its slots known). */
-  constructor(ready: () => Promise<ValkeyClient>, channel: string, listener: ChangeListener) {
+  constructor(
+    ready: () => Promise<ValkeyClient>,
+    channel: string,
+    listener: ChangeListener,
+    /** How long the connection may take to answer its heartbeat `PING`, ms. */
+    timeoutMs: number,
+  ) {
     this.ready = ready
     this.channel = channel
     this.listener = listener
+    this.timeoutMs = timeoutMs
     void this.open()
   }
 
@@ -75,16 +94,32 @@ export class ValkeySubscriber implements Subscription {
       await (sharded ? opened.ssubscribe(this.channel) : opened.subscribe(this.channel))
       if (this.connection !== opened) return
       this.attempts = 0
+      this.heartbeat = setInterval(() => this.beat(opened), HEARTBEAT_MS)
+      this.heartbeat.unref()
       this.listener.subscribed()
     } catch (error) {
       this.drop(connection, error as Error)
     }
   }
 
+  private beat(connection: Redis): void {
+    const ms = this.timeoutMs
+    withDeadline(
+      ms,
+      () => connection.ping(),
+      () => new ValkeyConnectionError(`the subscription's connection did not answer a PING within ${ms} ms`),
+    ).catch((error: Error) => this.drop(connection, error))
+  }
+
+  renew(reason: Error): void {
+    if (this.connection) this.drop(this.connection, reason)
+  }
+
   /** Ends `connection` (if it is the current one), reports the loss and schedules the next attempt. */
   private drop(connection: Redis | undefined, error: Error | undefined): void {
     if (connection !== this.connection || this.closed) return
     this.connection = undefined
+    clearInterval(this.heartbeat)
     connection?.disconnect()
     this.listener.lost(error)
     this.retry = setTimeout(() => void this.open(), reconnectDelay(++this.attempts))
@@ -94,6 +129,7 @@ export class ValkeySubscriber implements Subscription {
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.retry)
+    clearInterval(this.heartbeat)
     const connection = this.connection
     this.connection = undefined
     connection?.disconnect()

@@ -180,6 +180,7 @@ export class ValkeyStore extends ScriptedStore {
       },
       channel,
       listener,
+      this.timeoutMs,
     )
   }
 
