@@ -255,6 +255,12 @@ export async function execute(
         record({ kind: 'fault', what: `s3 ${step.mode} ${step.ms} ms`, start, end: now() })
         return
       }
+      case 'silence': {
+        const start = now()
+        system.silence()
+        record({ kind: 'fault', what: 'silence', start, end: now() })
+        return
+      }
       case 'unsubscribe': {
         const start = now()
         await system.killSubscribers()

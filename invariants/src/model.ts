@@ -28,6 +28,15 @@ const DELIVERY_MS = 100
  */
 const REPLICATION_WINDOW_MS = 500
 
+/**
+ * How long after a `silence` (every connection half-open) a worker's L1 may still hold what others
+ * changed: the subscription's heartbeat `PING` (one a second) goes unanswered for `timeouts.valkey`, and
+ * then L1 is emptied; plus a tick of timer lateness on a busy machine. Changes whose message was not
+ * delivered before the silence are bounded by that moment too.
+ */
+const HEARTBEAT_MS = 1000
+const TIMER_LATENESS_MS = 150
+
 export interface Violation {
   rule: string
   detail: string
@@ -54,6 +63,9 @@ export class Model {
   /** Spans during which a change may be lost in a crash of a cluster primary. */
   private readonly losses: [number, number][]
 
+  /** When a `silence` began: a change near or after it may reach other L1s only when they find it. */
+  private readonly silences: number[]
+
   constructor(history: History, config: Configuration) {
     this.history = history
     this.config = config
@@ -65,6 +77,9 @@ export class Model {
               : [],
           )
         : []
+    this.silences = history.calls.flatMap((call) =>
+      call.kind === 'fault' && call.what === 'silence' ? [call.start] : [],
+    )
   }
 
   /** Whether a change that resolved at `end` may have been lost in a crash. */
@@ -93,11 +108,17 @@ export class Model {
     return this.history.settings
   }
 
-  /** How long after a change resolved a reader in `worker` may still answer what was before it. */
-  private lag(reader: number, writer: number, published: boolean | undefined): number {
+  /** How long after a change resolved at `end` a reader in `worker` may still answer what was before it. */
+  private lag(reader: number, writer: number, published: boolean | undefined, end: number): number {
     const l1 = this.settings.workers[reader]?.l1
     if (reader === writer || !l1) return 0
-    return (published === false ? l1.ttl : Math.min(l1.ttl, DELIVERY_MS)) + SLACK_MS
+    let lag = published === false ? l1.ttl : Math.min(l1.ttl, DELIVERY_MS)
+    const found = HEARTBEAT_MS + this.settings.cache.timeouts.valkey + TIMER_LATENESS_MS
+    for (const silence of this.silences) {
+      if (end >= silence - DELIVERY_MS - SLACK_MS && end <= silence + found)
+        lag = Math.max(lag, Math.min(l1.ttl, silence + found - end))
+    }
+    return lag + SLACK_MS
   }
 
   /** How long after S3 changed without the cache being told a reader may still answer the old state. */
@@ -130,7 +151,12 @@ export class Model {
     for (const v of this.versionsOf(key)) {
       const what = `${v.by} of v${v.version}${v.worker === undefined ? '' : ` by worker ${v.worker}`} ended @${v.end.toFixed(1)}`
       if (v.outcome === 'ok')
-        raise(v.version, v.end + this.lag(reader.worker, v.worker ?? -1, v.published), `${what} (ok)`, v.end)
+        raise(
+          v.version,
+          v.end + this.lag(reader.worker, v.worker ?? -1, v.published, v.end),
+          `${what} (ok)`,
+          v.end,
+        )
       else if (v.outcome !== 'maybe') raise(v.version, v.end + untold, `${what} (${v.outcome})`, v.end)
     }
     for (const call of this.history.calls) {
@@ -138,7 +164,7 @@ export class Model {
         const version = this.certainAt(key, call.start)
         raise(
           version,
-          call.end + this.lag(reader.worker, call.worker, call.published),
+          call.end + this.lag(reader.worker, call.worker, call.published, call.end),
           `invalidate by worker ${call.worker} ended @${call.end.toFixed(1)}`,
           call.end,
         )
@@ -146,7 +172,7 @@ export class Model {
       if (call.kind === 'event' && call.key === key && call.applied) {
         raise(
           call.version,
-          call.end + this.lag(reader.worker, call.worker, call.published),
+          call.end + this.lag(reader.worker, call.worker, call.published, call.end),
           `S3 event of v${call.version} applied by worker ${call.worker} @${call.end.toFixed(1)}`,
           call.end,
         )
@@ -240,7 +266,8 @@ export class Model {
         'answers are intact',
         `${describe(call)}: the value of run ${run.id} is not what its loader returned`,
       )
-    const lag = (writer: number, published: boolean) => this.lag(call.worker, writer, published)
+    const lag = (writer: number, published: boolean, end: number) =>
+      this.lag(call.worker, writer, published, end)
     const { ttl, staleTtl } = this.settings.cache
     for (const part of this.closure(run)) {
       // Tags: no value whose computation began before a resolved invalidateTags of one of its tags.
@@ -248,7 +275,7 @@ export class Model {
         if (tags.kind !== 'invalidateTags' || !tags.ok || part.began >= tags.start) continue
         const hit = part.tags.filter((tag) => tags.tags.includes(tag))
         if (hit.length === 0) continue
-        let effective = tags.end + lag(tags.worker, tags.published)
+        let effective = tags.end + lag(tags.worker, tags.published, tags.end)
         // Where any key may be evicted, a tag's set may go: the value then lives out its own ttl.
         if (this.config.eviction === 'allkeys' || this.mayBeLost(tags.end))
           effective = Math.max(effective, part.began + ttl + staleTtl + SLACK_MS)

@@ -55,6 +55,11 @@ export type Step = { at: number } & (
   | { kind: 'failover' }
   /** Every pub/sub connection killed (`CLIENT KILL TYPE pubsub` on every node): L1 subscriptions lost. */
   | { kind: 'unsubscribe' }
+  /**
+   * Standalone, iovalkey: every Valkey connection open now goes half-open, as when the network forgets
+   * it without a reset (the workers reach the server through a proxy that stops forwarding them).
+   */
+  | { kind: 'silence' }
   /** S3 answers errors, or nothing, for `ms`. */
   | { kind: 's3'; mode: '500' | 'hang'; ms: number }
 )
@@ -97,6 +102,11 @@ function settingsArbitrary(config: Configuration): fc.Arbitrary<Settings> {
   })
 }
 
+/** Whether the workers reach Valkey through the silencing proxy: one server, clients that take a URL. */
+export function silenceable(config: Configuration): boolean {
+  return config.store === 'standalone' && config.client === 'iovalkey'
+}
+
 function stepArbitrary(config: Configuration): fc.Arbitrary<Step> {
   const at = fc.integer({ min: 0, max: RUN_MS })
   const worker = fc.integer({ min: 0, max: config.workers - 1 })
@@ -131,6 +141,7 @@ function stepArbitrary(config: Configuration): fc.Arbitrary<Step> {
     ...(config.store === 'cluster'
       ? [weighted(2, fc.record({ at, kind: fc.constant('failover' as const) }))]
       : []),
+    ...(silenceable(config) ? [weighted(6, fc.record({ at, kind: fc.constant('silence' as const) }))] : []),
   ]
   return fc.oneof(
     weighted(

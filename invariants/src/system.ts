@@ -4,13 +4,14 @@ import {
   type S3Server,
   startS3,
   startS3FaultProxy,
+  startSilenceProxy,
   startValkey,
   startValkeyCluster,
   type ValkeyClusterServer,
   type ValkeyServer,
 } from '@valkey-s3-cache/testkit'
 import { Cluster, type Redis } from 'iovalkey'
-import type { Configuration } from './program'
+import { type Configuration, silenceable } from './program'
 import type { ValkeyAccess } from './protocol'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -23,6 +24,7 @@ const EVICT_VOLATILE =
 const KINDS = [/}$/, /:gen$/, /:lease$/, /:seq$/, /:deps$/, /:sets$/]
 
 type S3FaultProxy = Awaited<ReturnType<typeof startS3FaultProxy>>
+type SilenceProxy = Awaited<ReturnType<typeof startSilenceProxy>>
 
 export class System {
   readonly config: Configuration
@@ -30,6 +32,8 @@ export class System {
   readonly proxy: S3FaultProxy
   private readonly standalone: ValkeyServer | undefined
   private readonly cluster: ValkeyClusterServer | undefined
+  /** The workers' way to a standalone server, when they take a URL (see `silence`). */
+  private readonly silencer: SilenceProxy | undefined
   /** An admin connection: the server's own, or a cluster client routing by key. */
   private admin: Redis | Cluster
 
@@ -37,7 +41,7 @@ export class System {
     config: Configuration,
     s3: S3Server,
     proxy: S3FaultProxy,
-    servers: { standalone?: ValkeyServer; cluster?: ValkeyClusterServer },
+    servers: { standalone?: ValkeyServer; cluster?: ValkeyClusterServer; silencer?: SilenceProxy },
     admin: Redis | Cluster,
   ) {
     this.config = config
@@ -45,6 +49,7 @@ export class System {
     this.proxy = proxy
     this.standalone = servers.standalone
     this.cluster = servers.cluster
+    this.silencer = servers.silencer
     this.admin = admin
   }
 
@@ -55,7 +60,8 @@ export class System {
     if (config.store === 'standalone') {
       const standalone = await startValkey(engine)
       const admin = await standalone.adminClient()
-      return new System(config, s3, proxy, { standalone }, admin)
+      const silencer = silenceable(config) ? await startSilenceProxy({ port: standalone.port }) : undefined
+      return new System(config, s3, proxy, { standalone, silencer }, admin)
     }
     const cluster = await startValkeyCluster({ primaries: 3, replicasPerPrimary: 1, ...engine })
     const { nodes, options } = cluster.clusterOptions()
@@ -68,7 +74,7 @@ export class System {
   /** Where workers find Valkey, for the configured client. */
   valkeyAccess(): ValkeyAccess {
     if (this.config.client === 'iovalkey') {
-      const url = this.standalone?.url ?? this.cluster?.url
+      const url = this.silencer?.url ?? this.standalone?.url ?? this.cluster?.url
       if (!url) throw new Error('no server')
       return { client: 'iovalkey', url }
     }
@@ -191,6 +197,11 @@ export class System {
     await this.cluster?.failover()
   }
 
+  /** Every worker connection open now goes half-open (standalone, iovalkey; a no-op elsewhere). */
+  silence(): void {
+    this.silencer?.silence()
+  }
+
   /** Every pub/sub connection on every running node killed: the caches' L1 subscriptions are lost. */
   async killSubscribers(): Promise<void> {
     const kill = (client: Redis | undefined) =>
@@ -213,6 +224,7 @@ export class System {
 
   async stop(): Promise<void> {
     this.admin.disconnect()
+    await this.silencer?.stop()
     await this.standalone?.stop()
     await this.cluster?.stop()
     await this.proxy.stop()
