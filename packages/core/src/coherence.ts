@@ -5,8 +5,15 @@ import { changeKeys } from './keys'
 import { FAILED, type GuardedStore } from './store/guarded'
 import type { ChangeListener, Subscription } from './store/store'
 
-/** How often the clock watch ticks: a tick later than this plus {@link STOPPED_MS} is a gap in hearing. */
-const TICK_MS = 100
+/**
+ * How often the clock watch ticks. A tick counts once a poll phase has followed it (the sockets were
+ * read); more than this plus {@link STOPPED_MS} since the last one counted is a gap in hearing, so a
+ * change delivered before a read by more than that (75 ms) is heard by it, event-loop stalls included.
+ */
+const TICK_MS = 25
+
+/** The longest time since the last counted tick for which L1 may answer. */
+const HEARD_WITHIN_MS = TICK_MS + STOPPED_MS
 
 /** A change naming more keys than this is published as {@link EVERYTHING}: listeners empty their L1. */
 const MAX_KEYS_PER_MESSAGE = 1000
@@ -62,6 +69,10 @@ export class Coherence implements ChangeListener {
   private lastNumber: number | undefined
   /** Set while a confirmation waits to hear the message numbered `number`. */
   private awaited: { number: number; heard: () => void } | undefined
+  /**
+   * When the last counted tick fired: every message that reached the socket before it has been read
+   * (a confirmation counts as one too).
+   */
   private lastTick = 0
   private clock: NodeJS.Timeout | undefined
   private lossReported = false
@@ -143,7 +154,7 @@ export class Coherence implements ChangeListener {
 
   /** Whether this process has heard every change until a moment ago (no side effect: for L1 fills). */
   heard(): boolean {
-    return this.confirmed && performance.now() - this.lastTick <= TICK_MS + STOPPED_MS
+    return this.confirmed && performance.now() - this.lastTick <= HEARD_WITHIN_MS
   }
 
   /** Reads the counter and waits to have heard its number; empties L1 where that cannot be shown. */
@@ -247,14 +258,21 @@ export class Coherence implements ChangeListener {
     })
   }
 
-  /** A tick that comes late means the process was stopped (a freeze, a stall): it may not have heard. */
+  /**
+   * A tick that comes late means the process was stopped (a freeze, a stall): it may not have heard.
+   * An on-time tick counts only from the check phase: timers run before the poll phase, so after a
+   * stall a tick fires while messages that arrived during the stall still wait in the socket, and
+   * code run in the same timers phase must not take it for a sign they were read.
+   */
   private tick(): void {
     const now = performance.now()
-    if (this.confirmed && now - this.lastTick > TICK_MS + STOPPED_MS) {
+    if (this.confirmed && now - this.lastTick > HEARD_WITHIN_MS) {
       this.confirmed = false
       this.settings.forget([])
     }
-    this.lastTick = now
+    setImmediate(() => {
+      this.lastTick = Math.max(this.lastTick, now)
+    })
   }
 
   /** Publishes what is pending and ends the subscription. */
