@@ -9,7 +9,7 @@ import { type Delivery, describeStep, type Program, type Step } from './program'
 import { now } from './protocol'
 import { OBJECTS, type ObjectName, objectKey, PADDING, wrapShape } from './shapes'
 import type { System } from './system'
-import { objectBody } from './values'
+import { objectBody, type ReadAs } from './values'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -126,22 +126,39 @@ export async function execute(
     if (delivery === 'twice') await send()
   }
 
+  const read = async (by: number, object: ObjectName, as: ReadAs, stall?: number): Promise<void> => {
+    const key = objectKey(run, object)
+    const reply = await worker(by).call({ op: 'read', key, as, stall })
+    record({
+      kind: 'read',
+      worker: by,
+      key,
+      as,
+      start: reply.start,
+      end: reply.end,
+      status: reply.status,
+      object: reply.object,
+      error: reply.error,
+    })
+  }
+
   const perform = async (step: Step): Promise<void> => {
     switch (step.kind) {
       case 'read': {
-        const key = objectKey(run, step.object)
-        const reply = await worker(step.worker).call({ op: 'read', key, as: step.as })
-        record({
-          kind: 'read',
-          worker: step.worker,
-          key,
-          as: step.as,
-          start: reply.start,
-          end: reply.end,
-          status: reply.status,
-          object: reply.object,
-          error: reply.error,
-        })
+        await read(step.worker, step.object, step.as)
+        return
+      }
+      case 'stall': {
+        // The object in the stalled worker's L1 and a newer version in S3; while it is stalled, another
+        // worker invalidates the object (one Valkey round trip and the publish: done within the stall).
+        await read(step.worker, step.object, step.as)
+        await read(step.worker, step.object, step.as)
+        const object = { at: step.at, worker: step.by, object: step.object }
+        await perform({ ...object, kind: 'outside', remove: false, delivery: 'none' })
+        const stalled = read(step.worker, step.object, step.as, step.ms)
+        await sleep(20)
+        await perform({ ...object, kind: 'invalidate' })
+        await stalled
         return
       }
       case 'wrap': {

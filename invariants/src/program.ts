@@ -39,6 +39,14 @@ export type Delivery = 'none' | 'event' | 'twice' | 'late'
 
 export type Step = { at: number } & (
   | { kind: 'read'; worker: number; object: ObjectName; as: ReadAs }
+  /**
+   * A read of `object` by `worker` (into its L1) and a write to S3 outside the library, then the
+   * worker's event loop blocked for `ms` (from the check phase, as after an I/O callback) while `by`
+   * invalidates the object 20 ms in, then blocked for `ms` again
+   * in a timer that fell due meanwhile, which then reads it: code resumed in the timers phase after a
+   * stall runs before the poll phase reads what arrived during it.
+   */
+  | { kind: 'stall'; worker: number; by: number; ms: number; object: ObjectName; as: ReadAs }
   | { kind: 'wrap'; worker: number; name: string }
   | { kind: 'put'; worker: number; object: ObjectName; tagged: boolean; delivery: Delivery }
   | { kind: 'invalidate'; worker: number; object: ObjectName }
@@ -138,6 +146,29 @@ function stepArbitrary(config: Configuration): fc.Arbitrary<Step> {
     ),
     weighted(config.store === 'cluster' ? 1 : 2, fc.record({ at, kind: fc.constant('crash' as const) })),
     weighted(3, fc.record({ at, kind: fc.constant('unsubscribe' as const) })),
+    weighted(
+      40,
+      fc
+        .record({
+          at,
+          kind: fc.constant('stall' as const),
+          worker,
+          by: worker,
+          // Mostly 100-150 ms: a tick falls due during the first stall and finds no gap on the old 250 ms
+          // rule, and the read begins over 150 ms after the change resolved.
+          ms: fc.oneof(
+            { weight: 3, arbitrary: fc.integer({ min: 100, max: 150 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 40, max: 100 }) },
+          ),
+          object,
+          as: fc.constantFrom<ReadAs>('bytes', 'text', 'json'),
+        })
+        // Another worker invalidates: the stalled one cannot until its stall ends.
+        .map((stall) => ({
+          ...stall,
+          by: (stall.worker + 1 + (stall.by % (config.workers - 1 || 1))) % config.workers,
+        })),
+    ),
     ...(config.store === 'cluster'
       ? [weighted(2, fc.record({ at, kind: fc.constant('failover' as const) }))]
       : []),

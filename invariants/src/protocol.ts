@@ -45,7 +45,8 @@ export interface WorkerSetup {
 
 export type Request =
   | { op: 'setup'; setup: WorkerSetup }
-  | { op: 'read'; key: string; as: ReadAs }
+  /** `stall`: block the event loop for that many ms twice before the read (see the `stall` step). */
+  | { op: 'read'; key: string; as: ReadAs; stall?: number }
   | { op: 'wrap'; name: string }
   | { op: 'put'; key: string; body: string; tags: string[] }
   | { op: 'invalidate'; key: string }

@@ -176,12 +176,42 @@ function loaderOf(name: string, state: Current): (context: WrapLoaderContext) =>
   }
 }
 
+/** Keeps the event loop busy for `ms`: no timer, no socket, nothing else runs. */
+function busy(ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) {}
+}
+
+/**
+ * Blocks the event loop for `ms` from the check phase, then for `ms` again in a timer that fell due
+ * meanwhile, and resolves there: what follows runs in the timers phase, before the poll phase has read
+ * what reached the sockets during the stalls.
+ */
+function stall(ms: number): Promise<void> {
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      setTimeout(
+        () => {
+          busy(ms)
+          resolve()
+        },
+        Math.max(1, ms - 10),
+      )
+      busy(ms)
+    }),
+  )
+}
+
 async function handle(request: Exclude<Request, { op: 'setup' }>, reply: Reply): Promise<void> {
   const state = current
   if (!state) throw new Error('no setup')
   const { cache } = state
   switch (request.op) {
     case 'read': {
+      if (request.stall) {
+        await stall(request.stall)
+        reply.start = now()
+      }
       const remembered = `${request.key}\0${request.as}`
       const known = state.setup.sabotage === 'stale-reads' ? state.remembered.get(remembered) : undefined
       const { status, object } = known ?? (await readObject(cache, request.key, request.as))
