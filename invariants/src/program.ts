@@ -42,9 +42,9 @@ export type Step = { at: number } & (
   /**
    * A read of `object` by `worker` (into its L1) and a write to S3 outside the library, then the
    * worker's event loop blocked for `ms` (from the check phase, as after an I/O callback) while `by`
-   * invalidates the object 20 ms in, then blocked for `ms` again
-   * in a timer that fell due meanwhile, which then reads it: code resumed in the timers phase after a
-   * stall runs before the poll phase reads what arrived during it.
+   * invalidates the object 20 ms in, then blocked for `ms` again in a timer that fell due meanwhile,
+   * which then reads it: code resumed in the timers phase after a stall runs before the poll phase
+   * reads what arrived during it.
    */
   | { kind: 'stall'; worker: number; by: number; ms: number; object: ObjectName; as: ReadAs }
   | { kind: 'wrap'; worker: number; name: string }
@@ -153,7 +153,8 @@ function stepArbitrary(config: Configuration): fc.Arbitrary<Step> {
           at,
           kind: fc.constant('stall' as const),
           worker,
-          by: worker,
+          /** Which other worker invalidates, counted from the stalled one (it cannot while stalled). */
+          by: fc.integer({ min: 1, max: Math.max(1, config.workers - 1) }),
           // Mostly 100-150 ms: a tick falls due during the first stall and finds no gap on the old 250 ms
           // rule, and the read begins over 150 ms after the change resolved.
           ms: fc.oneof(
@@ -163,11 +164,7 @@ function stepArbitrary(config: Configuration): fc.Arbitrary<Step> {
           object,
           as: fc.constantFrom<ReadAs>('bytes', 'text', 'json'),
         })
-        // Another worker invalidates: the stalled one cannot until its stall ends.
-        .map((stall) => ({
-          ...stall,
-          by: (stall.worker + 1 + (stall.by % (config.workers - 1 || 1))) % config.workers,
-        })),
+        .map((stall) => ({ ...stall, by: (stall.worker + stall.by) % config.workers })),
     ),
     ...(config.store === 'cluster'
       ? [weighted(2, fc.record({ at, kind: fc.constant('failover' as const) }))]
