@@ -26,6 +26,13 @@ export interface ReadResult {
    */
   superseded?: boolean | undefined
   /**
+   * The turn (`coordination/turn.ts`) in which the command that proves this answer was sent: the GET
+   * that found it, or the write that stored it. A caller that joined the read in a later turn may have
+   * begun after another process's change that command ran before, so it reads again instead (once).
+   * `undefined`: nothing later than the read's start proves it (see `superseded`).
+   */
+  asOf?: number | undefined
+  /**
    * Other callers hold this same entry (they shared one read, or it is in L1): a caller that hands out
    * its bytes gives a copy, so that no caller can change what another gets.
    */

@@ -2,6 +2,7 @@ import type { Coherence } from './coherence'
 import { Codec, type CompressionSettings } from './compression'
 import { LEASE_GONE, leaseToken, waitForEntry } from './coordination/lease'
 import { SingleFlight } from './coordination/single-flight'
+import { currentTurn } from './coordination/turn'
 import { withDeadline } from './deadline'
 import type { Dependents } from './dependents'
 import {
@@ -39,10 +40,14 @@ export interface ReadSettings {
 
 const DONE = Promise.resolve()
 
-/** When the read that fills L1 began: the local-write count then (see `localWrites`) and the time (ms). */
+/**
+ * When the read began: the local-write count then (see `localWrites`), the time (ms, for L1), and
+ * the turn (its GET is sent in it, see `ReadResult.asOf`).
+ */
 interface Since {
   epoch: number
   at: number
+  turn: number
 }
 
 /**
@@ -167,13 +172,18 @@ export class ReadThrough {
         : target.id
     const joining = this.flights.joins(flightKey, epoch)
     const readShared = (shared: AbortSignal | undefined) =>
-      this.readShared(target, policy, load, { epoch, at: Date.now() }, shared)
+      this.readShared(target, policy, load, { epoch, at: Date.now(), turn: currentTurn() }, shared)
     let flight = this.flights.run(flightKey, epoch, readShared, signal)
-    // A caller that joins a running load may have begun after a change that load's answer predates:
-    // when the load could not store its answer for that reason, such a caller reads again (once).
+    // A caller that joins a running read may have begun after another process's change that the read's
+    // answer predates (its GET ran first; its reply came late, or waited while the event loop was busy):
+    // unless the answer was proven in this caller's turn or later, it reads again (once). So does one
+    // that joined a load which could not store its answer (a change came while it ran).
     if (joining) {
+      const began = currentTurn()
       flight = flight.then((result) =>
-        result.superseded ? this.flights.run(flightKey, epoch, readShared, signal) : result,
+        result.superseded || (result.asOf ?? began) < began
+          ? this.flights.run(flightKey, epoch, readShared, signal)
+          : result,
       )
     }
     return emit ? this.reported(flight, target, started, emit) : flight
@@ -223,7 +233,7 @@ export class ReadThrough {
       const now = Date.now()
       if (stored && now < stored.freshUntil) {
         this.fill(target, stored, since)
-        return { entry: stored, status: 'hit', layer: 'l2' }
+        return { entry: stored, status: 'hit', layer: 'l2', asOf: since.turn }
       }
       if (stored && now < stored.staleUntil)
         return this.revalidate(target, policy, load, stored, since, signal)
@@ -275,7 +285,8 @@ export class ReadThrough {
           error: error as Error,
         })
       this.settings.emit?.({ type: 'stale', reason, key: target.key, bucket: target.bucket, durationMs })
-      return { entry: stale, status: 'stale' }
+      // The stale entry is what the read's own GET found.
+      return { entry: stale, status: 'stale', asOf: since.turn }
     }
     // Lambda may freeze the process once the handler returns, so the refresh is awaited
     // for a bounded time instead of being left to run in the background.
@@ -313,11 +324,16 @@ export class ReadThrough {
     if (!ticket && lock) void store.call('valkey-lease', target.key, (s) => s.release(target.keys, token))
     if (ticket && lock && !ticket.leased) {
       // Another process is loading this object: serve stale at once, or wait for its entry.
-      if (stale) return { entry: stale, status: 'stale' }
-      const written = await waitForEntry(() => this.leaderResult(target), lock.waitMs, signal)
+      if (stale) return { entry: stale, status: 'stale', asOf: since.turn }
+      let polled = since.turn
+      const poll = () => {
+        polled = currentTurn()
+        return this.leaderResult(target)
+      }
+      const written = await waitForEntry(poll, lock.waitMs, signal)
       if (written) {
         this.fill(target, written, since)
-        return { entry: written, status: 'hit', layer: 'l2' }
+        return { entry: written, status: 'hit', layer: 'l2', asOf: polled }
       }
       // The leader stored nothing (too large, a miss not cached, a failed loader) or the wait ended: load here.
     }
@@ -384,6 +400,7 @@ export class ReadThrough {
       const tags = tagsOf(stale.metadata)
       const enlisted =
         ticket && tags ? await this.settings.dependents.enlist(target, { tags }, ttlMs, ticket.tagMark) : true
+      const asOf = currentTurn()
       if (ticket && enlisted === true) {
         const times = encodeTimes(freshUntil, staleUntil)
         touched = await store.call('valkey-write', target.key, (s) =>
@@ -393,7 +410,7 @@ export class ReadThrough {
       emit?.({ ...base, type: 'load', source: 'revalidated', bytes: 0 })
       // L1 takes only what Valkey accepted: a refused refresh means the entry changed meanwhile.
       if (touched === true) this.fill(target, entry, since)
-      return { entry, status: 'hit', layer: 'l2', superseded: touched !== true }
+      return { entry, status: 'hit', layer: 'l2', superseded: touched !== true, asOf }
     }
 
     const data =
@@ -405,12 +422,14 @@ export class ReadThrough {
       ? encodeEntry({ ...data, freshUntil, staleUntil }, this.settings.compression)
       : undefined
     let committed: boolean | typeof FAILED = false
+    let asOf: number | undefined
     // A tagged or dependent entry is enlisted first, and not written if what it depends on changed.
     const enlisted =
       ticket && encoded && outcome.type === 'entry' && (outcome.tags?.length || outcome.reads?.length)
         ? await this.settings.dependents.enlist(target, outcome, ttlMs, ticket.tagMark)
         : true
     if (ticket && encoded && enlisted === true) {
+      asOf = currentTurn()
       committed = await store.call('valkey-write', target.key, (s) =>
         s.commit(target.keys, ticket.generation, heldToken, encoded.value, ttlMs),
       )
@@ -443,6 +462,6 @@ export class ReadThrough {
     // Not stored, though it could have been: what the load read changed while it ran, or Valkey could
     // not be used, so nothing proves the answer still current to a caller that joined it later.
     const superseded = encoded !== undefined && committed !== true
-    return { entry, status: miss ? 'miss' : 'bypass', generation, superseded }
+    return { entry, status: miss ? 'miss' : 'bypass', generation, superseded, asOf }
   }
 }

@@ -5,6 +5,8 @@ import { connect, createServer, type Socket } from 'node:net'
  * moment half-open: the client's socket stays connected, but nothing it sends is forwarded and nothing
  * comes back, as when the network drops a connection without a reset (a NAT or an ENI forgetting it
  * across a long Lambda freeze). The server side is closed. Connections made later pass through.
+ * `holdReplies(ms)` delays what the server answers instead (a slow path back): commands still reach
+ * it at once, and run there, while their replies wait.
  */
 export async function startSilenceProxy(target: { host?: string; port: number }) {
   const open = new Set<{ client: Socket; server: Socket }>()
@@ -37,6 +39,23 @@ export async function startSilenceProxy(target: { host?: string; port: number })
     /** Connections accepted so far. */
     get accepted() {
       return accepted
+    },
+    /**
+     * Holds what the server sends on every open connection for `ms`, then passes it on in order: the
+     * client's commands reach the server and run at once, their replies arrive `ms` later.
+     */
+    holdReplies(ms: number): void {
+      for (const { client, server } of open) {
+        server.unpipe(client)
+        const held: Buffer[] = []
+        const keep = (chunk: Buffer) => held.push(chunk)
+        server.on('data', keep)
+        setTimeout(() => {
+          server.off('data', keep)
+          for (const chunk of held) client.write(chunk)
+          server.pipe(client)
+        }, ms)
+      }
     },
     /** Makes every open connection half-open (see above). */
     silence(): void {
