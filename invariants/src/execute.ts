@@ -151,14 +151,17 @@ export async function execute(
       case 'stall': {
         // The object in the stalled worker's L1 and a newer version in S3; while it is stalled, another
         // worker invalidates the object (one Valkey round trip and the publish: done within the stall).
+        // A read of it is in flight as the stall begins (sent just before): its reply waits unread, and
+        // the read that follows the stall must not take it.
         await read(step.worker, step.object, step.as)
         await read(step.worker, step.object, step.as)
         const object = { at: step.at, worker: step.by, object: step.object }
         await perform({ ...object, kind: 'outside', remove: false, delivery: 'none' })
+        const inFlight = read(step.worker, step.object, step.as)
         const stalled = read(step.worker, step.object, step.as, step.ms)
         await sleep(20)
         await perform({ ...object, kind: 'invalidate' })
-        await stalled
+        await Promise.all([inFlight, stalled])
         return
       }
       case 'wrap': {

@@ -40,11 +40,11 @@ export type Delivery = 'none' | 'event' | 'twice' | 'late'
 export type Step = { at: number } & (
   | { kind: 'read'; worker: number; object: ObjectName; as: ReadAs }
   /**
-   * A read of `object` by `worker` (into its L1) and a write to S3 outside the library, then the
-   * worker's event loop blocked for `ms` (from the check phase, as after an I/O callback) while `by`
-   * invalidates the object 20 ms in, then blocked for `ms` again in a timer that fell due meanwhile,
-   * which then reads it: code resumed in the timers phase after a stall runs before the poll phase
-   * reads what arrived during it.
+   * A read of `object` by `worker` (into its L1) and a write to S3 outside the library, then a read
+   * sent and the worker's event loop blocked for `ms` (from the check phase, as after an I/O callback)
+   * while `by` invalidates the object 20 ms in, then blocked for `ms` again in a timer that fell due
+   * meanwhile, which then reads it: code resumed in the timers phase after a stall runs before the poll
+   * phase reads what arrived during it (the change's message, and the reply to the read in flight).
    */
   | { kind: 'stall'; worker: number; by: number; ms: number; object: ObjectName; as: ReadAs }
   | { kind: 'wrap'; worker: number; name: string }
