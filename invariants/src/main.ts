@@ -74,6 +74,8 @@ let operations = 0
 let violations = 0
 let shrinking = false
 let firstFailure: Violation[] = []
+/** A run the runner itself could not carry out (no answer was judged): the check failed, not the cache. */
+let runnerError: unknown
 
 /**
  * One program against the servers; counts what the search phase found. While shrinking, a program runs
@@ -116,7 +118,13 @@ async function once(program: Program): Promise<boolean> {
       workers[index] = await Worker.start(index)
     }
   }
-  const history = await execute(system, workers, program, run, { sabotage })
+  let history: Awaited<ReturnType<typeof execute>>
+  try {
+    history = await execute(system, workers, program, run, { sabotage })
+  } catch (error) {
+    runnerError ??= error
+    throw error
+  }
   const found = new Model(history, config).judge()
   if (values.verbose) {
     const counts = new Map<string, number>()
@@ -164,7 +172,11 @@ try {
       console.log(`  [${violation.rule}] ${violation.detail}`)
     if (firstFailure.length > 10) console.log(`  … and ${firstFailure.length - 10} more`)
   }
-  if (searched.failed && searched.counterexamplePath !== null) {
+  if (runnerError !== undefined) {
+    // Every run after it would have checked nothing: say so, and fail, rather than count on.
+    exitCode = 1
+    console.log(`\nthe runner failed (seed ${seed}): ${(runnerError as Error).stack ?? String(runnerError)}`)
+  } else if (searched.failed && searched.counterexamplePath !== null) {
     console.log(`\nshrinking for up to ${shrinkSeconds} s …`)
     shrinking = true
     phaseEnds = performance.now() + shrinkSeconds * 1000

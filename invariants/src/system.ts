@@ -91,10 +91,27 @@ export class System {
     return this.admin instanceof Cluster ? this.admin.nodes('master') : [this.admin]
   }
 
-  /** Every key gone, as between runs. */
+  /**
+   * Every key gone, as between runs. On a cluster, on the primaries the nodes themselves report: after
+   * a failover or a crash the admin client's own map may still name a replica (`READONLY`).
+   */
   async flush(): Promise<void> {
-    if (this.cluster) await this.cluster.waitUntilOk()
-    await Promise.all(this.primaries().map((node) => node.flushall()))
+    const cluster = this.cluster
+    if (!cluster) {
+      await (this.admin as Redis).flushall()
+      return
+    }
+    await cluster.waitUntilOk()
+    const primaries = (await cluster.topology()).filter((node) => node.role === 'primary')
+    await Promise.all(primaries.map(async (node) => (await cluster.adminClient(node.port)).flushall()))
+    await this.refreshSlots()
+  }
+
+  /** The admin client's slot map read again (the evictor and key counts go by it). */
+  private refreshSlots(): Promise<void> {
+    const admin = this.admin
+    if (!(admin instanceof Cluster)) return Promise.resolve()
+    return new Promise((resolve) => admin.refreshSlotsCache(() => resolve()))
   }
 
   /** The server's eviction policy, as `connect()` would see it. */

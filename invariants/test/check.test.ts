@@ -56,7 +56,7 @@ describe('check:invariants', () => {
       ])
       // The run's settings line, the violations (with the seed to replay) and the last lines.
       const lines = result.stdout.trim().split('\n')
-      const found = lines.findIndex((line) => line.startsWith('violations ('))
+      const found = lines.findIndex((line) => /^(violations \(|the runner failed)/.test(line))
       console.log(
         [lines[0], ...(found < 0 ? [] : lines.slice(found, found + 12)), ...lines.slice(-3)].join('\n'),
       )
