@@ -20,7 +20,7 @@ const WORDS = (
 ).split(' ')
 
 /** mulberry32: a small seeded PRNG, so every run stores byte-identical documents. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
