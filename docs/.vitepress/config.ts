@@ -109,6 +109,7 @@ export default defineConfig({
           { text: 'Failure modes', link: '/reliability' },
           { text: 'Cost', link: '/operations/cost' },
           { text: 'Benchmarks', link: '/benchmarks' },
+          { text: 'Benchmark: L1 coherence', link: '/benchmarks/coherence' },
           { text: 'Releasing', link: '/operations/releasing' },
         ],
       },
