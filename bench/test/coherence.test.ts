@@ -53,7 +53,8 @@ describe('npm run bench:coherence -- --dry', () => {
       expect(mode.bytesPerL1Entry, name).toBeDefined()
     }
     // Coherence on: each write is published (one message, or two when a tick's batching splits them);
-    // the subscribers drop what others changed, so no read answers a version superseded 100 ms before.
+    // the subscribers drop what others changed, so no read answers a version superseded
+    // more than one delivery and the model's slack (150 ms) before it began.
     for (const name of ['l2', 'l1-coherent', 'l1-coherent-5s'] as const) {
       const mode = modes.get(name) as ModeSummary
       expect(mode.messagesPerWrite, name).toBeGreaterThanOrEqual(1)
