@@ -21,7 +21,7 @@ describe('npm run bench:coherence -- --dry', () => {
       {
         cwd: BENCH_DIR,
         encoding: 'utf8',
-        timeout: 170_000,
+        timeout: 210_000,
       },
     )
     expect(run.status, run.stderr).toBe(0)
@@ -30,7 +30,13 @@ describe('npm run bench:coherence -- --dry', () => {
     expect(file).toMatch(/^coherence-\d{4}-\d{2}-\d{2}-dry\.json$/)
     const results = JSON.parse(readFileSync(join(out, file as string), 'utf8')) as { modes: ModeSummary[] }
     const modes = new Map(results.modes.map((m) => [m.mode, m]))
-    expect([...modes.keys()]).toEqual(['l2', 'l1-coherent', 'l1-coherent-5s', 'l1-ttl-only'])
+    expect([...modes.keys()]).toEqual([
+      'l2',
+      'l1-coherent',
+      'l1-coherent-1m',
+      'l1-coherent-5s',
+      'l1-ttl-only',
+    ])
     // The table on stdout has a row per mode.
     for (const name of modes.keys()) expect(run.stdout).toContain(`| \`${name}\` |`)
 
@@ -45,7 +51,7 @@ describe('npm run bench:coherence -- --dry', () => {
     // Without L1 nothing is answered from it; with L1 the objects it holds are counted and weighed.
     expect(modes.get('l2')?.l1HitRatio).toBe(0)
     expect(modes.get('l2')?.l1Entries).toBe(0)
-    for (const name of ['l1-coherent', 'l1-coherent-5s', 'l1-ttl-only'] as const) {
+    for (const name of ['l1-coherent', 'l1-coherent-1m', 'l1-coherent-5s', 'l1-ttl-only'] as const) {
       const mode = modes.get(name) as ModeSummary
       expect(mode.l1HitRatio, name).toBeGreaterThan(0)
       expect(mode.l1Entries, name).toBeGreaterThan(0)
@@ -55,16 +61,16 @@ describe('npm run bench:coherence -- --dry', () => {
     // Coherence on: each write is published (one message, or two when a tick's batching splits them);
     // the subscribers drop what others changed, so no read answers a version superseded
     // more than one delivery and the model's slack (150 ms) before it began.
-    for (const name of ['l2', 'l1-coherent', 'l1-coherent-5s'] as const) {
+    for (const name of ['l2', 'l1-coherent', 'l1-coherent-1m', 'l1-coherent-5s'] as const) {
       const mode = modes.get(name) as ModeSummary
       expect(mode.messagesPerWrite, name).toBeGreaterThanOrEqual(1)
       expect(mode.messagesPerWrite, name).toBeLessThanOrEqual(2)
     }
-    for (const name of ['l1-coherent', 'l1-coherent-5s'] as const) {
+    for (const name of ['l1-coherent', 'l1-coherent-1m', 'l1-coherent-5s'] as const) {
       const stale = modes.get(name)?.stale
       expect(stale?.stale, `${name}: ${JSON.stringify(stale?.examples)}`).toBe(0)
     }
     // Coherence off: nothing is published.
     expect(modes.get('l1-ttl-only')?.messages).toBe(0)
-  }, 180_000)
+  }, 220_000)
 })

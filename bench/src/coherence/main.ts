@@ -1,8 +1,8 @@
 // npm run bench:coherence [-- --quick | --dry] [--concurrency N] [--out DIR]
 //
 // L1 coherence across processes: four processes read 1,000 objects (Zipf s = 1) and write 1 % of the
-// time, in each of four modes (L2 only; L1 with coherence and a 1 h or a 5 s fallback ttl; L1 with
-// only its 5 s ttl). Prints a markdown table; writes JSON to bench/results/ (or DIR).
+// time, in each of five modes (L2 only; L1 with coherence and a 1 h, 1 min or 5 s fallback ttl; L1
+// with only its 5 s ttl). Prints a markdown table; writes JSON to bench/results/ (or DIR).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
