@@ -1,5 +1,6 @@
 // One cache in its own process, like one Lambda instance: driven over IPC by main.ts.
-import { type CacheEvent, createS3Cache, type S3Cache } from '@valkey-s3-cache/core'
+import type { CacheEvent, S3Cache } from '@valkey-s3-cache/core'
+import { createS3Cache } from '../core-module'
 import { type Endpoints, s3ClientFor } from '../env'
 import { prng } from '../payload'
 import type { Failed } from '../scenarios/peer'

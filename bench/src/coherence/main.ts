@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { measureCoreDist } from '../core-dist'
 import { describeMachine, startEnv } from '../env'
 import { round } from '../stats'
 import { installedVersions } from '../versions'
@@ -39,6 +40,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 
 async function main(): Promise<void> {
   const { run, concurrency, out } = parse()
+  // The cache processes run core's dist, as users install it (dry runs: the source through tsx).
+  const { built } = measureCoreDist(run, log)
   const startedAt = new Date()
   const env = await startEnv([])
   const summaries: ModeSummary[] = []
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
         memory: 'heapUsed + external after a full GC, median over processes',
       },
       machine: { ...machine, loadAverageEnd: round(describeMachine(env.valkeyVersion).loadAverageStart) },
+      coreLoadedFrom: built ? 'dist' : 'source via tsx',
       versions: installedVersions(),
       modes: summaries,
     }
