@@ -8,7 +8,7 @@ export const cache = createS3Cache({
   ttl: '5m', // fresh for five minutes, minus up to 10 % jitter
   staleTtl: '1m', // then served stale for a minute while S3 is asked whether it changed
   negativeTtl: '30s', // a NoSuchKey is remembered this long
-  l1: { maxBytes: 16 * 1024 * 1024, ttl: '5s' }, // an in-process LRU in front of Valkey
+  l1: { maxBytes: 16 * 1024 * 1024, ttl: '1m' }, // an in-process LRU, kept coherent across processes
   onEvent: (event) => {
     if (event.type === 'error') console.warn(event)
   },

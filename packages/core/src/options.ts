@@ -56,8 +56,9 @@ export interface S3CacheOptions {
   compression?: false | { codec?: CompressionCodecName | 'auto'; minBytes?: number }
   /**
    * An in-process LRU in front of Valkey. Default `false`. With `{ maxBytes, ttl }`
-   * (defaults 16 MiB and `'5s'`), other processes' changes leave it once their message arrives
-   * (`coherence`); `ttl` bounds an item's life, and so a change whose message was lost. `maxBytes`
+   * (defaults 16 MiB and `'1m'`; `'5s'` with `coherence: false`), other processes' changes leave it once
+   * their message arrives (`coherence`); `ttl` bounds an item's life, and so a change whose message was
+   * never published (docs/benchmarks/coherence.md measures the choice). `maxBytes`
    * bounds what L1 keeps alive: an item counts its body plus 2 KiB, and with `shareParsed` three times
    * its body more for the parsed value kept beside it.
    */
@@ -137,7 +138,11 @@ const DEFAULTS = {
 } as const satisfies Omit<S3CacheOptions, 's3' | 'bucket'>
 
 const COMPRESSION_DEFAULTS = defaultCompression
-const L1_DEFAULTS = { maxBytes: 16 * 1024 * 1024, ttl: '5s' } as const
+// With coherence, `l1.ttl` bounds only an unpublished change: 1 min kept the hits of 1 h, 5 s lost
+// 2.3 points and cost 42 % more Valkey bytes per read (docs/benchmarks/coherence.md). Without, it
+// bounds every other process's change.
+const L1_DEFAULTS = { maxBytes: 16 * 1024 * 1024, ttl: '1m' } as const
+const L1_DEFAULTS_WITHOUT_COHERENCE = { ...L1_DEFAULTS, ttl: '5s' } as const
 const LOCK_DEFAULTS = { ttl: '10s', wait: '2s' } as const
 const TIMEOUT_DEFAULTS = { valkey: 250, s3: '3s', revalidate: 500 } as const
 
@@ -204,7 +209,8 @@ export function resolveOptions(options: S3CacheOptions): ResolvedOptions {
   if (typeof given.coherence !== 'boolean') throw new CacheConfigError('coherence', 'expected a boolean')
   if (onEvent !== undefined && typeof onEvent !== 'function')
     throw new CacheConfigError('onEvent', 'expected a function')
-  const l1 = given.l1 && readOptions(given.l1, L1_DEFAULTS, { path: 'l1' })
+  const l1Defaults = given.coherence ? L1_DEFAULTS : L1_DEFAULTS_WITHOUT_COHERENCE
+  const l1 = given.l1 && readOptions(given.l1, l1Defaults, { path: 'l1' })
   const lock = given.lock && readOptions(given.lock, LOCK_DEFAULTS, { path: 'lock' })
   const timeouts = readOptions(given.timeouts, TIMEOUT_DEFAULTS, { path: 'timeouts' })
   if (given.valkey === undefined && process.env.AWS_LAMBDA_FUNCTION_NAME) {

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
 import { CacheConfigError, createS3Cache, type S3CacheOptions } from '../src'
 import { toMs } from '../src/duration'
+import { resolveOptions } from '../src/options'
 
 const s3 = new S3Client({ region: 'us-east-1' })
 
@@ -44,6 +45,19 @@ describe('options', () => {
   it('accepts the documented defaults', async () => {
     const cache = createS3Cache({ s3, bucket: 'b', l1: { maxBytes: 1024 }, lock: false, compression: false })
     await cache.close()
+  })
+
+  it("gives l1 a ttl of 1 min with coherence and 5 s without (where it bounds every other process's change)", () => {
+    expect(resolveOptions({ s3, bucket: 'b', l1: {} }).l1).toEqual({
+      maxBytes: 16 * 1024 * 1024,
+      ttlMs: 60_000,
+    })
+    expect(resolveOptions({ s3, bucket: 'b', l1: {}, coherence: false }).l1).toEqual({
+      maxBytes: 16 * 1024 * 1024,
+      ttlMs: 5_000,
+    })
+    expect(resolveOptions({ s3, bucket: 'b', l1: { ttl: '10s' } }).l1).toMatchObject({ ttlMs: 10_000 })
+    expect(resolveOptions({ s3, bucket: 'b' }).l1).toBe(false)
   })
 
   it.each(['auto', 'deflate', 'gzip', 'zstd'] as const)('accepts compression codec %s', async (codec) => {
