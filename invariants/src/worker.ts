@@ -11,7 +11,7 @@ import {
   S3CacheError,
   type WrapLoaderContext,
 } from '@valkey-s3-cache/core'
-import { objectCreatedEvent, objectRemovedEvent } from '@valkey-s3-cache/testkit'
+import { blockEventLoop, objectCreatedEvent, objectRemovedEvent } from '@valkey-s3-cache/testkit'
 import type {
   DependencyRead,
   LoaderRun,
@@ -176,12 +176,6 @@ function loaderOf(name: string, state: Current): (context: WrapLoaderContext) =>
   }
 }
 
-/** Keeps the event loop busy for `ms`: no timer, no socket, nothing else runs. */
-function busy(ms: number): void {
-  const until = performance.now() + ms
-  while (performance.now() < until) {}
-}
-
 /**
  * Blocks the event loop for `ms` from the check phase, then for `ms` again in a timer that fell due
  * meanwhile, and resolves there: what follows runs in the timers phase, before the poll phase has read
@@ -192,12 +186,12 @@ function stall(ms: number): Promise<void> {
     setImmediate(() => {
       setTimeout(
         () => {
-          busy(ms)
+          blockEventLoop(ms)
           resolve()
         },
         Math.max(1, ms - 10),
       )
-      busy(ms)
+      blockEventLoop(ms)
     }),
   )
 }

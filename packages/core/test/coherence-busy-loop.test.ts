@@ -4,6 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { blockEventLoop } from '@valkey-s3-cache/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { putRaw, sleep, uniqueKey } from './support/harness'
 import { useServers } from './support/servers'
@@ -11,12 +12,6 @@ import { useServers } from './support/servers'
 const servers = useServers()
 
 const SOURCE = fileURLToPath(new URL('../src/index.ts', import.meta.url))
-
-/** Blocks the event loop for `ms`: no timer, no socket, nothing runs. */
-function busy(ms: number): void {
-  const until = performance.now() + ms
-  while (performance.now() < until) {}
-}
 
 /** A writer process: a cache on the same Valkey and key prefix that invalidates a key `inMs` from when it is asked. */
 async function startWriter(): Promise<{ invalidate(key: string, inMs: number): void; child: ChildProcess }> {
@@ -68,11 +63,11 @@ describe('coherent L1 when the event loop is busy as a change arrives (standalon
       const read = new Promise<string>((resolve, reject) => {
         setImmediate(() => {
           setTimeout(() => {
-            busy(100)
+            blockEventLoop(100)
             reader.cache.getText(key).then(resolve, reject)
           }, 110)
           writer.invalidate(key, 20)
-          busy(120)
+          blockEventLoop(120)
         })
       })
       expect(await read).toBe('v2')

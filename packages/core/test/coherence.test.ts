@@ -1,7 +1,7 @@
 // A coherent L1 across processes: three caches, each on connections of its own (as three processes
 // are), with `l1.ttl` of an hour, so only the change channel can take an old item out of L1 in time.
 
-import { objectCreatedEvent } from '@valkey-s3-cache/testkit'
+import { blockEventLoop, objectCreatedEvent } from '@valkey-s3-cache/testkit'
 import { Redis } from 'iovalkey'
 import { describe, expect, it } from 'vitest'
 import { invalidateFromS3Event } from '../src'
@@ -34,12 +34,6 @@ async function layerOf(made: TestCache | undefined, key: string): Promise<string
 
 /** The delivery bound the guarantee is stated with: a read this long after a change resolved. */
 const DELIVERY_MS = 100
-
-/** Blocks the event loop for `ms`: no timer, no socket, nothing runs (as while frozen). */
-function freeze(ms: number): void {
-  const until = performance.now() + ms
-  while (performance.now() < until) {}
-}
 
 describe('coherent L1 (standalone Valkey, three caches, l1.ttl 1 h)', () => {
   it('a put in one reaches the L1 of the others: they answer the new body', async () => {
@@ -100,7 +94,7 @@ describe('coherent L1 (standalone Valkey, three caches, l1.ttl 1 h)', () => {
     await a?.cache.getText(key)
     await b?.cache.put(key, 'v2', { contentType: 'text/plain' })
     // The message is on its way to a's socket, but the event loop stops before reading it.
-    freeze(300)
+    blockEventLoop(300)
     expect(await a?.cache.getText(key)).toBe('v2')
   })
 

@@ -2,7 +2,7 @@
 // meanwhile wait in the sockets. Node runs overdue timers before it reads sockets, so a bound that fires on
 // thaw must not be taken for a slow server. Blocking the event loop reproduces exactly that order.
 
-import { startValkey } from '@valkey-s3-cache/testkit'
+import { blockEventLoop, startValkey } from '@valkey-s3-cache/testkit'
 import { describe, expect, it } from 'vitest'
 import { entryKeys } from '../src/keys'
 import { makeCache, putRaw, sleep, uniqueKey } from './support/harness'
@@ -10,16 +10,10 @@ import { useServers } from './support/servers'
 
 const servers = useServers()
 
-/** Blocks the event loop for `ms`: no timer, no socket, nothing runs (as while frozen). */
-function freeze(ms: number): void {
-  const until = performance.now() + ms
-  while (performance.now() < until) {}
-}
-
 /** Lets what a call sent leave the process (writes are flushed on the next tick), then freezes. */
 async function freezeAfterSending(ms: number): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
-  freeze(ms)
+  blockEventLoop(ms)
 }
 
 describe('a freeze while calls are in flight (event loop blocked; replies arrive meanwhile)', () => {
@@ -59,7 +53,7 @@ describe('a freeze while calls are in flight (event loop blocked; replies arrive
     const pending = cache.get(key)
     await freezeAfterSending(30) // the revalidation's GET and BEGIN are on their way
     await sleep(5)
-    freeze(800)
+    blockEventLoop(800)
     const answer = await pending
     expect(['hit', 'stale']).toContain(answer.status)
     await sleep(400) // the revalidation's own end, whatever it is

@@ -1,3 +1,4 @@
+export { blockEventLoop } from './block-event-loop'
 export { makeTempDir } from './cleanup'
 export {
   type ClusterNodeInfo,
