@@ -1,3 +1,4 @@
+import { GLIDE_REPLY_LOST } from '../connect/errors'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
 import { type GlidePubSubLike, GlideSubscriber } from './glide-subscriber'
@@ -27,6 +28,27 @@ export interface GlideClientLike extends GlidePubSubLike {
     args: GlideArg[],
     options?: { route?: 'allPrimaries'; decoder?: typeof BYTES | typeof STRING },
   ): Promise<unknown>
+}
+
+/** A GLIDE push (`{ kind: 'Subscribe', values }`), which no command of the cache's answers. */
+function isPush(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !Buffer.isBuffer(value) &&
+    typeof (value as { kind?: unknown }).kind === 'string'
+  )
+}
+
+/** The reply, or a lost-reply error in its place when GLIDE handed the command a push instead. */
+async function replyOf<T>(command: string, reply: Promise<T>): Promise<T> {
+  const value = await reply
+  if (isPush(value)) {
+    const { kind } = value as { kind: string }
+    throw new ValkeyConnectionError(`${GLIDE_REPLY_LOST} of ${command} (a ${kind} push, after a reconnect)`)
+  }
+  return value
 }
 
 /** Whether `value` is a GLIDE client. Duck-typed, as the app may resolve another copy of GLIDE. */
@@ -77,11 +99,19 @@ export class GlideStore extends ScriptedStore {
     const glideScript = (await scriptsOf()).get(script)
     const glideArgs = args.map((arg) => (typeof arg === 'number' ? String(arg) : arg))
     // The scripts answer numbers and text only: decoded as strings whatever the client's `defaultDecoder`.
-    return this.client.invokeScript(glideScript, { keys, args: glideArgs, decoder: STRING })
+    return replyOf(
+      'a script',
+      this.client.invokeScript(glideScript, { keys, args: glideArgs, decoder: STRING }),
+    )
   }
 
-  get(key: string): Promise<Buffer | null> {
-    return this.client.get(key, { decoder: BYTES }) as Promise<Buffer | null>
+  async get(key: string): Promise<Buffer | null> {
+    const reply = await replyOf('GET', this.client.get(key, { decoder: BYTES }))
+    // A GET with the bytes decoder answers bytes or nil: anything else is another command's reply (a
+    // subscription count GLIDE handed it after a reconnect), and this GET's own was lost.
+    if (reply !== null && !Buffer.isBuffer(reply))
+      throw new ValkeyConnectionError(`${GLIDE_REPLY_LOST} of GET (${typeof reply}, after a reconnect)`)
+    return reply
   }
 
   async ping(): Promise<void> {
