@@ -34,6 +34,8 @@ interface Current {
   cache: S3Cache
   s3: S3Client
   glide?: GlideClient | GlideClusterClient
+  /** GLIDE: another cache with L1 on the same client (another key prefix), as an app with two has. */
+  neighbour?: S3Cache
   runs: number
   /** Sabotage only: answers remembered forever. */
   remembered: Map<string, { status: string; object: ObjectAnswer }>
@@ -44,9 +46,10 @@ let publishFailures = 0
 
 async function closeCurrent(): Promise<void> {
   if (!current) return
-  const { cache, s3, glide } = current
+  const { cache, s3, glide, neighbour } = current
   current = undefined
   await cache.close().catch(() => {})
+  await neighbour?.close().catch(() => {})
   s3.destroy()
   glide?.close()
 }
@@ -87,7 +90,20 @@ async function setUp(setup: WorkerSetup): Promise<void> {
         send({ type: 'event', event: `${event.operation} ${event.key}: ${event.error.message}` })
     },
   })
-  current = { setup, cache, s3, glide, runs: 0, remembered: new Map() }
+  // It reads the client's pub/sub messages too: the worker's cache must still hear all of its own.
+  const neighbour =
+    glide && setup.cache.l1
+      ? createS3Cache({
+          s3,
+          bucket: setup.bucket,
+          valkey: glide,
+          keyPrefix: `${setup.keyPrefix}n:`,
+          l1: { ttl: '1h' },
+          timeouts: setup.cache.timeouts,
+        })
+      : undefined
+  neighbour?.connect().catch(() => {})
+  current = { setup, cache, s3, glide, neighbour, runs: 0, remembered: new Map() }
 }
 
 /** The object a read answered, as a version and a digest (taken before the caller scribbles on it). */
