@@ -66,6 +66,13 @@ export class Model {
   /** When a `silence` began: a change near or after it may reach other L1s only when they find it. */
   private readonly silences: number[]
 
+  /**
+   * GLIDE: spans of faults after which its client subscribes again by itself (a crash, a failover, a
+   * node paused, subscriptions killed). A change published before it has may reach that L1 only when
+   * the counter, read every second, shows it missed.
+   */
+  private readonly resubscriptions: [number, number][]
+
   constructor(history: History, config: Configuration) {
     this.history = history
     this.config = config
@@ -79,6 +86,12 @@ export class Model {
         : []
     this.silences = history.calls.flatMap((call) =>
       call.kind === 'fault' && call.what === 'silence' ? [call.start] : [],
+    )
+    const glide = config.client !== 'iovalkey'
+    this.resubscriptions = history.calls.flatMap((call) =>
+      glide && call.kind === 'fault' && /^(crash|failover|unsubscribe|pause)/.test(call.what)
+        ? [[call.start, call.end] as [number, number]]
+        : [],
     )
   }
 
@@ -117,6 +130,10 @@ export class Model {
     for (const silence of this.silences) {
       if (end >= silence - DELIVERY_MS - SLACK_MS && end <= silence + found)
         lag = Math.max(lag, Math.min(l1.ttl, silence + found - end))
+    }
+    for (const [from, to] of this.resubscriptions) {
+      if (end >= from - DELIVERY_MS - SLACK_MS && end <= to + found)
+        lag = Math.max(lag, Math.min(l1.ttl, found))
     }
     return lag + SLACK_MS
   }

@@ -3,7 +3,7 @@ import { ValkeyConnectionError } from './errors'
 import type { CacheEventListener } from './events'
 import { changeKeys } from './keys'
 import { FAILED, type GuardedStore } from './store/guarded'
-import type { ChangeListener, Subscription } from './store/store'
+import { type ChangeListener, HEARTBEAT_MS, type Subscription } from './store/store'
 
 /**
  * How often the clock watch ticks. A tick counts once a poll phase has followed it (the sockets were
@@ -75,6 +75,8 @@ export class Coherence implements ChangeListener {
    */
   private lastTick = 0
   private clock: NodeJS.Timeout | undefined
+  /** GLIDE: the counter read every HEARTBEAT_MS, as its client subscribes again without saying so. */
+  private audit: NodeJS.Timeout | undefined
   private lossReported = false
   private closed = false
   /** Reads waiting for the first subscription's confirmation. */
@@ -236,7 +238,22 @@ export class Coherence implements ChangeListener {
     this.lastTick = performance.now()
     this.clock ??= setInterval(() => this.tick(), TICK_MS)
     this.clock.unref()
+    // A subscription that cannot be renewed is one its client keeps by itself (GLIDE): after a
+    // reconnect or a failover it subscribes again and does not say so, and a change published before
+    // that is lost to it, found by a gap only at the next message. Reading the counter finds it sooner.
+    if (!this.subscription?.renew && !this.audit) {
+      this.audit = setInterval(() => this.reconfirm(), HEARTBEAT_MS)
+      this.audit.unref()
+    }
     void this.hearing()
+  }
+
+  /** Confirms again in the background while L1 answers (see `audit`): a change not heard empties it. */
+  private reconfirm(): void {
+    if (!this.live || !this.confirmed || this.confirming) return
+    this.confirming = this.confirm().finally(() => {
+      this.confirming = undefined
+    })
   }
 
   lost(error: Error | undefined): void {
@@ -279,6 +296,7 @@ export class Coherence implements ChangeListener {
   async close(): Promise<void> {
     this.closed = true
     clearInterval(this.clock)
+    clearInterval(this.audit)
     await this.flushed
     this.live = false
     this.confirmed = false

@@ -84,11 +84,21 @@ export interface ChangeListener {
 }
 
 /** A subscription held on a connection of its own, made again after every loss until it is closed. */
+/**
+ * How often a subscription proves it hears while the process runs: iovalkey's connection answers a
+ * `PING`; a GLIDE client, which subscribes again by itself after a reconnect or a failover and does not
+ * say so, has the change counter read (see coherence.ts). A connection the network forgot without a
+ * reset, or a message sent before GLIDE subscribed again, is found this way (and the first read after
+ * a freeze finds it sooner).
+ */
+export const HEARTBEAT_MS = 1000
+
 export interface Subscription {
   /**
    * The connection did not deliver a message the counter says was published: drops it as lost (the
    * listener hears `lost`) and subscribes again on a new one. Absent where the subscription shares the
-   * connection that read the counter (GLIDE): that connection has just answered.
+   * connection that read the counter (GLIDE): that connection has just answered; its listener reads the
+   * counter every {@link HEARTBEAT_MS} instead.
    */
   renew?(reason: Error): void
   close(): Promise<void>

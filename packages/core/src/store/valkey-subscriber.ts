@@ -4,7 +4,7 @@ import type { ValkeyClient } from '../connect/options'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
 import { slotOf } from './slot'
-import type { ChangeListener, Subscription } from './store'
+import { type ChangeListener, HEARTBEAT_MS, type Subscription } from './store'
 
 /**
  * The connection that serves `channel`: a standalone client's own server, or the primary of the
@@ -20,13 +20,6 @@ function ownerOf(client: ValkeyClient, channel: string): Redis {
   if (primaries[0]) return primaries[0]
   throw new Error('the cluster has no primary to subscribe on yet')
 }
-
-/**
- * How often a subscription's connection must answer a `PING` while the process runs. A connection the
- * network forgot without a reset delivers nothing and reports nothing: this is how it is found (and the
- * first read after a freeze finds it sooner, see coherence.ts).
- */
-export const HEARTBEAT_MS = 1000
 
 /** Resolves once the cluster has read its slots again (or failed to: the old map is used then). */
 function refreshedSlots(cluster: Cluster): Promise<void> {
