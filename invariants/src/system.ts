@@ -227,9 +227,12 @@ export class System {
       await kill(this.admin as Redis)
       return
     }
+    // A node a crash has just stopped (or is starting) cannot be reached: its subscribers are gone with it.
     const cluster = this.cluster as ValkeyClusterServer
-    const nodes = await cluster.topology()
-    await Promise.all(nodes.map(async (node) => kill(await cluster.adminClient(node.port))))
+    const nodes = await cluster.topology().catch(() => cluster.ports.map((port) => ({ port })))
+    await Promise.all(
+      nodes.map(async (node) => kill(await cluster.adminClient(node.port).catch(() => undefined))),
+    )
   }
 
   /** Keys and their memory now (for the soak). */
