@@ -106,9 +106,9 @@ export class GlideStore extends ScriptedStore {
   }
 
   async get(key: string): Promise<Buffer | null> {
-    const reply = await replyOf('GET', this.client.get(key, { decoder: BYTES }))
-    // A GET with the bytes decoder answers bytes or nil: anything else is another command's reply (a
-    // subscription count GLIDE handed it after a reconnect), and this GET's own was lost.
+    const reply = await this.client.get(key, { decoder: BYTES })
+    // A GET with the bytes decoder answers bytes or nil: anything else (a push, a subscription count
+    // GLIDE handed it after a reconnect) is another reply, and this GET's own was lost.
     if (reply !== null && !Buffer.isBuffer(reply))
       throw new ValkeyConnectionError(`${GLIDE_REPLY_LOST} of GET (${typeof reply}, after a reconnect)`)
     return reply
