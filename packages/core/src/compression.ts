@@ -1,21 +1,24 @@
 import * as zlib from 'node:zlib'
+import { type Decompress, reusedEngine } from './reused-engine'
 
 /** zstd ships in node:zlib from Node 22.15 / 23.8; older runtimes use raw deflate for every size. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function'
 
 /**
- * The output size is known from the entry header, so the output is one chunk allocated once: a byte
- * larger than the body, because zlib allocates a further chunk (and calls its codec once more)
- * whenever the output fills the current one, even when nothing more comes.
+ * Node's one-shot call, for what a reused engine leaves to it. The output size is known from the entry
+ * header, so the output is one chunk allocated once: a byte larger than the body, because zlib
+ * allocates a further chunk (and calls its codec once more) whenever the output fills the current one.
  */
-type Sized = { maxOutputLength: number; chunkSize: number }
+function sized(rawLength: number): { maxOutputLength: number; chunkSize: number } {
+  return { maxOutputLength: rawLength, chunkSize: Math.max(64, rawLength + 1) }
+}
 
 interface CodecSpec {
   /** Stored in the entry header (2 bits): part of the stored format, never renumbered. */
   readonly id: number
   readonly available: boolean
   readonly compress: (body: Uint8Array) => Uint8Array
-  readonly decompress: (data: Uint8Array, sized: Sized) => Uint8Array
+  readonly decompress: Decompress
 }
 
 /**
@@ -28,21 +31,30 @@ const CODECS = {
     id: 1,
     available: true,
     compress: (body) => zlib.gzipSync(body, { level: 6 }),
-    decompress: (data, sized) => zlib.gunzipSync(data, sized),
+    decompress: reusedEngine(
+      () => new zlib.Gunzip(),
+      (data, rawLength) => zlib.gunzipSync(data, sized(rawLength)),
+    ),
   },
   zstd: {
     id: 2,
     available: hasZstd,
     compress: (body) =>
       zlib.zstdCompressSync(body, { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } }),
-    decompress: (data, sized) => zlib.zstdDecompressSync(data, sized),
+    decompress: reusedEngine(
+      () => new zlib.ZstdDecompress(),
+      (data, rawLength) => zlib.zstdDecompressSync(data, sized(rawLength)),
+    ),
   },
   // Raw deflate: gzip's stream without its header and second CRC (the entry has its own checksum).
   deflate: {
     id: 3,
     available: true,
     compress: (body) => zlib.deflateRawSync(body, { level: 6 }),
-    decompress: (data, sized) => zlib.inflateRawSync(data, sized),
+    decompress: reusedEngine(
+      () => new zlib.InflateRaw(),
+      (data, rawLength) => zlib.inflateRawSync(data, sized(rawLength)),
+    ),
   },
 } as const satisfies Record<string, CodecSpec>
 
@@ -122,5 +134,5 @@ export function decompress(codec: Codec, data: Uint8Array, rawLength: number): U
   const name = codecName(codec)
   if (name === undefined) throw new Error(`unknown codec ${codec}`)
   if (!CODECS[name].available) throw new Error(`entry is ${name}-compressed but this Node.js has no ${name}`)
-  return CODECS[name].decompress(data, { maxOutputLength: rawLength, chunkSize: Math.max(64, rawLength + 1) })
+  return CODECS[name].decompress(data, rawLength)
 }
