@@ -5,7 +5,7 @@
  * `--cpu-prof` for each size: it fills its cache, warms up, and times `--ops` `getJson` hits at
  * `--concurrency`. The part of the profile those hits span becomes the flame graph
  * docs/benchmarks/profile-c<concurrency>-<size>kib-<label>.svg (the raw profile stays in a temp dir);
- * the top self-time functions go to stdout. `--contender raw` profiles the floor the same way
+ * the top self-time functions, CPU per hit and the GCs during the hits go to stdout. `--contender raw` profiles the floor the same way
  * (…-<size>kib-raw-<label>.svg).
  */
 import { spawn } from 'node:child_process'
@@ -106,7 +106,7 @@ try {
     )
     writeFileSync(svg, flameGraph(hits, title))
     process.stdout.write(
-      `${title}\n${((elapsedMs * 1000) / ops).toFixed(2)} µs wall per hit\n${topSelfTimes(hits, ops, 25).join('\n')}\n${svg}\n${file}\n\n`,
+      `${title}\n${((elapsedMs * 1000) / ops).toFixed(2)} µs wall, ${(answer.cpuUsPerHit as number).toFixed(1)} µs CPU per hit (process, every thread); GCs: ${answer.gcs || 'none'}\n${topSelfTimes(hits, ops, 25).join('\n')}\n${svg}\n${file}\n\n`,
     )
   }
 } finally {
