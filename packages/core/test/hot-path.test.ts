@@ -71,30 +71,55 @@ describe('the hit path (real Valkey)', () => {
     expect(counts.timers).toBeLessThanOrEqual(2)
   })
 
-  it('sends 64 concurrent hits as 64 GETs in one socket write', async () => {
+  /** Counts the socket writes (`_write` and `_writev` calls) and corks of `client` while `fn` runs. */
+  async function socketCalls(client: Redis, fn: () => Promise<unknown>) {
+    const socket = client.stream as Socket & { _write: Socket['_write']; _writev: Socket['_writev'] }
+    const counts = { writes: 0, corks: 0 }
+    const { _write: write, _writev: writev, cork } = socket
+    socket._write = (...args) => {
+      counts.writes++
+      return write.apply(socket, args)
+    }
+    socket._writev = (...args) => {
+      counts.writes++
+      return writev?.apply(socket, args)
+    }
+    socket.cork = () => {
+      counts.corks++
+      cork.apply(socket)
+    }
+    try {
+      await fn()
+    } finally {
+      Object.assign(socket, { _write: write, _writev: writev, cork })
+    }
+    return counts
+  }
+
+  it('sends 64 concurrent hits as 64 GETs in two socket writes: the first at once, the rest together', async () => {
     const { cache, client } = plainCache()
     const keys = Array.from({ length: 64 }, () => uniqueKey('batch'))
     for (const key of keys) await putRaw(servers.s3, key, JSON.stringify({ key }))
     await Promise.all(keys.map((key) => cache.getJson(key)))
-    const socket = client.stream as Socket & { _write: Socket['_write']; _writev: Socket['_writev'] }
-    let writes = 0
-    const write = socket._write
-    const writev = socket._writev
-    socket._write = (...args) => {
-      writes++
-      return write.apply(socket, args)
-    }
-    socket._writev = (...args) => {
-      writes++
-      return writev?.apply(socket, args)
-    }
     const before = await commandCount(servers.admin)
-    const values = await Promise.all(keys.map((key) => cache.getJson(key)))
-    socket._write = write
-    socket._writev = writev
+    let values: unknown[] = []
+    const counts = await socketCalls(client, async () => {
+      values = await Promise.all(keys.map((key) => cache.getJson(key)))
+    })
     expect(values).toEqual(keys.map((key) => ({ key })))
     expect((await commandCount(servers.admin)) - before).toBe(64)
-    expect(writes).toBe(1)
+    expect(counts).toEqual({ writes: 2, corks: 1 })
+  })
+
+  it('sends a lone hit (nothing awaiting a reply) at once, without corking the socket', async () => {
+    const { cache, client } = plainCache()
+    const key = uniqueKey('lone')
+    await putRaw(servers.s3, key, JSON.stringify({ lone: true }))
+    await cache.getJson(key)
+    const counts = await socketCalls(client, async () => {
+      for (let i = 0; i < 10; i++) expect(await cache.getJson(key)).toEqual({ lone: true })
+    })
+    expect(counts).toEqual({ writes: 10, corks: 0 })
   })
 
   it('a repeated key is validated and hashed once (the cache remembers its target)', () => {

@@ -2,12 +2,16 @@ import type { Writable } from 'node:stream'
 import type { Cluster, Redis } from 'iovalkey'
 import type { ValkeyClient } from '../connect/options'
 
+const awaitingReply = (node: Redis): boolean => node.commandQueue.length > 0
+
 /**
- * Coalesces the commands a process issues in one tick into one socket write per connection: the
- * first command of a tick corks the client's sockets and the next tick uncorks them, so 64 concurrent
- * GETs leave as one `writev` instead of 64 `write` calls (a system call each, the largest cost of a
- * hit under load). A lone command waits one `process.nextTick`. Standard Node stream calls on the
- * client's public `stream` (each cluster node's own); a socket that is not there yet is skipped.
+ * Coalesces the commands a process issues in one tick into one socket write per connection: under
+ * load, the first command of a tick corks the client's sockets and the next tick uncorks them, so 64
+ * concurrent GETs leave as one `writev` instead of 64 `write` calls (a system call each, the largest
+ * cost of a hit under load). A command sent while nothing awaits a reply (a Lambda's one request at a
+ * time) leaves at once: corking it would only cost it a tick and the `writev` path. Standard Node
+ * stream calls on the client's public `stream` (each cluster node's own); a socket that is not there
+ * yet is skipped.
  */
 export class WriteBatch {
   private readonly client: ValkeyClient
@@ -20,11 +24,11 @@ export class WriteBatch {
   /** Call before sending a command. */
   join(): void {
     if (this.corked) return
-    const streams = this.client.isCluster
-      ? (this.client as Cluster).nodes('all').map((node) => node.stream)
-      : [(this.client as Redis).stream]
+    const nodes = this.client.isCluster ? (this.client as Cluster).nodes('all') : undefined
+    // Nothing in flight: no other command is likely to follow in this tick.
+    if (!(nodes ? nodes.some(awaitingReply) : awaitingReply(this.client as Redis))) return
     const corked: Writable[] = []
-    for (const stream of streams) {
+    for (const { stream } of nodes ?? [this.client as Redis]) {
       if (stream && !stream.destroyed) {
         stream.cork()
         corked.push(stream)
