@@ -39,7 +39,7 @@ function usable(engine: Partial<NativeEngine>): engine is NativeEngine {
  * `zlib.inflateRawSync` makes. Each new engine is a stream object around a native handle, and the
  * handle is a weak root that scavenges keep alive: every hit promoted a stream and its output buffer
  * to the old generation, so a 10 KiB hit at concurrency 1 cost a mark-compact every ~700 hits and
- * ~60 µs of CPU for a body a reused engine inflates in ~10 µs (see docs/benchmarks.md, profiles).
+ * ~60 µs of CPU for a body a reused engine inflates in ~10 µs (see docs/concepts/read-path.md).
  *
  * The output is one buffer of the header's size, the whole body at once. Anything unusual (the
  * engine's internals missing on this Node.js, a corrupt stream, a body of another length) goes
@@ -50,19 +50,17 @@ export function reusedEngine(create: () => unknown, oneShot: Decompress): Decomp
   let available = true
   const open = (): NativeEngine | undefined => {
     if (!available) return undefined
+    let made: Partial<NativeEngine> | undefined
     try {
-      const made = create() as Partial<NativeEngine>
-      if (!usable(made)) {
-        available = false
-        return undefined
-      }
-      // A failed write destroys the engine, which then emits its error: `oneShot` reports it instead.
-      made.on('error', () => {})
-      return made
-    } catch {
+      made = create() as Partial<NativeEngine>
+    } catch {}
+    if (!made || !usable(made)) {
       available = false
       return undefined
     }
+    // A failed write destroys the engine, which then emits its error: `oneShot` reports it instead.
+    made.on('error', () => {})
+    return made
   }
   return (data, rawLength) => {
     engine ??= open()

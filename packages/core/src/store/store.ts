@@ -83,7 +83,6 @@ export interface ChangeListener {
   lost(error: Error | undefined): void
 }
 
-/** A subscription held on a connection of its own, made again after every loss until it is closed. */
 /**
  * How often a subscription proves it hears while the process runs: iovalkey's connection answers a
  * `PING`; a GLIDE client, which subscribes again by itself after a reconnect or a failover and does not
@@ -93,6 +92,7 @@ export interface ChangeListener {
  */
 export const HEARTBEAT_MS = 1000
 
+/** A subscription held on a connection of its own, made again after every loss until it is closed. */
 export interface Subscription {
   /**
    * The connection did not deliver a message the counter says was published: drops it as lost (the
