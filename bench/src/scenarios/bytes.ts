@@ -3,7 +3,7 @@ import type { BenchEnv } from '../env'
 import type { Settings } from '../settings'
 import { round } from '../stats'
 import { verify } from './timed'
-import { allKeys, netOutOfOthers, totalNetOut } from './valkey-stats'
+import { allKeys, type BytesMethod, bytesSentMeter } from './valkey-stats'
 
 export interface StoredKey {
   /** Key name; core's is a hash. */
@@ -24,7 +24,7 @@ export interface BytesResult {
   memoryUsage: number
   /** Bytes Valkey sent to the library per hit (RESP framing included). */
   bytesPerHit: number
-  method: 'client tot-net-out' | 'INFO total_net_output_bytes'
+  method: BytesMethod
 }
 
 /**
@@ -54,13 +54,10 @@ export async function runBytes(
           keys.push({ key, strlen: await admin.strlen(key), memoryUsage })
         }
         const count = settings.countedHits
-        let method: BytesResult['method'] = 'client tot-net-out'
-        let before = await netOutOfOthers(admin)
-        if (before === undefined) method = 'INFO total_net_output_bytes'
-        if (before === undefined) before = await totalNetOut(admin)
+        const { method, read: bytesSent } = await bytesSentMeter(admin)
+        const before = await bytesSent()
         for (let i = 0; i < count; i++) await contender.read(doc.key)
-        const after =
-          method === 'client tot-net-out' ? ((await netOutOfOthers(admin)) ?? 0) : await totalNetOut(admin)
+        const after = await bytesSent()
         const result: BytesResult = {
           contender: id,
           name: contender.name,

@@ -9,7 +9,7 @@ import { putKeyPool } from './l2-hit'
 import { createShapedLink, linkUnavailable } from './link'
 import { ContenderProcesses } from './processes'
 import type { CellResult } from './timed'
-import { netOutOfOthers, totalNetOut } from './valkey-stats'
+import { bytesSentMeter } from './valkey-stats'
 
 /** One contender at one link rate and size. */
 export interface LinkCell extends CellResult {
@@ -73,10 +73,7 @@ export async function runShapedLink(
     await admin.connect()
     const endpoints: Endpoints = { ...env.endpoints, valkeyHost: link.host, valkeyPort: link.port }
     // Bytes sent to the contenders alone (this connection's INFO replies left out) where Valkey counts per client.
-    const bytesSent =
-      (await netOutOfOthers(admin)) === undefined
-        ? () => totalNetOut(admin)
-        : async () => (await netOutOfOthers(admin)) ?? 0
+    const { read: bytesSent } = await bytesSentMeter(admin)
     processes = await ContenderProcesses.start(LINK_IDS, endpoints)
     link.shape(null)
     for (const doc of docs) await processes.fill(doc, settings.keyPool)
