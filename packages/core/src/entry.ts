@@ -2,12 +2,12 @@ import { crc32 } from 'node:zlib'
 import { type Codec, type CompressionSettings, compress, decompress } from './compression'
 
 /**
- * The stored binary format, version 1. One Valkey string per cached object:
+ * The stored binary format, version 2. One Valkey string per cached object:
  *
  * | offset | size | field                                                      |
  * | ------ | ---- | ---------------------------------------------------------- |
  * | 0      | 2    | magic `VS`                                                 |
- * | 2      | 1    | format version (1)                                         |
+ * | 2      | 1    | format version (2)                                         |
  * | 3      | 1    | flags: bits 0–1 kind, bits 2–3 codec                       |
  * | 4      | 8    | fresh-until, ms since epoch (f64)                          |
  * | 12     | 8    | stale-until, ms since epoch (f64)                          |
@@ -17,16 +17,22 @@ import { type Codec, type CompressionSettings, compress, decompress } from './co
  * | 36     | 2    | etag length                                                |
  * | 38     | 2    | content-type length                                        |
  * | 40     | 4    | metadata (JSON) length                                     |
- * | 44     | …    | etag, content type, metadata, body (possibly compressed)   |
+ * | 44     | 4    | CRC-32 of the Valkey key the entry was written under       |
+ * | 48     | …    | etag, content type, metadata, body (possibly compressed)   |
  *
  * The two times sit at a fixed offset outside the checksum, so a revalidation that S3
- * answers with 304 rewrites 16 bytes (SETRANGE) instead of moving the body again.
+ * answers with 304 rewrites 16 bytes (SETRANGE) instead of moving the body again. The key's CRC
+ * proves a reply is the entry asked for: a client that hands a command another command's reply (GLIDE
+ * after a reconnect, see `store/glide.ts`) would otherwise answer one key with another's object.
+ * Version 1 (0.1.0) is version 2 without the key's CRC (44-byte header); it is still read.
  */
-export const FORMAT_VERSION = 1
+export const FORMAT_VERSION = 2
 export const TIMES_OFFSET = 4
 /** Where the CRC-32 sits: a 304 refresh names the entry it revalidated by it. */
 export const CHECKSUM_OFFSET = 20
-const HEADER_BYTES = 44
+const KEY_CHECK_OFFSET = 44
+const HEADER_BYTES = 48
+const V1_HEADER_BYTES = 44
 const MAGIC_0 = 0x56
 const MAGIC_1 = 0x53
 
@@ -65,6 +71,14 @@ export class CorruptEntryError extends Error {
   override name = 'CorruptEntryError'
 }
 
+/**
+ * Thrown by {@link decodeEntry} for an intact entry written under another key: not corruption, but a
+ * reply meant for another command (the connection's replies are out of step).
+ */
+export class OtherKeyEntryError extends Error {
+  override name = 'OtherKeyEntryError'
+}
+
 const encoder = new TextEncoder()
 
 /**
@@ -75,9 +89,11 @@ function headerText(buf: Buffer, start: number, end: number): string | undefined
   return end > start ? buf.toString('utf8', start, end) : undefined
 }
 
+/** Encodes `entry` for storing under the Valkey key `valkeyKey`. */
 export function encodeEntry(
   entry: EntryData,
   compression: CompressionSettings | false,
+  valkeyKey: string,
 ): { value: Buffer; codec: Codec } {
   const etag = encoder.encode(entry.etag ?? '')
   const contentType = encoder.encode(entry.contentType ?? '')
@@ -99,6 +115,7 @@ export function encodeEntry(
   out.writeUInt16BE(etag.length, 36)
   out.writeUInt16BE(contentType.length, 38)
   out.writeUInt32BE(metadata.length, 40)
+  out.writeUInt32BE(crc32(valkeyKey), KEY_CHECK_OFFSET)
   let offset = HEADER_BYTES
   for (const part of [etag, contentType, metadata, data]) {
     out.set(part, offset)
@@ -125,14 +142,23 @@ function checksum(buf: Buffer): number {
   return crc32(buf.subarray(24), crc32(buf.subarray(0, 4)))
 }
 
-/** Parses and verifies a stored value; throws {@link CorruptEntryError} when it is not a valid version-1 entry. */
-export function decodeEntry(buf: Buffer): Entry {
-  if (buf.length < HEADER_BYTES || buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1)
+/**
+ * Parses and verifies a value read from the Valkey key `valkeyKey`; throws {@link CorruptEntryError} when
+ * it is not a valid entry (version 2, or 0.1.0's version 1), and {@link OtherKeyEntryError} when it is
+ * another key's.
+ */
+export function decodeEntry(buf: Buffer, valkeyKey: string): Entry {
+  if (buf.length < V1_HEADER_BYTES || buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1)
     throw new CorruptEntryError('not an entry')
-  if (buf[2] !== FORMAT_VERSION)
-    throw new CorruptEntryError(`entry format ${buf[2]} is not ${FORMAT_VERSION}`)
+  const version = buf[2]
+  if (version !== FORMAT_VERSION && version !== 1)
+    throw new CorruptEntryError(`entry format ${version} is not ${FORMAT_VERSION}`)
+  const headerBytes = version === 1 ? V1_HEADER_BYTES : HEADER_BYTES
+  if (buf.length < headerBytes) throw new CorruptEntryError('truncated')
   const stored = buf.readUInt32BE(CHECKSUM_OFFSET)
   if (stored !== checksum(buf)) throw new CorruptEntryError('checksum mismatch')
+  if (version !== 1 && buf.readUInt32BE(KEY_CHECK_OFFSET) !== crc32(valkeyKey))
+    throw new OtherKeyEntryError(`the value read from ${valkeyKey} is the entry of another key`)
   const flags = buf[3] as number
   const kind = (flags & 0b11) as EntryKind
   const codec = ((flags >> 2) & 0b11) as Codec
@@ -141,7 +167,7 @@ export function decodeEntry(buf: Buffer): Entry {
   if (!Number.isFinite(freshUntil) || !(staleUntil >= freshUntil)) throw new CorruptEntryError('bad times')
   const lastModified = buf.readDoubleBE(24)
   const rawLength = buf.readUInt32BE(32)
-  const etagEnd = HEADER_BYTES + buf.readUInt16BE(36)
+  const etagEnd = headerBytes + buf.readUInt16BE(36)
   const contentTypeEnd = etagEnd + buf.readUInt16BE(38)
   const metadataEnd = contentTypeEnd + buf.readUInt32BE(40)
   if (metadataEnd > buf.length) throw new CorruptEntryError('truncated')
@@ -153,7 +179,7 @@ export function decodeEntry(buf: Buffer): Entry {
       kind,
       codec,
       body,
-      etag: headerText(buf, HEADER_BYTES, etagEnd),
+      etag: headerText(buf, headerBytes, etagEnd),
       contentType: headerText(buf, etagEnd, contentTypeEnd),
       lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
       metadata: metadataText === undefined ? {} : JSON.parse(metadataText),

@@ -1,15 +1,15 @@
 import type { EntryInspection } from './cache-api'
 import { codecName } from './compression'
-import { CorruptEntryError, decodeEntry, EntryKind } from './entry'
+import { CorruptEntryError, decodeEntry, EntryKind, OtherKeyEntryError } from './entry'
 
 /** Describes a stored value (or its absence) as of `now`. */
 export function describeEntry(valkeyKey: string, raw: Buffer | null, now = Date.now()): EntryInspection {
   if (raw === null) return { present: false, valkeyKey }
   let entry: ReturnType<typeof decodeEntry>
   try {
-    entry = decodeEntry(raw)
+    entry = decodeEntry(raw, valkeyKey)
   } catch (error) {
-    if (!(error instanceof CorruptEntryError)) throw error
+    if (!(error instanceof CorruptEntryError || error instanceof OtherKeyEntryError)) throw error
     return { present: true, valkeyKey, kind: 'corrupt', reason: error.message, storedBytes: raw.length }
   }
   return {

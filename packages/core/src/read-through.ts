@@ -13,7 +13,9 @@ import {
   EntryKind,
   encodeEntry,
   encodeTimes,
+  OtherKeyEntryError,
 } from './entry'
+import { ValkeyConnectionError } from './errors'
 import type { CacheEventListener } from './events'
 import type { CacheTarget } from './keys'
 import type { L1Cache } from './l1'
@@ -241,13 +243,30 @@ export class ReadThrough {
     return this.loadAndStore(target, policy, load, undefined, since, signal)
   }
 
-  /** One GET; a failed, missing or corrupt entry reads as `undefined` (corrupt ones are reported and later overwritten). */
+  /**
+   * One GET; a failed, missing or corrupt entry reads as `undefined` (corrupt ones are reported and later
+   * overwritten), and so does another key's entry: a reply meant for another command, reported as a
+   * failed read.
+   */
   private async readStored(target: CacheTarget): Promise<Entry | undefined> {
     const raw = await this.settings.store.call('valkey-read', target.key, (s) => s.get(target.keys.entry))
     if (raw === FAILED || raw === null) return undefined
     try {
-      return decodeEntry(raw)
+      return decodeEntry(raw, target.keys.entry)
     } catch (error) {
+      if (error instanceof OtherKeyEntryError) {
+        this.settings.emit?.({
+          type: 'error',
+          operation: 'valkey-read',
+          key: target.key,
+          bucket: target.bucket,
+          durationMs: 0,
+          error: new ValkeyConnectionError(`${error.message}: the client answered another command's reply`, {
+            cause: error,
+          }),
+        })
+        return undefined
+      }
       if (!(error instanceof CorruptEntryError)) throw error
       this.settings.emit?.({
         type: 'error',
@@ -419,7 +438,7 @@ export class ReadThrough {
         : { kind: EntryKind.missing, body: new Uint8Array(0), metadata: {} as Record<string, string> }
     const cacheable = outcome.type === 'entry' ? outcome.cacheable : policy.negativeTtlMs > 0
     const encoded = cacheable
-      ? encodeEntry({ ...data, freshUntil, staleUntil }, this.settings.compression)
+      ? encodeEntry({ ...data, freshUntil, staleUntil }, this.settings.compression, target.keys.entry)
       : undefined
     let committed: boolean | typeof FAILED = false
     let asOf: number | undefined

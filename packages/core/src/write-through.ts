@@ -85,6 +85,7 @@ export class WriteThrough {
         staleUntil,
       },
       compression,
+      target.keys.entry,
     )
     const replaced = await this.write(target, what, (s) => s.replace(target.keys, generation, value, ttlMs))
     await this.removeDependents(what, replaced)

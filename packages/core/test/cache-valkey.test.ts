@@ -60,7 +60,7 @@ describe('cache on real Valkey: counts and stored bytes', () => {
       await servers.admin.set(valkeyKey, junk)
       expect(await cache.getJson(key)).toEqual({ good: true })
       const stored = await servers.admin.getBuffer(valkeyKey)
-      expect(decodeEntry(stored as Buffer).etag).toMatch(/^"/)
+      expect(decodeEntry(stored as Buffer, valkeyKey).etag).toMatch(/^"/)
     }
     expect(events.filter((e) => e.type === 'error' && e.operation === 'corrupt-entry')).toHaveLength(2)
   })

@@ -7,8 +7,12 @@ import {
   EntryKind,
   encodeEntry,
   encodeTimes,
+  OtherKeyEntryError,
   TIMES_OFFSET,
 } from '../src/entry'
+
+/** The Valkey key the sample entries are written under. */
+const KEY = 'vs3c:{abc}'
 
 const sample = {
   kind: EntryKind.object,
@@ -23,32 +27,32 @@ const sample = {
 
 describe('stored entry format', () => {
   it('round-trips every field, compressing the body', () => {
-    const { value, codec } = encodeEntry(sample, { codec: Codec.gzip, minBytes: 1024 })
+    const { value, codec } = encodeEntry(sample, { codec: Codec.gzip, minBytes: 1024 }, KEY)
     expect(codec).toBe(Codec.gzip)
     expect(value.length).toBeLessThan(sample.body.length)
-    const decoded = decodeEntry(value)
+    const decoded = decodeEntry(value, KEY)
     expect(decoded).toMatchObject({ ...sample, body: expect.anything(), storedBytes: value.length })
     expect(Buffer.from(decoded.body).equals(Buffer.from(sample.body))).toBe(true)
   })
 
   it('keeps small bodies and bodies that do not shrink uncompressed', () => {
     expect(
-      encodeEntry({ ...sample, body: new Uint8Array(10) }, { codec: Codec.gzip, minBytes: 1024 }).codec,
+      encodeEntry({ ...sample, body: new Uint8Array(10) }, { codec: Codec.gzip, minBytes: 1024 }, KEY).codec,
     ).toBe(Codec.none)
     const random = crypto.getRandomValues(new Uint8Array(4096))
-    expect(encodeEntry({ ...sample, body: random }, { codec: Codec.gzip, minBytes: 1024 }).codec).toBe(
+    expect(encodeEntry({ ...sample, body: random }, { codec: Codec.gzip, minBytes: 1024 }, KEY).codec).toBe(
       Codec.none,
     )
   })
 
   it('lets the times be rewritten in place without breaking the checksum', () => {
-    const { value } = encodeEntry(sample, false)
+    const { value } = encodeEntry(sample, false, KEY)
     encodeTimes(1, 2).copy(value, TIMES_OFFSET)
-    expect(decodeEntry(value)).toMatchObject({ freshUntil: 1, staleUntil: 2 })
+    expect(decodeEntry(value, KEY)).toMatchObject({ freshUntil: 1, staleUntil: 2 })
   })
 
   it('rejects foreign, truncated, flipped and other-version values', () => {
-    const { value } = encodeEntry(sample, false)
+    const { value } = encodeEntry(sample, false, KEY)
     const flipped = Buffer.from(value)
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1
     const otherVersion = Buffer.from(value)
@@ -60,8 +64,25 @@ describe('stored entry format', () => {
       otherVersion,
       Buffer.alloc(0),
     ]) {
-      expect(() => decodeEntry(bad)).toThrow(CorruptEntryError)
+      expect(() => decodeEntry(bad, KEY)).toThrow(CorruptEntryError)
     }
+  })
+
+  it('tells an intact entry of another key from a corrupt one (a reply meant for another command)', () => {
+    const { value } = encodeEntry(sample, false, KEY)
+    const thrown = (() => {
+      try {
+        decodeEntry(value, 'vs3c:{abd}')
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(thrown).toBeInstanceOf(OtherKeyEntryError)
+    expect(thrown).not.toBeInstanceOf(CorruptEntryError)
+    // The key's CRC sits inside the checksum: a value with it altered is corrupt, not another key's.
+    const altered = Buffer.from(value)
+    altered[47] = (altered[47] as number) ^ 1
+    expect(() => decodeEntry(altered, KEY)).toThrow(CorruptEntryError)
   })
 })
 
@@ -84,20 +105,20 @@ describe('default compression: the codec chosen by size', () => {
     const expected = Codec[name]
     const body = jsonOf(bytes)
     expect(body.byteLength).toBe(bytes)
-    const { value, codec } = encodeEntry({ ...sample, body }, defaultCompression)
+    const { value, codec } = encodeEntry({ ...sample, body }, defaultCompression, KEY)
     expect(codec).toBe(expected)
     if (expected !== Codec.none) expect(value.length).toBeLessThan(body.length / 2)
-    expect(Buffer.from(decodeEntry(value).body).equals(Buffer.from(body))).toBe(true)
+    expect(Buffer.from(decodeEntry(value, KEY).body).equals(Buffer.from(body))).toBe(true)
   })
 
   it.each(['deflate', 'gzip', 'zstd'] as const)(
     'a %s body is decompressed into one buffer of the size the header gives, allocated once',
     (name) => {
       const body = jsonOf(100 * 1024)
-      const { value } = encodeEntry({ ...sample, body }, { codec: Codec[name], minBytes: 0 })
+      const { value } = encodeEntry({ ...sample, body }, { codec: Codec[name], minBytes: 0 }, KEY)
       const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe')
       try {
-        const decoded = decodeEntry(value)
+        const decoded = decodeEntry(value, KEY)
         expect(decoded.body.byteLength).toBe(body.byteLength)
         // Each allocation is a body-sized chunk of zlib's: one is the output, any other is waste.
         expect(allocUnsafe.mock.calls.filter(([size]) => size >= body.byteLength)).toHaveLength(1)
@@ -107,7 +128,7 @@ describe('default compression: the codec chosen by size', () => {
     },
   )
 
-  it('reads entries written by 0.1.0 (its default zstd, and gzip)', () => {
+  it('reads entries written by 0.1.0 (format 1: its default zstd, and gzip), under any key', () => {
     const fixture = JSON.parse(
       readFileSync(new URL('./fixtures/entries-0.1.0.json', import.meta.url), 'utf8'),
     )
@@ -119,7 +140,7 @@ describe('default compression: the codec chosen by size', () => {
       ['zstd', Codec.zstd],
       ['gzip', Codec.gzip],
     ] as const) {
-      const entry = decodeEntry(Buffer.from(fixture.entries[name], 'base64'))
+      const entry = decodeEntry(Buffer.from(fixture.entries[name], 'base64'), KEY)
       expect(entry).toMatchObject({
         codec,
         etag: '"0123456789abcdef0123456789abcdef"',

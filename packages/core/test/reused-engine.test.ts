@@ -5,6 +5,8 @@ import { Codec } from '../src/compression'
 import { CorruptEntryError, decodeEntry, encodeEntry } from '../src/entry'
 import { reusedEngine } from '../src/reused-engine'
 
+const KEY = 'vs3c:{abc}'
+
 const body = new TextEncoder().encode(
   JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ id: i, name: `item ${i}` }))),
 )
@@ -39,29 +41,29 @@ function rechecked(value: Buffer): Buffer {
 
 describe('decompression reuses one engine per codec', () => {
   it.each(['deflate', 'gzip', 'zstd'] as const)('100 %s bodies create at most one zlib handle', (name) => {
-    const { value } = encodeEntry({ ...sample, body }, { codec: Codec[name], minBytes: 0 })
+    const { value } = encodeEntry({ ...sample, body }, { codec: Codec[name], minBytes: 0 }, KEY)
     const handles = zlibHandlesDuring(() => {
-      for (let i = 0; i < 100; i++) expect(Buffer.from(decodeEntry(value).body).equals(body)).toBe(true)
+      for (let i = 0; i < 100; i++) expect(Buffer.from(decodeEntry(value, KEY).body).equals(body)).toBe(true)
     })
     expect(handles).toBeLessThanOrEqual(1)
   })
 
   it('a corrupt stream is a CorruptEntryError, and the next entry decodes', () => {
-    const { value } = encodeEntry({ ...sample, body }, { codec: Codec.deflate, minBytes: 0 })
+    const { value } = encodeEntry({ ...sample, body }, { codec: Codec.deflate, minBytes: 0 }, KEY)
     const corrupt = Buffer.from(value)
     corrupt.fill(0xff, corrupt.length - 40, corrupt.length - 20)
-    expect(() => decodeEntry(rechecked(corrupt))).toThrow(CorruptEntryError)
-    expect(Buffer.from(decodeEntry(value).body).equals(body)).toBe(true)
+    expect(() => decodeEntry(rechecked(corrupt), KEY)).toThrow(CorruptEntryError)
+    expect(Buffer.from(decodeEntry(value, KEY).body).equals(body)).toBe(true)
   })
 
   it('a stream of another length than the header says is a CorruptEntryError', () => {
-    const { value } = encodeEntry({ ...sample, body }, { codec: Codec.deflate, minBytes: 0 })
+    const { value } = encodeEntry({ ...sample, body }, { codec: Codec.deflate, minBytes: 0 }, KEY)
     for (const delta of [-1, 1]) {
       const wrong = Buffer.from(value)
       wrong.writeUInt32BE(body.byteLength + delta, 32)
-      expect(() => decodeEntry(rechecked(wrong))).toThrow(CorruptEntryError)
+      expect(() => decodeEntry(rechecked(wrong), KEY)).toThrow(CorruptEntryError)
     }
-    expect(Buffer.from(decodeEntry(value).body).equals(body)).toBe(true)
+    expect(Buffer.from(decodeEntry(value, KEY).body).equals(body)).toBe(true)
   })
 
   it("uses Node's one-shot call when the engine's internals are not there", () => {

@@ -19,7 +19,8 @@ const value = (text: string) => {
     freshUntil: now + 60_000,
     staleUntil: now + 120_000,
   }
-  return encodeEntry(data, false).value
+  // The store never decodes what it holds: any key will do.
+  return encodeEntry(data, false, 'generation-eviction').value
 }
 
 describe('the generation counter evicted during a load, on real Valkey (DEL of the gen key stands in for eviction)', () => {

@@ -155,11 +155,12 @@ const UNREACHABLE_CODES =
 const DISCONNECTED =
   /^(Connection is closed\.|Stream isn't writeable|Cluster isn't ready|Reached the max retries per request|None of startup nodes|Failed to refresh slots cache)/
 /**
- * How a GLIDE store reports a reply GLIDE lost: after it subscribes again by itself (a reconnect), it
- * may hand a subscription's confirmation to the next command waiting, in place of that command's reply.
- * The command ran, or will; like a dropped connection, a second attempt can cure it.
+ * How a GLIDE store reports a reply GLIDE lost: after it subscribes again by itself (a reconnect) to
+ * two or more channels, it hands the extra confirmations to the next commands waiting, and each reply
+ * after them to the command sent after its own, until the connection idles. The command ran, or will;
+ * like a dropped connection, a second attempt can cure it.
  */
-export const GLIDE_REPLY_LOST = 'GLIDE answered a pub/sub confirmation in place of the reply'
+export const GLIDE_REPLY_LOST = 'GLIDE lost the reply'
 
 // A GLIDE client the app has closed: no later attempt can succeed, so not a lost connection.
 const GLIDE_CLOSED = /^Unable to execute requests; the client is closed/

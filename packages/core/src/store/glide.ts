@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { GLIDE_REPLY_LOST } from '../connect/errors'
 import { withDeadline } from '../deadline'
 import { ValkeyConnectionError } from '../errors'
@@ -61,14 +62,28 @@ interface GlideScriptClass {
   new (code: string): unknown
 }
 
-/** GLIDE's `Script` objects, one per script, made from the GLIDE package the app installed. */
+/**
+ * A script as the GLIDE store sends it: it takes one more argument, a nonce, and answers `{ nonce, reply }`.
+ * GLIDE can hand a command the reply meant for the one before it (see `GLIDE_REPLY_LOST`); a reply that
+ * echoes this call's nonce is this call's, where a number or a text alone could be anyone's.
+ */
+function echoing(source: string): string {
+  return `local nonce = table.remove(ARGV)\nlocal function reply()\n${source}\nend\nreturn { nonce, reply() }`
+}
+
+/** Nonces unique on a connection: a random prefix per process, then a count. */
+const NONCE_PREFIX = randomBytes(6).toString('base64url')
+let nonces = 0
+
+/** GLIDE's `Script` objects, one per script (its echoing form), made from the GLIDE package the app installed. */
 let glideScripts: Promise<Map<Script, unknown>> | undefined
 
 function scriptsOf(): Promise<Map<Script, unknown>> {
   // A specifier in a variable: bundlers leave it to the runtime, so an app without GLIDE never needs it.
   const specifier = '@valkey/valkey-glide'
   glideScripts ??= (import(specifier) as Promise<{ Script: GlideScriptClass }>).then(
-    ({ Script: GlideScript }) => new Map(SCRIPTS.map((script) => [script, new GlideScript(script.source)])),
+    ({ Script: GlideScript }) =>
+      new Map(SCRIPTS.map((script) => [script, new GlideScript(echoing(script.source))])),
     (error: unknown) => {
       glideScripts = undefined
       throw new ValkeyConnectionError('a GLIDE client was given, but @valkey/valkey-glide cannot be loaded', {
@@ -80,8 +95,8 @@ function scriptsOf(): Promise<Map<Script, unknown>> {
 }
 
 /**
- * The store on a GLIDE client: one GET per read (its bytes decoder, so bodies stay binary), and one
- * script per conditional write through GLIDE's script API (`invokeScript`: `EVALSHA`, and `SCRIPT LOAD`
+ * The store on a GLIDE client: one GET per read (its bytes decoder, so bodies stay binary; the entry
+ * names its key, so another key's is told apart), and one script per conditional write through GLIDE's script API (`invokeScript`: `EVALSHA`, and `SCRIPT LOAD`
  * then `EVALSHA` again when the server does not know it yet). GLIDE routes each command by its keys, which share one hash tag. The
  * client is the app's: `close()` leaves it open.
  */
@@ -97,12 +112,18 @@ export class GlideStore extends ScriptedStore {
 
   protected async run(script: Script, keys: string[], args: ScriptArg[]): Promise<unknown> {
     const glideScript = (await scriptsOf()).get(script)
+    const nonce = `${NONCE_PREFIX}${++nonces}`
     const glideArgs = args.map((arg) => (typeof arg === 'number' ? String(arg) : arg))
+    glideArgs.push(nonce)
     // The scripts answer numbers and text only: decoded as strings whatever the client's `defaultDecoder`.
-    return replyOf(
+    const reply = await replyOf(
       'a script',
       this.client.invokeScript(glideScript, { keys, args: glideArgs, decoder: STRING }),
     )
+    if (!Array.isArray(reply) || reply[0] !== nonce)
+      throw new ValkeyConnectionError(`${GLIDE_REPLY_LOST} of a script (it answered another command's reply)`)
+    // A script that answers nil leaves the table one long.
+    return reply.length > 1 ? reply[1] : null
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -139,7 +160,7 @@ export class GlideStore extends ScriptedStore {
       () =>
         Promise.all(
           SCRIPTS.map((script) =>
-            this.client.customCommand(['SCRIPT', 'LOAD', script.source], { route: 'allPrimaries' }),
+            this.client.customCommand(['SCRIPT', 'LOAD', echoing(script.source)], { route: 'allPrimaries' }),
           ),
         ),
       () => new ValkeyConnectionError(`Valkey did not load the cache's scripts within ${ms} ms`),

@@ -383,11 +383,13 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       expect(reader.getObjectCalls()).toBe(3)
     })
 
+    /** The key the store tests' entries are encoded for (the store itself never reads it). */
+    const ENTRY_KEY = 'store-contract'
     /** A stored entry with `text` as its body, fresh for a minute. */
     const entryOf = (text: string, kind: EntryKind = EntryKind.object) => {
       const now = Date.now()
       const data = { kind, body: Buffer.from(text), freshUntil: now + 60_000, staleUntil: now + 120_000 }
-      return encodeEntry(data, false).value
+      return encodeEntry(data, false, ENTRY_KEY).value
     }
 
     it('store: a 304 refresh (touch) rewrites only the entry it revalidated, matched by its checksum', async () => {
@@ -397,7 +399,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       const ticket = await store.begin(keys, 'reader-token', 5000, TAG_LOG)
       expect(await store.commit(keys, ticket.generation, '', revalidated, 60_000)).toBe(true)
       const times = encodeTimes(Date.now() + 600_000, Date.now() + 900_000)
-      const checksum = decodeEntry(revalidated).checksum
+      const checksum = decodeEntry(revalidated, ENTRY_KEY).checksum
       // Another writer stores another body (then a cached NoSuchKey) under the same generation.
       for (const other of [entryOf('{"v":"other writer"}'), entryOf('', EntryKind.missing)]) {
         const theirs = await store.begin(keys, '', 0, TAG_LOG)
@@ -414,7 +416,7 @@ export function cacheContract(name: string, setup: () => Promise<StoreFixture & 
       // The entry it revalidated is refreshed: new times, same body and checksum.
       expect(await store.commit(keys, ticket.generation, '', revalidated, 60_000)).toBe(true)
       expect(await store.touch(keys, ticket.generation, '', checksum, times, 600_000)).toBe(true)
-      const touched = decodeEntry((await store.get(keys.entry)) as Buffer)
+      const touched = decodeEntry((await store.get(keys.entry)) as Buffer, ENTRY_KEY)
       expect(touched.freshUntil).toBe(times.readDoubleBE(0))
       expect(touched.staleUntil).toBe(times.readDoubleBE(8))
       expect(touched.checksum).toBe(checksum)
