@@ -3,6 +3,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
 import type { Redis } from 'iovalkey'
 import { type BenchDoc, makeDoc } from './payload'
+import { cpuPlan, describePlan } from './scenarios/cpu-pinning'
 
 /** What a contender needs to reach the servers; plain data, so child processes can rebuild it. */
 export interface Endpoints {
@@ -82,6 +83,8 @@ export interface Machine {
   valkey: string
   /** 1-minute load average when the run began: other work on the machine shows here. */
   loadAverageStart: number
+  /** Where the one-process-per-contender scenarios put valkey-server and the contenders (see cpu-pinning.ts). */
+  cpuPinning?: string
 }
 
 export function describeMachine(valkeyVersion: string): Machine {
@@ -95,5 +98,6 @@ export function describeMachine(valkeyVersion: string): Machine {
     node: process.version,
     valkey: valkeyVersion,
     loadAverageStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    cpuPinning: describePlan(cpuPlan()),
   }
 }

@@ -4,6 +4,7 @@ import type { BenchDoc } from '../payload'
 import type { Settings } from '../settings'
 import { round as roundTo } from '../stats'
 import type { FromContender, ToContender } from './contender-child'
+import { pin } from './cpu-pinning'
 import { Peer } from './peer'
 import {
   type Cell,
@@ -132,6 +133,11 @@ export class ContenderProcesses {
     const results = summarizeCell(cell, list)
     for (const result of results) logCell(log, result)
     return { results, rounds: new Map(list.map((m) => [m.id, m.rounds])) }
+  }
+
+  /** Runs every contender's process (each of its threads) on `cpus` (`taskset` syntax); `false` if one failed. */
+  pinTo(cpus: string): boolean {
+    return this.members.map((member) => pin(member.peer.pid, cpus)).every(Boolean)
   }
 
   /** Closes every contender and ends its process. */
