@@ -17,8 +17,6 @@ export type ToContender =
       concurrency: number
       minMs: number
       minOps: number
-      /** A full GC first, so garbage of the warm-up or an earlier cell is not collected on this sample's time. */
-      gc: boolean
     }
   | { type: 'exit' }
 
@@ -59,7 +57,9 @@ async function handle(message: ToContender): Promise<void> {
       await warmUp(oneRead(current(), message.keys, message.doc, id), message.ops, message.concurrency)
       return send({ type: 'warmed', originCalls: current().originCalls() })
     case 'sample': {
-      if (message.gc) (globalThis as { gc?: () => void }).gc?.()
+      // No forced GC first: the process is this contender's alone, so the garbage collected during a
+      // sample is its own, and a full GC before each one shrank the young generation every time, which a
+      // process serving requests never does (see processes.ts).
       const sample = await measure(oneRead(current(), message.keys, message.doc, id), {
         concurrency: message.concurrency,
         minMs: message.minMs,
