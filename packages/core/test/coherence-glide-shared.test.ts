@@ -3,7 +3,7 @@
 // must still hear every message of its own channel, and a closed cache must not keep taking them.
 import { GlideClient, Logger } from '@valkey/valkey-glide'
 import { afterAll, describe, expect, it } from 'vitest'
-import { makeCache, putRaw, sleep, type TestCache, uniqueKey } from './support/harness'
+import { makeCache, putRaw, sleep, type TestCache, uniqueKey, whileRestarting } from './support/harness'
 import { useServers } from './support/servers'
 
 Logger.setLoggerConfig('off')
@@ -113,22 +113,14 @@ describe('coherent L1 for caches sharing one GLIDE client (standalone Valkey)', 
     await admin.call('SAVE')
     const wrong: string[] = []
     let reads = 0
-    let reading = true
-    const readers = Array.from({ length: 16 }, async (_, i) => {
-      for (let n = i; reading; n++) {
+    await whileRestarting(servers.valkey, 16, async (i, reading) => {
+      for (let n = i; reading(); n++) {
         const key = keys[n % keys.length] as string
         const text = await reader.cache.getText(key)
         reads++
         if (text !== key) wrong.push(`${key} answered ${text}`)
       }
     })
-    for (let round = 0; round < 3; round++) {
-      await sleep(200)
-      await servers.valkey.process.restart()
-    }
-    await sleep(1500)
-    reading = false
-    await Promise.all(readers)
     expect(reads).toBeGreaterThan(1000)
     expect(wrong).toEqual([])
   })

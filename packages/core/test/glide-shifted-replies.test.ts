@@ -7,7 +7,7 @@ import { GlideClient, Logger } from '@valkey/valkey-glide'
 import { afterAll, describe, expect, it } from 'vitest'
 import { entryKeys, tagLogKey } from '../src/keys'
 import { GlideStore } from '../src/store/glide'
-import { sleep, uniqueKey } from './support/harness'
+import { uniqueKey, whileRestarting } from './support/harness'
 import { useServers } from './support/servers'
 
 Logger.setLoggerConfig('off')
@@ -41,12 +41,11 @@ describe('a GLIDE store whose client holds two subscriptions, while the client r
     const wrong: string[] = []
     let answered = 0
     let failed = 0
-    let running = true
     // Half the callers run BEGIN (checked), half plain GETs of the generation keys: the mix of commands
     // in flight that shifts replies between them. A GET of a non-entry has nothing to prove its reply
     // by; the cache's GETs read entries, which name their keys (see the L1 coherence test beside this).
-    const callers = Array.from({ length: 16 }, async (_, i) => {
-      for (let n = i; running; n++) {
+    await whileRestarting(servers.valkey, 16, async (i, running) => {
+      for (let n = i; running(); n++) {
         const keys = objects[n % objects.length] as (typeof objects)[number]
         try {
           if (i % 2 === 1) {
@@ -62,13 +61,6 @@ describe('a GLIDE store whose client holds two subscriptions, while the client r
         }
       }
     })
-    for (let round = 0; round < 3; round++) {
-      await sleep(200)
-      await servers.valkey.process.restart()
-    }
-    await sleep(1500)
-    running = false
-    await Promise.all(callers)
     expect(answered).toBeGreaterThan(500)
     expect(failed).toBeGreaterThan(0)
     expect(wrong).toEqual([])

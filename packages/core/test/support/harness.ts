@@ -45,6 +45,27 @@ export function makeCache(
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * Runs `callers` concurrent loops, each while `running()` is true, as `server` restarts three times
+ * 200 ms apart (with its data when it was saved first), then 1.5 s more for the client to settle;
+ * resolves once every loop has ended. `caller` gets its index and `running`.
+ */
+export async function whileRestarting(
+  server: { process: { restart(): Promise<void> } },
+  callers: number,
+  caller: (index: number, running: () => boolean) => Promise<void>,
+): Promise<void> {
+  let running = true
+  const loops = Array.from({ length: callers }, (_, i) => caller(i, () => running))
+  for (let round = 0; round < 3; round++) {
+    await sleep(200)
+    await server.process.restart()
+  }
+  await sleep(1500)
+  running = false
+  await Promise.all(loops)
+}
+
 /** Reads every 100 ms, at most `tries` times, until one answers from Valkey again (reconnected, circuit closed). */
 export async function untilHit(made: TestCache, key: string, tries = 150): Promise<string> {
   let status = ''
