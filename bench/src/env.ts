@@ -2,8 +2,8 @@ import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { type S3Server, startS3, startValkey, type ValkeyServer } from '@valkey-s3-cache/testkit'
 import type { Redis } from 'iovalkey'
+import { cpuPlan, describePlan } from './cpu-pinning'
 import { type BenchDoc, makeDoc } from './payload'
-import { cpuPlan, describePlan } from './scenarios/cpu-pinning'
 
 /** What a contender needs to reach the servers; plain data, so child processes can rebuild it. */
 export interface Endpoints {

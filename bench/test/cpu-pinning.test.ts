@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { allCpus, cpuPlan, pin } from '../src/scenarios/cpu-pinning'
+import { allCpus, cpuPlan, pin } from '../src/cpu-pinning'
 
 /** The CPUs a thread may run on, as the kernel lists them. */
 const allowed = (pid: number, tid = pid): string =>

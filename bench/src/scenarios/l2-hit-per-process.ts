@@ -1,9 +1,9 @@
 import { PROCESS_IDS } from '../contenders'
+import { allCpus, cpuPlan, describePlan, pin } from '../cpu-pinning'
 import type { BenchEnv } from '../env'
 import { perProcessTable } from '../report/per-process-section'
 import type { Settings } from '../settings'
 import { putKeyPool } from './l2-hit'
-import { allCpus, cpuPlan, describePlan, pin } from './cpu-pinning'
 import { ContenderProcesses } from './processes'
 import type { CellResult } from './timed'
 

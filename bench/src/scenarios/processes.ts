@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url'
+import { pin } from '../cpu-pinning'
 import type { Endpoints } from '../env'
 import type { BenchDoc } from '../payload'
 import type { Settings } from '../settings'
 import { round as roundTo } from '../stats'
 import type { FromContender, ToContender } from './contender-child'
-import { pin } from './cpu-pinning'
 import { Peer } from './peer'
 import {
   type Cell,
